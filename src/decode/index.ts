@@ -1,0 +1,9 @@
+/**
+ * The decode core: one loop and one sampler for every local runner. Imports nothing from Node or
+ * the DOM, so the browser page bundles this very module.
+ */
+export { decode } from './loop.ts';
+export { Mt19937 } from './mt19937.ts';
+export { argmax, sampleToken, type Sampling } from './sampling.ts';
+export { summarizeRow, hashFloat32, halfToFloat32, type RowSummary } from './logits.ts';
+export type { DecodeModel, DecodeRequest, DecodeResult, MakeTensor, SessionLike, StepTrace, TensorLike } from './types.ts';
