@@ -7,3 +7,4 @@ export { Mt19937 } from './mt19937.ts';
 export { argmax, sampleToken, type Sampling } from './sampling.ts';
 export { summarizeRow, hashFloat32, halfToFloat32, type RowSummary } from './logits.ts';
 export type { DecodeModel, DecodeRequest, DecodeResult, MakeTensor, SessionLike, StepTrace, TensorLike } from './types.ts';
+export { decodeModelFor, type ModelSpec } from './session-model.ts';

@@ -1,0 +1,57 @@
+import type { DecodeModel, MakeTensor, SessionLike } from './types.ts';
+
+/** The model facts the loop needs, as a plain object that also travels to the browser page. */
+export interface ModelSpec {
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  padTokenId: number;
+}
+
+interface MetadataLike {
+  name: string;
+  isTensor?: boolean;
+  type?: string;
+}
+
+/**
+ * Binds a session to the loop: finds the KV-cache names (`past_key_values.{i}.key` /
+ * `present.{i}.key`, as transformers.js exports them), whether `position_ids` is an input, and the
+ * cache element type from the session's input metadata (fp16 models take fp16 caches).
+ */
+export function decodeModelFor(
+  session: SessionLike & { inputMetadata?: readonly MetadataLike[] },
+  spec: ModelSpec,
+  makeTensor: MakeTensor,
+): DecodeModel {
+  const inputs = new Set(session.inputNames);
+  const outputs = new Set(session.outputNames);
+  const pastKey = (i: number) => `past_key_values.${i}.key`;
+  const pastValue = (i: number) => `past_key_values.${i}.value`;
+  const presentKey = (i: number) => `present.${i}.key`;
+  const presentValue = (i: number) => `present.${i}.value`;
+  for (const name of ['input_ids', 'attention_mask']) {
+    if (!inputs.has(name)) throw new Error(`the model has no "${name}" input (inputs: ${session.inputNames.join(', ')})`);
+  }
+  if (!outputs.has('logits')) throw new Error(`the model has no "logits" output (outputs: ${session.outputNames.join(', ')})`);
+  for (let i = 0; i < spec.numLayers; i++) {
+    for (const name of [pastKey(i), pastValue(i)]) if (!inputs.has(name)) throw new Error(`the model has no "${name}" input`);
+    for (const name of [presentKey(i), presentValue(i)]) if (!outputs.has(name)) throw new Error(`the model has no "${name}" output`);
+  }
+  const meta = session.inputMetadata?.find((m) => m.name === pastKey(0));
+  const kvType = meta?.type === 'float16' ? 'float16' : 'float32';
+  return {
+    session,
+    makeTensor,
+    numLayers: spec.numLayers,
+    numKvHeads: spec.numKvHeads,
+    headDim: spec.headDim,
+    kvType,
+    hasPositionIds: inputs.has('position_ids'),
+    padTokenId: spec.padTokenId,
+    pastKey,
+    pastValue,
+    presentKey,
+    presentValue,
+  };
+}

@@ -1,0 +1,63 @@
+import type { Sampling } from '../decode/sampling.ts';
+import type { DecodeResult, StepTrace } from '../decode/types.ts';
+import type { RunnerType } from '../runner/options.ts';
+import type { Fingerprint } from '../env/fingerprint.ts';
+
+/** Bumped on any incompatible change of the record shape. */
+export const SCHEMA_VERSION = 1;
+
+/** Fields every record carries, whatever its status. */
+export interface RecordCommon {
+  schemaVersion: typeof SCHEMA_VERSION;
+  /** Unique within a results file: suite/prompt/setting/runner/batch/repetition[/tf]. */
+  id: string;
+  suite: { id: string; file: string };
+  prompt: { id: string; text: string };
+  setting: { id: string; sampling: Sampling; maxNewTokens: number };
+  runner: { id: string; type: RunnerType; options: Record<string, unknown> };
+  repetition: number;
+  batchSize: number;
+  /** `teacher-forced`: fed the tokens of `referenceId` instead of its own choices. */
+  mode: 'free' | 'teacher-forced';
+  referenceId?: string;
+  model: { name: string; file: string; sha256: string } | null;
+  tool: { detbench: string; onnxruntime: string | null; node: string };
+  profile: { id: string; fingerprint: Fingerprint };
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface CompletedFields {
+  status: 'completed';
+  provider: { requested: string; effective: string };
+  /** Runner-reported environment (browser version, adapter info, ORT flags, ...). */
+  environment: Record<string, unknown>;
+  promptTokens: number[];
+  /** Token ids (empty for remote runners, which report `tokenTexts` only). */
+  tokens: number[];
+  /** The text of each generated token, for display and for comparing runners without shared ids. */
+  tokenTexts: string[];
+  text: string;
+  steps: StepTrace & { topTokens?: string[][] };
+  finishReason: DecodeResult['finishReason'];
+  timings: DecodeResult['timings'] & { sessionMs: number };
+  batch: DecodeResult['batch'];
+  extra?: Record<string, unknown>;
+}
+
+export interface ErroredFields {
+  status: 'errored';
+  error: { code: string; message: string };
+}
+
+export interface SkippedFields {
+  status: 'skipped';
+  reason: string;
+}
+
+export type CompletedRecord = RecordCommon & CompletedFields;
+export type ErroredRecord = RecordCommon & ErroredFields;
+export type SkippedRecord = RecordCommon & SkippedFields;
+
+/** One line of a results file. */
+export type ResultRecord = CompletedRecord | ErroredRecord | SkippedRecord;

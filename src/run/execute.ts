@@ -1,0 +1,318 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { DetbenchError, errorCode, errorMessage } from '../errors.ts';
+import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
+import { loadModel } from '../model/load.ts';
+import type { LoadedModel } from '../model/types.ts';
+import { readResults, ResultsWriter } from '../results/jsonl.ts';
+import { SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../results/record.ts';
+import { RUNNERS } from '../runner/registry.ts';
+import type { RunnerOptionMap, RunnerType } from '../runner/options.ts';
+import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner/types.ts';
+import { cellId, expandCells, expandRunners, expandSettings, type Cell, type RunnerConfig, type Setting } from '../suite/expand.ts';
+import { loadSuite, type LoadedSuite } from '../suite/load.ts';
+import { DETBENCH_VERSION } from '../version.ts';
+import { planBatches } from './batches.ts';
+import { preparePrompts, type PreparedPrompt } from './prompts.ts';
+
+/** Runner types that execute the ONNX model locally and so need the model folder. */
+const LOCAL: ReadonlySet<RunnerType> = new Set(['node-cpu', 'node-cuda', 'browser-wasm', 'browser-webgpu']);
+
+export interface RunOptions {
+  suiteFile: string;
+  /** The results JSONL file. */
+  outFile: string;
+  /** Keep the records already in `outFile` and run only the cells that have none (or an errored one). */
+  resume?: boolean;
+  profile?: { id: string; fingerprint: Fingerprint };
+  /** Run only these runner ids (after matrix expansion). */
+  onlyRunners?: string[];
+  onEvent?: (event: RunEvent) => void;
+}
+
+export type RunEvent =
+  | { kind: 'start'; total: number; alreadyDone: number }
+  | { kind: 'record'; record: ResultRecord }
+  | { kind: 'runner'; runnerId: string; message: string };
+
+export interface RunSummary {
+  file: string;
+  completed: number;
+  errored: number;
+  skipped: number;
+  /** Records kept from an earlier run (with --resume). */
+  kept: number;
+}
+
+/** Everything the run needs that stays fixed across cells. */
+interface RunContext {
+  suite: LoadedSuite;
+  settings: Map<string, Setting>;
+  prompts: Map<string, PreparedPrompt>;
+  promptIds: string[];
+  baseModel: LoadedModel | undefined;
+  profile: { id: string; fingerprint: Fingerprint };
+  writer: ResultsWriter;
+  emit: (record: ResultRecord) => void;
+  /** Completed free-running records of the reference runner, by id (for teacher forcing). */
+  referenceRecords: Map<string, CompletedRecord>;
+  referenceId: string;
+}
+
+/**
+ * Runs a suite: every cell becomes exactly one record, appended to the results file as it
+ * finishes. Configuration problems throw DetbenchError before any record is written; failures
+ * of one runner or one cell become `errored` or `skipped` records and the run goes on.
+ */
+export async function runSuite(opts: RunOptions): Promise<RunSummary> {
+  const suite = loadSuite(opts.suiteFile);
+  const settingList = expandSettings(suite);
+  let runners = expandRunners(suite);
+  if (opts.onlyRunners?.length) {
+    const unknown = opts.onlyRunners.filter((id) => !runners.some((r) => r.id === id || r.id.startsWith(`${id}[`)));
+    if (unknown.length) {
+      throw new DetbenchError('UNKNOWN_RUNNER', `--runner ${unknown.join(', ')}: no such runner in ${opts.suiteFile} (has ${runners.map((r) => r.id).join(', ')})`);
+    }
+    runners = runners.filter((r) => opts.onlyRunners!.some((id) => r.id === id || r.id.startsWith(`${id}[`)));
+  }
+  const allRunners = expandRunners(suite);
+  const refName = suite.reference ?? allRunners[0]!.id;
+  const referenceId = allRunners.find((r) => r.id === refName || r.id.startsWith(`${refName}[`))!.id;
+  // The reference runs first: teacher forcing feeds its tokens to the others.
+  runners.sort((a, b) => Number(b.id === referenceId) - Number(a.id === referenceId));
+
+  const needsModel = runners.some((r) => LOCAL.has(r.type));
+  if (needsModel && !suite.model) {
+    throw new DetbenchError('SUITE_INVALID', `${suite.file}: model: required by local runners (${runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id).join(', ')})`, {
+      file: suite.file,
+      field: 'model',
+    });
+  }
+  const modelDir = suite.model ? resolve(suite.dir, suite.model.path) : undefined;
+  const baseFile = suite.model?.file ?? 'onnx/model.onnx';
+  const baseModel = modelDir ? await loadModel(modelDir, { onnxFile: baseFile }) : undefined;
+  const prompts = preparePrompts(suite, baseModel);
+
+  const outFile = resolve(opts.outFile);
+  prepareOutput(outFile, opts.resume ?? false);
+  const existing = opts.resume && existsSync(outFile) ? readResults(outFile) : [];
+  const writer = new ResultsWriter(outFile);
+  const finished = new Set(existing.filter((r) => r.status !== 'errored').map((r) => r.id));
+
+  const summary: RunSummary = { file: outFile, completed: 0, errored: 0, skipped: 0, kept: finished.size };
+  const ctx: RunContext = {
+    suite,
+    settings: new Map(settingList.map((s) => [s.id, s])),
+    prompts: new Map(prompts.map((p) => [p.id, p])),
+    promptIds: prompts.map((p) => p.id),
+    baseModel,
+    profile: opts.profile ?? { id: 'auto', fingerprint: detectFingerprint() },
+    writer,
+    emit: (record) => {
+      writer.append(record);
+      summary[record.status]++;
+      if (record.status === 'completed' && record.runner.id === referenceId && record.mode === 'free') {
+        ctx.referenceRecords.set(record.id, record);
+      }
+      opts.onEvent?.({ kind: 'record', record });
+    },
+    referenceRecords: new Map(),
+    referenceId,
+  };
+  for (const r of existing) {
+    if (r.status === 'completed' && r.runner.id === referenceId && r.mode === 'free') ctx.referenceRecords.set(r.id, r);
+  }
+
+  const allCells = expandCells(suite, runners, settingList);
+  const teacher = suite.teacher_forcing && allRunners.length > 1;
+  const tfCount = teacher ? allCells.filter((c) => c.runnerId !== referenceId).length : 0;
+  opts.onEvent?.({ kind: 'start', total: allCells.length + tfCount, alreadyDone: finished.size });
+
+  for (const runner of runners) {
+    const cells = allCells.filter((c) => c.runnerId === runner.id);
+    const free = cells.filter((c) => !finished.has(c.id));
+    const forced = teacher && runner.id !== referenceId ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
+    if (free.length === 0 && forced.length === 0) continue;
+    opts.onEvent?.({ kind: 'runner', runnerId: runner.id, message: `${free.length + forced.length} cells` });
+    await runRunner(ctx, runner, free, forced, modelDir, baseFile);
+  }
+  return summary;
+}
+
+/** Refuses to overwrite an earlier run's results (they would be lost) and checks the path is writable. */
+function prepareOutput(outFile: string, resume: boolean): void {
+  if (existsSync(outFile) && statSync(outFile).size > 0 && !resume) {
+    throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, or choose another -o`, { file: outFile });
+  }
+  try {
+    mkdirSync(dirname(outFile), { recursive: true });
+  } catch (cause) {
+    throw new DetbenchError('OUTPUT_UNWRITABLE', `${dirname(outFile)}: cannot create output folder (${errorMessage(cause)})`, { cause, file: outFile });
+  }
+}
+
+async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], forced: Cell[], modelDir: string | undefined, baseFile: string): Promise<void> {
+  const all = [...free.map((c) => ({ cell: c, mode: 'free' as const })), ...forced.map((c) => ({ cell: c, mode: 'teacher-forced' as const }))];
+  const failAll = (status: 'errored' | 'skipped', code: string, message: string, model: LoadedModel | undefined) => {
+    for (const { cell, mode } of all) {
+      const common = commonFields(ctx, config, cell, mode, model, null, new Date());
+      ctx.emit(status === 'skipped' ? { ...common, status, reason: message } : { ...common, status, error: { code, message } });
+    }
+  };
+
+  let runner: Runner;
+  try {
+    runner = (await RUNNERS[config.type]()) as Runner;
+  } catch (err) {
+    return failAll('errored', 'RUNNER_LOAD_FAILED', `cannot load runner ${config.type}: ${errorMessage(err)}`, ctx.baseModel);
+  }
+  const options = config.options as RunnerOptionMap[RunnerType];
+  const probe = await runner.probe(options as never).catch((err: unknown) => ({ available: false as const, reason: errorMessage(err) }));
+  if (!probe.available) return failAll('skipped', 'UNAVAILABLE', probe.reason, ctx.baseModel);
+
+  let model: LoadedModel | undefined;
+  if (LOCAL.has(config.type)) {
+    const file = modelFileFor(options as { precision?: string; model_file?: string }, baseFile);
+    try {
+      model = file === ctx.baseModel?.onnxFile ? ctx.baseModel : await loadModel(modelDir!, { onnxFile: file });
+    } catch (err) {
+      return failAll('errored', errorCode(err), errorMessage(err), ctx.baseModel);
+    }
+  }
+
+  let session: RunnerSession;
+  try {
+    session = await runner.open(model, options as never);
+  } catch (err) {
+    return failAll('errored', errorCode(err) === 'RUNTIME_ERROR' ? 'SESSION_FAILED' : errorCode(err), errorMessage(err), model);
+  }
+  try {
+    if (session.provider.requested !== session.provider.effective) {
+      return failAll(
+        'errored',
+        'PROVIDER_MISMATCH',
+        `requested execution provider ${session.provider.requested} but the session runs on ${session.provider.effective}`,
+        model,
+      );
+    }
+    await runBatches(ctx, config, session, model, free, 'free');
+    await runBatches(ctx, config, session, model, forced, 'teacher-forced');
+  } finally {
+    await session.close().catch(() => {});
+  }
+}
+
+function modelFileFor(options: { precision?: string; model_file?: string }, baseFile: string): string {
+  if (options.model_file) return options.model_file;
+  if (options.precision === 'fp16') return 'onnx/model_fp16.onnx';
+  return baseFile;
+}
+
+async function runBatches(
+  ctx: RunContext,
+  config: RunnerConfig,
+  session: RunnerSession,
+  model: LoadedModel | undefined,
+  cells: Cell[],
+  mode: 'free' | 'teacher-forced',
+): Promise<void> {
+  let runnable = cells;
+  if (mode === 'teacher-forced') {
+    runnable = [];
+    for (const cell of cells) {
+      const refId = cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId });
+      if (ctx.referenceRecords.has(refId)) runnable.push(cell);
+      else {
+        const common = commonFields(ctx, config, cell, mode, model, refId, new Date());
+        ctx.emit({ ...common, status: 'skipped', reason: `reference record ${refId} did not complete, so there is nothing to feed` });
+      }
+    }
+  }
+  for (const batch of planBatches(runnable, ctx.promptIds)) {
+    const first = batch.cells[0]!;
+    const setting = ctx.settings.get(first.settingId)!;
+    const requests = batch.rowPrompts.map((promptId, row): GenerationRequest => {
+      const prompt = ctx.prompts.get(promptId)!;
+      const cell = batch.cells[row];
+      const teacher =
+        mode === 'teacher-forced' && cell
+          ? ctx.referenceRecords.get(cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId }))!.tokens
+          : undefined;
+      return {
+        promptIds: prompt.ids,
+        promptText: prompt.rendered,
+        ...(prompt.system ? { system: prompt.system } : {}),
+        maxNewTokens: ctx.suite.max_new_tokens,
+        sampling: setting.sampling,
+        stopIds: model?.config.eosTokenIds ?? [],
+        topK: ctx.suite.top_logprobs,
+        ...(teacher ? { teacherTokens: teacher } : {}),
+      };
+    });
+    const startedAt = new Date();
+    let outcomes: GenerationOutcome[];
+    try {
+      outcomes = await session.generate(requests);
+    } catch (err) {
+      outcomes = requests.map(() => ({ status: 'errored', error: { code: errorCode(err), message: errorMessage(err) } }));
+    }
+    batch.cells.forEach((cell, row) => {
+      const refId = mode === 'teacher-forced' ? cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId }) : null;
+      const common = commonFields(ctx, config, cell, mode, model, refId, startedAt, session.runtimeVersion);
+      const outcome = outcomes[row] ?? { status: 'errored', error: { code: 'RUNNER_PROTOCOL', message: `runner returned no outcome for row ${row}` } };
+      if (outcome.status === 'errored') {
+        ctx.emit({ ...common, status: 'errored', error: outcome.error });
+        return;
+      }
+      const g = outcome.generation;
+      const prompt = ctx.prompts.get(cell.promptId)!;
+      const tok = model?.tokenizer ?? ctx.baseModel?.tokenizer;
+      ctx.emit({
+        ...common,
+        status: 'completed',
+        provider: session.provider,
+        environment: session.environment,
+        promptTokens: prompt.ids,
+        tokens: g.tokens,
+        tokenTexts: g.tokenTexts ?? (tok ? g.tokens.map((id) => tok.tokenText(id)) : []),
+        text: g.text ?? (tok ? tok.decode(g.tokens) : ''),
+        steps: g.steps,
+        finishReason: g.finishReason,
+        timings: { ...g.timings, sessionMs: session.sessionMs },
+        batch: g.batch,
+        ...(g.extra ? { extra: g.extra } : {}),
+      });
+    });
+  }
+}
+
+function commonFields(
+  ctx: RunContext,
+  config: RunnerConfig,
+  cell: Cell,
+  mode: 'free' | 'teacher-forced',
+  model: LoadedModel | undefined,
+  referenceId: string | null,
+  startedAt: Date,
+  runtimeVersion: string | null = null,
+): RecordCommon {
+  const setting = ctx.settings.get(cell.settingId)!;
+  const prompt = ctx.prompts.get(cell.promptId)!;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: cellId(ctx.suite.id, cell, mode),
+    suite: { id: ctx.suite.id, file: relative(process.cwd(), ctx.suite.file) },
+    prompt: { id: prompt.id, text: prompt.text },
+    setting: { id: setting.id, sampling: setting.sampling, maxNewTokens: ctx.suite.max_new_tokens },
+    runner: { id: config.id, type: config.type, options: config.options },
+    repetition: cell.repetition,
+    batchSize: cell.batchSize,
+    mode,
+    ...(referenceId ? { referenceId } : {}),
+    model: model ? { name: model.name, file: model.onnxFile, sha256: model.sha256 } : null,
+    tool: { detbench: DETBENCH_VERSION, onnxruntime: runtimeVersion, node: process.versions.node },
+    profile: ctx.profile,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+  };
+}

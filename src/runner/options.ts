@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * Option schemas per runner type, kept apart from the runner implementations so that loading a
+ * suite imports no runtime (onnxruntime, puppeteer). Keys are snake_case as written in YAML.
+ */
+const precision = z
+  .enum(['fp32', 'fp16'])
+  .default('fp32')
+  .describe('fp32 loads onnx/model.onnx, fp16 loads onnx/model_fp16.onnx (unless model_file is set)');
+const modelFile = z.string().optional().describe('ONNX file inside the model folder, overriding precision');
+const graphOptimization = z
+  .enum(['disabled', 'basic', 'extended', 'all'])
+  .default('all')
+  .describe('onnxruntime graph optimization level');
+
+export const nodeCpuOptions = z
+  .object({
+    intra_op_threads: z.int().min(0).default(1).describe('0 lets onnxruntime choose'),
+    inter_op_threads: z.int().min(0).default(1),
+    graph_optimization: graphOptimization,
+    precision,
+    model_file: modelFile,
+  })
+  .strict();
+
+export const nodeCudaOptions = z
+  .object({
+    device_id: z.int().min(0).default(0),
+    cudnn_conv_algo_search: z.enum(['EXHAUSTIVE', 'HEURISTIC', 'DEFAULT']).default('DEFAULT'),
+    use_tf32: z.boolean().default(false).describe('TF32 matmuls are faster and less exact'),
+    deterministic_compute: z.boolean().default(true).describe('CUDA EP use_deterministic_compute'),
+    kv_on_gpu: z.boolean().default(true).describe('keep present.* on the GPU between steps'),
+    graph_optimization: graphOptimization,
+    precision,
+    model_file: modelFile,
+  })
+  .strict();
+
+export const browserWasmOptions = z
+  .object({
+    threads: z.int().min(1).default(1).describe('>1 needs cross-origin isolation, which the harness serves'),
+    simd: z.boolean().default(true),
+    graph_optimization: graphOptimization,
+    precision,
+    model_file: modelFile,
+    chrome_path: z.string().optional(),
+  })
+  .strict();
+
+export const browserWebgpuOptions = z
+  .object({
+    power_preference: z.enum(['low-power', 'high-performance']).optional(),
+    kv_on_gpu: z.boolean().default(true),
+    graph_optimization: graphOptimization,
+    precision,
+    model_file: modelFile,
+    chrome_path: z.string().optional(),
+  })
+  .strict();
+
+export const remoteApiOptions = z
+  .object({
+    base_url: z.url().describe('e.g. https://api.openai.com/v1'),
+    model: z.string().min(1),
+    endpoint: z.enum(['chat', 'completions']).default('chat'),
+    api_key_env: z.string().optional().describe('name of the environment variable holding the API key'),
+    concurrency: z.int().min(1).default(4),
+    timeout_ms: z.int().min(1).default(60_000),
+    max_retries: z.int().min(0).default(4),
+    stream: z.boolean().default(true),
+  })
+  .strict();
+
+/** Option schemas by runner type: the one place a runner type is declared. */
+export const RUNNER_OPTIONS = {
+  'node-cpu': nodeCpuOptions,
+  'node-cuda': nodeCudaOptions,
+  'browser-wasm': browserWasmOptions,
+  'browser-webgpu': browserWebgpuOptions,
+  'remote-api': remoteApiOptions,
+} as const;
+
+export type RunnerType = keyof typeof RUNNER_OPTIONS;
+export const RUNNER_TYPES = Object.keys(RUNNER_OPTIONS) as RunnerType[];
+
+/** Parsed (defaults applied) options of each runner type. */
+export type RunnerOptionMap = { [K in RunnerType]: z.output<(typeof RUNNER_OPTIONS)[K]> };

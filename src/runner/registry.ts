@@ -1,0 +1,14 @@
+import type { RunnerType } from './options.ts';
+import type { RunnerFactory } from './types.ts';
+
+/**
+ * Every runner, by type. Factories import lazily, so a suite that uses only node-cpu never loads
+ * puppeteer or the CUDA provider.
+ */
+export const RUNNERS = {
+  'node-cpu': async () => (await import('../../runners/node-cpu.ts')).nodeCpuRunner,
+  'node-cuda': async () => (await import('../../runners/node-cuda.ts')).nodeCudaRunner,
+  'browser-wasm': async () => (await import('../../runners/browser/index.ts')).browserWasmRunner,
+  'browser-webgpu': async () => (await import('../../runners/browser/index.ts')).browserWebgpuRunner,
+  'remote-api': async () => (await import('../../runners/remote-api/index.ts')).remoteApiRunner,
+} satisfies { [K in RunnerType]: RunnerFactory<K> };
