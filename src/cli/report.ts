@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+
+/** `detbench report <results...> -o <dir>`: renders results files (from one or many machines) into static HTML. */
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('render results files into a static HTML report that opens offline')
+    .argument('<results...>', 'results JSONL files (several machines merge into one report)')
+    .option('-o, --out <dir>', 'output folder for index.html', 'out/report')
+    .option('--reference <runner>', 'runner id the others are compared with (default: the suite reference)')
+    .option('--title <title>', 'page title')
+    .action(async (files: string[], opts: { out: string; reference?: string; title?: string }) => {
+      const { generateReport } = await import('../../reports/generate.ts');
+      const { htmlPath, bytes } = await generateReport(files, opts.out, {
+        ...(opts.reference ? { reference: opts.reference } : {}),
+        ...(opts.title ? { title: opts.title } : {}),
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      process.stderr.write(`detbench: report -> ${htmlPath} (${(bytes / 1e6).toFixed(2)} MB)\n`);
+    });
+}

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { runSuite } from '../run/execute.ts';
+
+/** `detbench run <suite>`: runs a suite into a results file, and optionally renders the report. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a suite and append one JSONL record per cell')
+    .argument('<suite>', 'suite YAML file')
+    .option('-o, --out <dir>', 'output folder (results.jsonl goes there)', 'out/run')
+    .option('--resume', 'keep the records already in the results file and run only what is missing or errored', false)
+    .option('--runner <ids...>', 'run only these runner ids')
+    .option('--report <dir>', 'also render the HTML report into this folder when the run ends')
+    .option('--strict', 'exit 1 if any cell errored', false)
+    .action(async (suite: string, opts: { out: string; resume: boolean; runner?: string[]; report?: string; strict: boolean }) => {
+      const { progressReporter } = await import('./progress.ts');
+      const progress = progressReporter();
+      const resultsFile = join(opts.out, 'results.jsonl');
+      let summary;
+      try {
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, onlyRunners: opts.runner, onEvent: progress.onEvent });
+      } finally {
+        progress.stop();
+      }
+      process.stderr.write(
+        `detbench: ${summary.completed} completed, ${summary.errored} errored, ${summary.skipped} skipped${summary.kept ? `, ${summary.kept} kept from before` : ''} -> ${summary.file}\n`,
+      );
+      if (opts.report) {
+        const { generateReport } = await import('../../reports/generate.ts');
+        const { htmlPath } = await generateReport([resultsFile], opts.report, { log: (m) => process.stderr.write(`${m}\n`) });
+        process.stderr.write(`detbench: report -> ${htmlPath}\n`);
+      }
+      if (opts.strict && summary.errored > 0) process.exitCode = 1;
+    });
+}
