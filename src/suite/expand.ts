@@ -13,6 +13,7 @@ export interface RunnerConfig {
   id: string;
   type: RunnerType;
   options: Record<string, unknown>;
+  repetitions: number;
 }
 
 /** One unit of work: a prompt, a setting, a runner, a batch size and a repetition. */
@@ -57,7 +58,7 @@ export function expandRunners(suite: LoadedSuite): RunnerConfig[] {
     for (const combo of combos) {
       const suffix = keys.map((k) => `${k}=${String(combo[k])}`).join(',');
       const options = RUNNER_OPTIONS[entry.type].parse({ ...entry.options, ...combo }) as Record<string, unknown>;
-      out.push({ id: suffix ? `${entry.id}[${suffix}]` : entry.id, type: entry.type, options });
+      out.push({ id: suffix ? `${entry.id}[${suffix}]` : entry.id, type: entry.type, options, repetitions: entry.repetitions ?? suite.repetitions });
     }
   }
   return out;
@@ -75,7 +76,7 @@ export function expandCells(suite: LoadedSuite, runners: RunnerConfig[], setting
   for (const runner of runners)
     for (const batchSize of suite.batch_sizes)
       for (const setting of settings)
-        for (let repetition = 0; repetition < suite.repetitions; repetition++)
+        for (let repetition = 0; repetition < runner.repetitions; repetition++)
           for (const prompt of suite.resolvedPrompts) {
             const c = { promptId: prompt.id, settingId: setting.id, runnerId: runner.id, batchSize, repetition };
             cells.push({ ...c, id: cellId(suite.id, c) });

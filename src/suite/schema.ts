@@ -33,6 +33,7 @@ const runnerEntry = z
     id: id.describe('label of this runner configuration in results and reports'),
     type: z.enum(RUNNER_TYPES as [RunnerType, ...RunnerType[]]),
     options: z.record(z.string(), z.unknown()).default({}),
+    repetitions: z.int().min(1).max(1000).optional().describe("overrides the suite's repetitions for this runner (for slow runners)"),
     matrix: z
       .record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1))
       .optional()
