@@ -1,0 +1,125 @@
+// npm run bench [-- <model-dir> [new-tokens]]
+// Greedy decode tokens/s of detbench's node-cpu path (shared decode loop, full recording) against
+// transformers.js generate() on the same model folder and the same onnxruntime-node, and against a
+// bare session.run loop that records nothing. One process, alternating rounds, medians, ratios.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { Bench } from 'tinybench';
+import { decode } from '../src/decode/loop.ts';
+import { decodeModelFor } from '../src/decode/session-model.ts';
+import { argmax } from '../src/decode/sampling.ts';
+import type { DecodeModel } from '../src/decode/types.ts';
+import { loadModel } from '../src/model/load.ts';
+import { specOf } from '../src/runner/spec.ts';
+import { makeNodeTensor } from '../runners/node-cpu.ts';
+
+const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
+const newTokens = Number(process.argv[3] ?? 64);
+const rounds = 7;
+const threads = 1;
+const prompt = 'The module provides functions for';
+
+const model = await loadModel(modelDir);
+const promptIds = model.tokenizer.encode(prompt);
+const sessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
+const session = await ort.InferenceSession.create(model.onnxPath, sessionOptions);
+const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
+
+/** detbench: the shared loop with top-10, margins and logits hashes recorded at every step. */
+async function detbench(): Promise<number> {
+  const [r] = await decode(dm, [{ promptIds, maxNewTokens: newTokens, sampling: { kind: 'greedy' }, stopIds: [], topK: 10 }]);
+  return r!.tokens.length;
+}
+
+/** A bare greedy loop: new tensors every step, argmax only, nothing recorded. */
+async function bare(m: DecodeModel): Promise<number> {
+  const feeds: Record<string, ort.Tensor> = {};
+  const n = promptIds.length;
+  feeds.input_ids = new ort.Tensor('int64', BigInt64Array.from(promptIds, BigInt), [1, n]);
+  feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+  if (m.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(promptIds.keys(), BigInt), [1, n]);
+  const empty = new ort.Tensor('float32', new Float32Array(0), [1, m.numKvHeads, 0, m.headDim]);
+  for (let i = 0; i < m.numLayers; i++) {
+    feeds[m.pastKey(i)] = empty;
+    feeds[m.pastValue(i)] = empty;
+  }
+  let tokens = 0;
+  for (let step = 0; step < newTokens; step++) {
+    const out = await session.run(feeds);
+    const logits = out.logits!;
+    const v = logits.dims[2]!;
+    const s = logits.dims[1]!;
+    const next = argmax((logits.data as Float32Array).subarray((s - 1) * v, s * v));
+    tokens++;
+    const len = n + step + 1;
+    feeds.input_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(next)), [1, 1]);
+    feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(len).fill(1n), [1, len]);
+    if (m.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(len - 1)), [1, 1]);
+    for (let i = 0; i < m.numLayers; i++) {
+      feeds[m.pastKey(i)] = out[m.presentKey(i)]!;
+      feeds[m.pastValue(i)] = out[m.presentValue(i)]!;
+    }
+  }
+  return tokens;
+}
+
+// transformers.js on the same folder, offline, with the same onnxruntime-node (npm overrides pin it).
+const tf = await import('@huggingface/transformers');
+tf.env.allowRemoteModels = false;
+tf.env.localModelPath = resolve(modelDir, '..');
+const name = modelDir.split('/').pop()!;
+const tfModel = await tf.AutoModelForCausalLM.from_pretrained(name, {
+  dtype: 'fp32',
+  device: 'cpu',
+  session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+});
+const tfInputs = { input_ids: new tf.Tensor('int64', BigInt64Array.from(promptIds, BigInt), [1, promptIds.length]), attention_mask: new tf.Tensor('int64', new BigInt64Array(promptIds.length).fill(1n), [1, promptIds.length]) };
+async function transformers(): Promise<number> {
+  const out = (await tfModel.generate({ ...tfInputs, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false })) as { dims: number[] };
+  return out.dims[1]! - promptIds.length;
+}
+
+// Same greedy tokens from both, or the comparison is meaningless.
+const ours = (await decode(dm, [{ promptIds, maxNewTokens: newTokens, sampling: { kind: 'greedy' }, stopIds: [], topK: 10 }]))[0]!.tokens;
+const theirs = (await tfModel.generate({ ...tfInputs, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false })) as { tolist(): bigint[][] };
+const theirTokens = theirs.tolist()[0]!.slice(promptIds.length).map(Number);
+const sameTokens = JSON.stringify(ours) === JSON.stringify(theirTokens);
+
+const tasks: Record<string, () => Promise<number>> = { detbench, bare: () => bare(dm), 'transformers.js': transformers };
+const perRound: Record<string, number[]> = { detbench: [], bare: [], 'transformers.js': [] };
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order each round so drift (heat, other load) does not favour one side.
+  const names = Object.keys(tasks);
+  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0, warmupTime: 0 });
+  for (const n of order) bench.add(n, tasks[n]!);
+  await bench.run();
+  for (const task of bench.tasks) {
+    const r = task.result as { latency?: { p50?: number; mean?: number } } | undefined;
+    const ms = r?.latency?.p50 ?? r?.latency?.mean;
+    if (ms) perRound[task.name]!.push((newTokens * 1000) / ms);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const tps = Object.fromEntries(Object.entries(perRound).map(([k, v]) => [k, median(v)]));
+const result = {
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, os: `${platform()} ${release()}`, node: process.version, onnxruntime: ort.env.versions.node },
+  model: { dir: modelDir, sha256: model.sha256, params: null },
+  newTokens,
+  rounds,
+  threads,
+  sameGreedyTokens: sameTokens,
+  tokensPerSecond: tps,
+  ratios: {
+    detbenchVsTransformers: tps.detbench! / tps['transformers.js']!,
+    recordingOverhead: 1 - tps.detbench! / tps.bare!,
+    bareVsTransformers: tps.bare! / tps['transformers.js']!,
+  },
+  goals: { detbenchVsTransformers: '>= 1.25', recordingOverhead: '<= 0.05' },
+};
+mkdirSync('out/bench', { recursive: true });
+writeFileSync('out/bench/bench-node.json', JSON.stringify(result, null, 2));
+console.log(JSON.stringify(result, null, 2));
+await session.release();
