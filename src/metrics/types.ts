@@ -1,0 +1,219 @@
+/**
+ * The metrics summary: plain JSON (no Infinity, NaN or Map), so it can be written to disk or
+ * inlined into a report page as is. Non-finite numbers from records become `null`.
+ */
+
+/** Which sequence two records are compared on: token ids, or token texts (remote runners report no ids). */
+export type SequenceBasis = 'ids' | 'texts';
+
+/** One top candidate at one step, as recorded. Fields a runner did not record are `null`. */
+export interface Candidate {
+  id: number | null;
+  text: string | null;
+  logit: number | null;
+  logprob: number | null;
+}
+
+/** A record named in a comparison. `runner` is the runner key (see {@link RunnerMetrics.runner}). */
+export interface RecordRef {
+  recordId: string;
+  runner: string;
+  repetition: number;
+  profileId: string;
+}
+
+/** Differences of the recorded top values of two records over the steps both saw with identical inputs. */
+export interface LogitDrift {
+  /** `logits` when both records carry top logits, `logprobs` when one of them only has log-probabilities. */
+  values: 'logits' | 'logprobs' | null;
+  max: number | null;
+  mean: number | null;
+  /** Steps that had at least one candidate in common. */
+  steps: number;
+  /** Candidate pairs compared (matched by token id, or by token text on the `texts` basis). */
+  candidates: number;
+}
+
+/** Steps whose logits row hash is equal in both records, out of the steps compared. */
+export interface BitwiseShare {
+  equal: number;
+  compared: number;
+  share: number | null;
+}
+
+/** What each record shows at one step: its chosen token, margin and top candidates. */
+export interface StepView {
+  /** null when the record had already ended before this step. */
+  token: { id: number | null; text: string | null } | null;
+  /** Best minus second-best logit; null when not recorded (or infinite). */
+  margin: number | null;
+  top: Candidate[];
+}
+
+/** Where two free-running records first chose different tokens (or one stopped early). */
+export interface DivergenceStep {
+  step: number;
+  a: StepView;
+  b: StepView;
+  /** The smaller of the two margins at the step, null if neither recorded one. */
+  minMargin: number | null;
+  /** `minMargin` at or below the near-tie threshold: the split is a coin flip of rounding. */
+  nearTie: boolean;
+}
+
+interface PairBase {
+  group: string;
+  /** `cross-runner`: a runner against the reference; `repetition`: repetition k against the first of the same runner. */
+  relation: 'cross-runner' | 'repetition';
+  a: RecordRef;
+  b: RecordRef;
+  basis: SequenceBasis;
+  lengthA: number;
+  lengthB: number;
+  /** Over steps 0..d inclusive (d = first divergence), every one of which saw the same prefix. */
+  logits: LogitDrift;
+  bitwise: BitwiseShare;
+}
+
+/** The comparison of two free-running records: identical, or where and how they diverged. */
+export type PairComparison =
+  | (PairBase & { outcome: 'identical' })
+  | (PairBase & { outcome: 'diverged'; firstDivergence: number; divergence: DivergenceStep });
+
+/** Metrics of one runner within one comparison group. */
+export interface RunnerGroupMetrics {
+  runner: string;
+  completed: number;
+  errored: number;
+  skipped: number;
+  uniqueCompletions: number;
+  /** Repetitions equal to the most common completion. */
+  modalCount: number;
+  /** modalCount / completed; null without completed records. */
+  exactMatchRate: number | null;
+  /** All completed repetitions identical; null with fewer than two. */
+  allIdentical: boolean | null;
+}
+
+/** Records sharing suite, prompt, setting and batch size: the ones that should agree. */
+export interface GroupMetrics {
+  key: string;
+  suiteId: string;
+  promptId: string;
+  settingId: string;
+  batchSize: number;
+  reference: string | null;
+  runners: RunnerGroupMetrics[];
+  /** Unique completions over all runners of the group. */
+  uniqueCompletions: number;
+  /** Every completed record of every runner identical; null with fewer than two runners completed. */
+  allRunnersIdentical: boolean | null;
+  pairs: PairComparison[];
+}
+
+/** TARr@N (Atil et al. 2024): share of groups whose N completed runs are all identical. */
+export interface Tarr {
+  rate: number | null;
+  /** Groups counted (those with at least two completed runs). */
+  groups: number;
+  /** Fewest completed runs in a counted group (the N of TARr@N); null when none counted. */
+  n: number | null;
+}
+
+/** A distribution of first-divergence indices. */
+export interface DivergenceStats {
+  count: number;
+  min: number | null;
+  median: number | null;
+  max: number | null;
+}
+
+/** Comparisons of one runner pair pooled over all groups. */
+export interface PairAggregate {
+  a: string;
+  b: string;
+  relation: PairComparison['relation'];
+  pairs: number;
+  identical: number;
+  /** identical / pairs. */
+  exactMatchRate: number | null;
+  firstDivergence: DivergenceStats;
+  /** Divergences at a near-tie margin. */
+  nearTies: number;
+  logitMaxDiff: number | null;
+  logitMeanDiff: number | null;
+  bitwise: BitwiseShare;
+}
+
+/** Why records did not complete, counted. */
+export interface ProblemCount {
+  status: 'errored' | 'skipped';
+  /** The error code, or the skip reason. */
+  reason: string;
+  count: number;
+}
+
+/** Per-runner summary over all groups. */
+export interface RunnerMetrics {
+  /**
+   * The runner key: the runner id, or `id@profile` when the same runner id ran on several
+   * hardware profiles (machines are then compared as different runners).
+   */
+  runner: string;
+  runnerId: string;
+  runnerType: string;
+  profileIds: string[];
+  providers: string[];
+  records: { completed: number; errored: number; skipped: number; teacherForced: number };
+  problems: ProblemCount[];
+  /** Pooled: repetitions equal to their group's most common completion / completed repetitions. */
+  exactMatchRate: number | null;
+  tarr: Tarr;
+  uniqueCompletions: { mean: number | null; max: number };
+  timings: { medianTtftMs: number | null; medianTokensPerSecond: number | null; medianSessionMs: number | null };
+}
+
+/** A teacher-forced record against the reference record whose tokens it was fed. */
+export interface TeacherForcedComparison {
+  recordId: string;
+  referenceId: string;
+  group: string;
+  runner: string;
+  reference: string;
+  steps: number;
+  /** Steps where the model's own choice equals the reference token at that step. */
+  agreeSteps: number;
+  top1Agreement: number | null;
+  /** Per step: max absolute difference over top candidates both recorded; null where none shared. */
+  stepMaxDiff: (number | null)[];
+  values: LogitDrift['values'];
+  maxDiff: number | null;
+  meanDiff: number | null;
+  bitwise: BitwiseShare;
+}
+
+/** Teacher-forced comparisons pooled per (reference, runner). */
+export interface TeacherAggregate {
+  reference: string;
+  runner: string;
+  records: number;
+  steps: number;
+  top1Agreement: number | null;
+  maxDiff: number | null;
+  meanDiff: number | null;
+  bitwise: BitwiseShare;
+}
+
+/** What `computeMetrics` returns. */
+export interface MetricsSummary {
+  /** The reference runner key per suite id. */
+  references: Record<string, string>;
+  counts: { records: number; completed: number; errored: number; skipped: number; teacherForced: number; duplicates: number };
+  runners: RunnerMetrics[];
+  groups: GroupMetrics[];
+  pairs: PairAggregate[];
+  /** Across runners: share of groups in which all records of all runners are identical. */
+  acrossRunners: Tarr;
+  teacherForced: { records: TeacherForcedComparison[]; byPair: TeacherAggregate[]; unmatched: number };
+  warnings: string[];
+}

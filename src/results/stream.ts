@@ -1,0 +1,80 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { DetbenchError } from '../errors.ts';
+import { SCHEMA_VERSION, type ResultRecord } from './record.ts';
+
+/**
+ * Checks one parsed line with the same rules as `readResults` (src/results/jsonl.ts), which keeps
+ * its checks private; keep the two in step.
+ */
+function checkRecord(value: unknown, file: string, line: number): ResultRecord {
+  const rec = value as Partial<ResultRecord>;
+  if (typeof value !== 'object' || value === null) throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: not a record`, { file, line });
+  const missing = ['schemaVersion', 'id', 'status', 'runner', 'prompt', 'setting'].find((k) => !(k in (rec as object)));
+  if (missing) throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: ${missing}: missing field`, { file, line, field: missing });
+  if (rec.schemaVersion !== SCHEMA_VERSION) {
+    throw new DetbenchError(
+      'RESULTS_VERSION',
+      `${file}:${line}: schemaVersion: ${String(rec.schemaVersion)} is not supported (this detbench reads ${SCHEMA_VERSION})`,
+      { file, line, field: 'schemaVersion' },
+    );
+  }
+  if (rec.status !== 'completed' && rec.status !== 'errored' && rec.status !== 'skipped') {
+    throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: status: expected completed, errored or skipped`, { file, line, field: 'status' });
+  }
+  return value as ResultRecord;
+}
+
+/**
+ * Reads a results file in chunks, line by line: the same records and errors as `readResults`, without
+ * holding the whole file as one string (a results file of a million steps is hundreds of MB, close
+ * to V8's longest string). A truncated last line is dropped with a warning.
+ */
+export async function streamResults(file: string, onRecord: (r: ResultRecord) => void, warn: (msg: string) => void = () => {}): Promise<number> {
+  if (!existsSync(file)) throw new DetbenchError('RESULTS_NOT_FOUND', `${file}: no such results file`, { file });
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  let lineNo = 0;
+  let count = 0;
+  const take = (line: string, last: boolean): void => {
+    lineNo++;
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      if (last) {
+        warn(`${file}:${lineNo}: ignoring a truncated last line (an interrupted run?)`);
+        return;
+      }
+      throw new DetbenchError('RESULTS_INVALID', `${file}:${lineNo}: not valid JSON`, { cause, file, line: lineNo });
+    }
+    onRecord(checkRecord(value, file, lineNo));
+    count++;
+  };
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) {
+      const text = carry + decoder.write(chunk as Buffer);
+      let start = 0;
+      let nl: number;
+      while ((nl = text.indexOf('\n', start)) >= 0) {
+        take(text.slice(start, nl), false);
+        start = nl + 1;
+      }
+      carry = text.slice(start);
+    }
+  } catch (cause) {
+    if (cause instanceof DetbenchError) throw cause;
+    throw new DetbenchError('RESULTS_UNREADABLE', `${file}: cannot read results file (${(cause as Error).message})`, { cause, file });
+  }
+  carry += decoder.end();
+  if (carry !== '') take(carry, true);
+  return count;
+}
+
+/** All records of a file, read with {@link streamResults}. */
+export async function readResultsStream(file: string, warn?: (msg: string) => void): Promise<ResultRecord[]> {
+  const out: ResultRecord[] = [];
+  await streamResults(file, (r) => out.push(r), warn);
+  return out;
+}
