@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { DetbenchError } from '../errors.ts';
+import { parseModelConfig } from './config.ts';
+import { modelIOFor, staticLogitsVocab } from './io-check.ts';
+import { readOnnxIO } from './onnx-io.ts';
+import { HfTextTokenizer } from './tokenizer.ts';
+import type { LoadedModel } from './types.ts';
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** The ONNX file, relative to the model folder (default `onnx/model.onnx`). */
+  onnxFile?: string;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readJson(file: string, code: string): Promise<object> {
+  const text = await readFile(file, 'utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new DetbenchError(code, `${file}: invalid JSON: ${(cause as Error).message}`, { cause, file });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new DetbenchError(code, `${file}: expected a JSON object`, { file });
+  }
+  return value;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/** tokenizer_config.json `chat_template` (a string, or named templates), else chat_template.jinja. */
+async function chatTemplateOf(tokenizerConfig: Record<string, unknown>, dir: string): Promise<string | undefined> {
+  const t = tokenizerConfig.chat_template;
+  if (typeof t === 'string') return t;
+  if (Array.isArray(t)) {
+    const named = t as { name?: unknown; template?: unknown }[];
+    const pick = named.find((x) => x.name === 'default') ?? named[0];
+    if (typeof pick?.template === 'string') return pick.template;
+  }
+  const jinja = path.join(dir, 'chat_template.jinja');
+  return (await exists(jinja)) ? readFile(jinja, 'utf8') : undefined;
+}
+
+/**
+ * Loads and cross-checks a model folder in the Hugging Face / transformers.js layout:
+ * config.json, tokenizer.json, tokenizer_config.json, the ONNX file (and generation_config.json
+ * when present). Throws DetbenchError naming the file: MODEL_FILE_MISSING, MODEL_CONFIG_INVALID,
+ * MODEL_TOKENIZER_INVALID, MODEL_CORRUPT, MODEL_IO_MISMATCH (cache inputs vs layers, kv heads,
+ * head dim) or MODEL_VOCAB_MISMATCH (more tokens than the logits or vocab_size hold).
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const onnxFile = options.onnxFile ?? 'onnx/model.onnx';
+  const file = (name: string) => path.join(dir, name);
+  const configPath = file('config.json');
+  const tokenizerPath = file('tokenizer.json');
+  const tokenizerConfigPath = file('tokenizer_config.json');
+  const onnxPath = file(onnxFile);
+  const generationPath = file('generation_config.json');
+
+  const required = [configPath, tokenizerPath, tokenizerConfigPath, onnxPath];
+  const missing = (await Promise.all(required.map(async (f) => ((await exists(f)) ? null : f)))).filter((f) => f !== null);
+  if (missing.length > 0) {
+    throw new DetbenchError('MODEL_FILE_MISSING', `${missing.join(', ')}: missing from model folder ${dir}`, { file: missing[0]! });
+  }
+
+  const rawConfig = await readJson(configPath, 'MODEL_CONFIG_INVALID');
+  const generationConfig = (await exists(generationPath)) ? await readJson(generationPath, 'MODEL_CONFIG_INVALID') : undefined;
+  const config = parseModelConfig(rawConfig, { file: configPath, generationConfig, generationFile: generationPath });
+
+  const tokenizerJson = await readJson(tokenizerPath, 'MODEL_TOKENIZER_INVALID');
+  const tokenizerConfig = (await readJson(tokenizerConfigPath, 'MODEL_TOKENIZER_INVALID')) as Record<string, unknown>;
+  let tokenizer: HfTextTokenizer;
+  try {
+    tokenizer = new HfTextTokenizer(tokenizerJson, tokenizerConfig);
+  } catch (cause) {
+    throw new DetbenchError('MODEL_TOKENIZER_INVALID', `${tokenizerPath}: cannot build the tokenizer: ${(cause as Error).message}`, {
+      cause,
+      file: tokenizerPath,
+    });
+  }
+
+  const graph = await readOnnxIO(onnxPath);
+  const io = modelIOFor(graph, config, { onnx: onnxPath, config: configPath });
+
+  const vocabError = (message: string, f: string, field?: string) =>
+    new DetbenchError('MODEL_VOCAB_MISMATCH', message, { file: f, ...(field ? { field } : {}) });
+  const logitsVocab = staticLogitsVocab(graph);
+  if (logitsVocab !== undefined && logitsVocab !== config.vocabSize) {
+    throw vocabError(`${onnxPath}: logits have ${logitsVocab} entries but ${configPath} vocab_size is ${config.vocabSize}`, onnxPath, 'vocab_size');
+  }
+  if (logitsVocab !== undefined && tokenizer.vocabSize > logitsVocab) {
+    throw vocabError(`${tokenizerPath}: ${tokenizer.vocabSize} tokens but the logits of ${onnxPath} have ${logitsVocab} entries`, tokenizerPath);
+  }
+  // Fewer tokens than vocab_size is normal (embedding tables are padded); more cannot be embedded.
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw vocabError(`${tokenizerPath}: ${tokenizer.vocabSize} tokens but ${configPath} vocab_size is ${config.vocabSize}`, tokenizerPath, 'vocab_size');
+  }
+
+  const [digest, { size }] = await Promise.all([sha256(onnxPath), stat(onnxPath)]);
+  const chatTemplate = await chatTemplateOf(tokenizerConfig, dir);
+  return {
+    dir,
+    name: path.basename(path.resolve(dir)),
+    onnxFile,
+    onnxPath,
+    sha256: digest,
+    sizeBytes: size,
+    config,
+    io,
+    tokenizer,
+    ...(chatTemplate !== undefined ? { chatTemplate } : {}),
+  };
+}
