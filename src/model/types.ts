@@ -33,7 +33,7 @@ export interface ModelIO {
 /** Text to token ids and back. */
 export interface TextTokenizer {
   /** Ids of `text` as the model sees it (no special tokens added). */
-  encode(text: string): number[];
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   decode(ids: readonly number[]): string;
   /** The decoded text of one token, for display (may be a partial UTF-8 character). */
   tokenText(id: number): string;

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, truncateSync } from 'node:fs';
 import { DetbenchError } from '../errors.ts';
 import { SCHEMA_VERSION, type ResultRecord } from './record.ts';
 
@@ -14,11 +14,30 @@ export class ResultsWriter {
     } catch (cause) {
       throw new DetbenchError('OUTPUT_UNWRITABLE', `${file}: cannot write results file (${(cause as Error).message})`, { cause, file });
     }
+    dropTruncatedTail(file);
   }
 
   append(record: ResultRecord): void {
     appendFileSync(this.file, JSON.stringify(record) + '\n');
   }
+}
+
+/**
+ * A run killed mid-write leaves a last line without its newline. That record is incomplete (its
+ * cell will run again), and appending after it would glue two records into one invalid line.
+ */
+function dropTruncatedTail(file: string): void {
+  const size = statSync(file).size;
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, last, 0, 1, size - 1);
+  } finally {
+    closeSync(fd);
+  }
+  if (last[0] === 0x0a) return;
+  truncateSync(file, readFileSync(file).lastIndexOf(0x0a) + 1);
 }
 
 /**

@@ -31,7 +31,8 @@ export function preparePrompts(suite: LoadedSuite, model: LoadedModel | undefine
   return suite.resolvedPrompts.map((p) => {
     const messages = [...(p.system ? [{ role: 'system', content: p.system }] : []), { role: 'user', content: p.text }];
     const rendered = template ? template.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '' }) : p.text;
-    const ids = model ? model.tokenizer.encode(rendered) : [];
+    // A chat template writes its own special tokens (BOS and the like): do not add them twice.
+    const ids = model ? model.tokenizer.encode(rendered, { addSpecialTokens: !template }) : [];
     if (model && ids.length + suite.max_new_tokens > model.config.maxPositions) {
       throw new DetbenchError(
         'PROMPT_TOO_LONG',
