@@ -20,8 +20,17 @@ export function summarizeRow(row: Float32Array, k: number): RowSummary {
   const kk = Math.max(2, Math.min(k, n));
   const topIds = new Int32Array(kk).fill(-1);
   const topVals = new Float64Array(kk).fill(-Infinity);
+  const words = new Uint32Array(row.buffer, row.byteOffset, n);
   let filled = 0;
+  // One pass for the top-k list and the hash; a second, unavoidable, for the log-sum-exp.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c ^ n;
   for (let i = 0; i < n; i++) {
+    const w = words[i]!;
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    let m = Math.imul(w, 0xcc9e2d51);
+    m = (m << 15) | (m >>> 17);
+    h2 = Math.imul(h2 ^ Math.imul(m, 0x1b873593), 5) + 0xe6546b64;
     const v = row[i]!;
     // Strictly greater: an equal value keeps the earlier (lower) id ahead.
     if (filled < kk || v > topVals[kk - 1]!) {
@@ -50,7 +59,7 @@ export function summarizeRow(row: Float32Array, k: number): RowSummary {
     logprobs.push(topVals[r]! - lse);
   }
   const margin = filled > 1 ? topVals[0]! - topVals[1]! : Infinity;
-  return { ids, logits, logprobs, margin, hash: hashFloat32(row) };
+  return { ids, logits, logprobs, margin, hash: finishHash(h1, h2) };
 }
 
 /**
@@ -68,6 +77,10 @@ export function hashFloat32(row: Float32Array): string {
     m = (m << 15) | (m >>> 17);
     h2 = Math.imul(h2 ^ Math.imul(m, 0x1b873593), 5) + 0xe6546b64;
   }
+  return finishHash(h1, h2);
+}
+
+function finishHash(h1: number, h2: number): string {
   h2 ^= h2 >>> 16;
   h2 = Math.imul(h2, 0x85ebca6b);
   h2 ^= h2 >>> 13;

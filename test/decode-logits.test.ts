@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { halfToFloat32, hashFloat32, summarizeRow } from '../src/decode/logits.ts';
+
+describe('summarizeRow', () => {
+  const row = new Float32Array([0.5, 3, -1, 3, 2.5, Number.NEGATIVE_INFINITY]);
+
+  it('lists the top candidates best first, ties to the lower id, with float64 log-softmax', () => {
+    const s = summarizeRow(row, 3);
+    expect(s.ids).toEqual([1, 3, 4]);
+    expect(s.logits).toEqual([3, 3, 2.5]);
+    const lse = Math.log([0.5, 3, -1, 3, 2.5].reduce((a, x) => a + Math.exp(x), 0));
+    s.logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(s.logits[i]! - lse, 12));
+    expect(s.margin).toBe(0);
+  });
+
+  it('hashes the exact bits: equal rows agree, a one-ulp change does not', () => {
+    const a = summarizeRow(row, 2).hash;
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashFloat32(row)).toBe(a);
+    const b = Float32Array.from(row);
+    new Uint32Array(b.buffer)[0]! += 1;
+    expect(hashFloat32(b)).not.toBe(a);
+    // -0 and +0 compare equal as numbers but are different bits.
+    expect(hashFloat32(new Float32Array([0]))).not.toBe(hashFloat32(new Float32Array([-0])));
+  });
+
+  it('measures the margin between the best two logits', () => {
+    expect(summarizeRow(new Float32Array([1, 4, 2.5]), 2).margin).toBe(1.5);
+  });
+});
+
+describe('halfToFloat32', () => {
+  it('decodes normal, subnormal and special halves', () => {
+    const halves = Uint16Array.from([0x3c00, 0xc000, 0x0001, 0x7c00, 0xfc00, 0x0000, 0x7bff]);
+    const out = halfToFloat32(halves, new Float32Array(halves.length));
+    expect(Array.from(out)).toEqual([1, -2, 2 ** -24, Infinity, -Infinity, 0, 65504]);
+    expect(Number.isNaN(halfToFloat32(Uint16Array.of(0x7e00), new Float32Array(1))[0])).toBe(true);
+  });
+});
