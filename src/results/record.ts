@@ -12,7 +12,8 @@ export interface RecordCommon {
   /** Unique within a results file: suite/prompt/setting/runner/batch/repetition[/tf]. */
   id: string;
   suite: { id: string; file: string };
-  prompt: { id: string; text: string };
+  /** `rendered`: the text fed to the tokenizer, when a chat template changed it. */
+  prompt: { id: string; text: string; rendered?: string };
   setting: { id: string; sampling: Sampling; maxNewTokens: number };
   runner: { id: string; type: RunnerType; options: Record<string, unknown> };
   repetition: number;

@@ -302,7 +302,7 @@ function commonFields(
     schemaVersion: SCHEMA_VERSION,
     id: cellId(ctx.suite.id, cell, mode),
     suite: { id: ctx.suite.id, file: relative(process.cwd(), ctx.suite.file) },
-    prompt: { id: prompt.id, text: prompt.text },
+    prompt: { id: prompt.id, text: prompt.text, ...(prompt.rendered !== prompt.text ? { rendered: prompt.rendered } : {}) },
     setting: { id: setting.id, sampling: setting.sampling, maxNewTokens: ctx.suite.max_new_tokens },
     runner: { id: config.id, type: config.type, options: config.options },
     repetition: cell.repetition,
