@@ -80,5 +80,8 @@ describe('detbench CLI', () => {
     expect(again.code).toBe(2);
     expect(again.err).toContain('--resume');
     expect((await cli('run', suite, '-o', out, '--resume')).code).toBe(0);
+    const fresh = await cli('run', suite, '-o', out, '--fresh');
+    expect(fresh.code).toBe(0);
+    expect(fresh.err).toMatch(/moved the earlier results to .*results\.[0-9T-]+Z\.jsonl/);
   });
 });

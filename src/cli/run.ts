@@ -1,5 +1,7 @@
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DetbenchError } from '../errors.ts';
 import { runSuite } from '../run/execute.ts';
 
 /** `detbench run <suite>`: runs a suite into a results file, and optionally renders the report. */
@@ -10,13 +12,20 @@ export function registerRun(program: Command): void {
     .argument('<suite>', 'suite YAML file')
     .option('-o, --out <dir>', 'output folder (results.jsonl goes there)', 'out/run')
     .option('--resume', 'keep the records already in the results file and run only what is missing or errored', false)
+    .option('--fresh', 'move an existing results file aside (results.<time>.jsonl, kept) and start anew', false)
     .option('--runner <ids...>', 'run only these runner ids')
     .option('--report <dir>', 'also render the HTML report into this folder when the run ends')
     .option('--strict', 'exit 1 if any cell errored', false)
-    .action(async (suite: string, opts: { out: string; resume: boolean; runner?: string[]; report?: string; strict: boolean }) => {
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean }) => {
       const { progressReporter } = await import('./progress.ts');
       const progress = progressReporter();
       const resultsFile = join(opts.out, 'results.jsonl');
+      if (opts.fresh && opts.resume) throw new DetbenchError('USAGE', '--fresh and --resume exclude each other');
+      if (opts.fresh && existsSync(resultsFile)) {
+        const aside = join(opts.out, `results.${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+        renameSync(resultsFile, aside);
+        process.stderr.write(`detbench: moved the earlier results to ${aside}\n`);
+      }
       let summary;
       try {
         summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, onlyRunners: opts.runner, onEvent: progress.onEvent });
