@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { DETBENCH_VERSION } from '../version.ts';
+import { registerGate } from './gate.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerReport(program);
+  registerGate(program);
   return program;
 }
 
