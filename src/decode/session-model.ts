@@ -6,6 +6,8 @@ export interface ModelSpec {
   numKvHeads: number;
   headDim: number;
   padTokenId: number;
+  /** KV-cache input/output names per layer, as read from the graph; default: the transformers.js names. */
+  cacheNames?: { pastKey: string[]; pastValue: string[]; presentKey: string[]; presentValue: string[] };
 }
 
 interface MetadataLike {
@@ -15,8 +17,8 @@ interface MetadataLike {
 }
 
 /**
- * Binds a session to the loop: finds the KV-cache names (`past_key_values.{i}.key` /
- * `present.{i}.key`, as transformers.js exports them), whether `position_ids` is an input, and the
+ * Binds a session to the loop: checks the KV-cache names (from the spec, else
+ * `past_key_values.{i}.key` / `present.{i}.key` as transformers.js exports them), whether `position_ids` is an input, and the
  * cache element type from the session's input metadata (fp16 models take fp16 caches).
  */
 export function decodeModelFor(
@@ -26,10 +28,11 @@ export function decodeModelFor(
 ): DecodeModel {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
-  const pastKey = (i: number) => `past_key_values.${i}.key`;
-  const pastValue = (i: number) => `past_key_values.${i}.value`;
-  const presentKey = (i: number) => `present.${i}.key`;
-  const presentValue = (i: number) => `present.${i}.value`;
+  const n = spec.cacheNames;
+  const pastKey = (i: number) => n?.pastKey[i] ?? `past_key_values.${i}.key`;
+  const pastValue = (i: number) => n?.pastValue[i] ?? `past_key_values.${i}.value`;
+  const presentKey = (i: number) => n?.presentKey[i] ?? `present.${i}.key`;
+  const presentValue = (i: number) => n?.presentValue[i] ?? `present.${i}.value`;
   for (const name of ['input_ids', 'attention_mask']) {
     if (!inputs.has(name)) throw new Error(`the model has no "${name}" input (inputs: ${session.inputNames.join(', ')})`);
   }

@@ -9,5 +9,11 @@ export function specOf(model: LoadedModel): ModelSpec {
     numKvHeads: c.numKvHeads,
     headDim: c.headDim,
     padTokenId: c.padTokenId ?? c.eosTokenIds[0] ?? 0,
+    cacheNames: {
+      pastKey: model.io.pastKeyNames,
+      pastValue: model.io.pastValueNames,
+      presentKey: model.io.presentKeyNames,
+      presentValue: model.io.presentValueNames,
+    },
   };
 }
