@@ -4,6 +4,7 @@ import { DETBENCH_VERSION } from '../version.ts';
 import { registerGate } from './gate.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
+import { registerServe } from './serve.ts';
 
 /** Exit codes: 0 success, 1 the run finished but a gate failed or a cell errored (with --strict), 2 bad input. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerReport(program);
+  registerServe(program);
   registerGate(program);
   return program;
 }

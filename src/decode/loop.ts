@@ -1,4 +1,4 @@
-import { halfToFloat32, summarizeRow } from './logits.ts';
+import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
 import { argmax, sampleToken } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace, TensorLike } from './types.ts';
@@ -23,12 +23,33 @@ function emptyTrace(forced: boolean): StepTrace {
   return t;
 }
 
+/** One row's choice at one step, as {@link DecodeHooks.onStep} sees it. */
+export interface StepEvent {
+  /** The request's index in the batch. */
+  row: number;
+  /** Step index (0 = the token chosen after the prefill). */
+  step: number;
+  /** The token the row chose (in teacher-forced mode: chose, not was fed). */
+  token: number;
+  /** The row's logits at this step; a view valid only during the call. */
+  logits: Float32Array;
+  /** What the step records (top candidates, log-probabilities, margin, hash). */
+  summary: RowSummary;
+}
+
+/** Optional observers of a decode; they see results as they are chosen and change nothing. */
+export interface DecodeHooks {
+  /** Called synchronously for each row that chooses a token, before the next forward pass (streaming). */
+  onStep?(event: StepEvent): void;
+}
+
 /**
  * Decodes a batch of requests with one forward pass per step: prefill of the left-padded prompts,
  * then one token per row per step with the KV cache fed back. The chosen token depends only on the
  * row's logits, its sampling settings and its own generator, never on the row's place in the batch.
  */
-export async function decode(model: DecodeModel, requests: readonly DecodeRequest[]): Promise<DecodeResult[]> {
+export async function decode(model: DecodeModel, requests: readonly DecodeRequest[], hooks: DecodeHooks = {}): Promise<DecodeResult[]> {
+  const { onStep } = hooks;
   if (requests.length === 0) return [];
   const batch = requests.length;
   const maxPrompt = Math.max(...requests.map((r) => r.promptIds.length));
@@ -138,6 +159,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
           row.finishReason = 'stop';
         }
         if (row.tokens.length >= row.limit) row.done = true;
+        onStep?.({ row: b, step, token: chosen, logits: rowLogits, summary });
       }
       stepIds[b] = BigInt(next);
       stepPos[b] = BigInt(row.nextPos++);

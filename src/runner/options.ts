@@ -65,10 +65,22 @@ export const remoteApiOptions = z
     model: z.string().min(1),
     endpoint: z.enum(['chat', 'completions']).default('chat'),
     api_key_env: z.string().optional().describe('name of the environment variable holding the API key'),
-    concurrency: z.int().min(1).default(4),
-    timeout_ms: z.int().min(1).default(60_000),
-    max_retries: z.int().min(0).default(4),
-    stream: z.boolean().default(true),
+    concurrency: z.int().min(1).default(4).describe('requests of one batch in flight at once'),
+    timeout_ms: z.int().min(1).default(60_000).describe('per attempt, from sending the request to the end of the body'),
+    max_retries: z.int().min(0).default(4).describe('on 408, 409, 429, 5xx, network errors, timeouts and cut streams'),
+    retry_base_ms: z.int().min(0).default(500).describe('first backoff; doubles per attempt, with jitter'),
+    retry_max_ms: z.int().min(0).default(20_000).describe('longest backoff'),
+    retry_after_cap_ms: z.int().min(0).default(60_000).describe('longest wait a Retry-After header can ask for'),
+    stream: z.boolean().default(true).describe('server-sent events; gives the time to first token'),
+    max_top_logprobs: z
+      .int()
+      .min(0)
+      .max(20)
+      .default(20)
+      .describe("caps the suite's top_logprobs (OpenAI allows 20 on chat, 5 on completions); 0 asks for no logprobs"),
+    max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
+    return_token_ids: z.boolean().default(false).describe("ask for token ids (vLLM >= 0.10.2, detbench serve); OpenAI rejects it"),
+    extra_body: z.record(z.string(), z.unknown()).optional().describe('fields merged into every request body'),
   })
   .strict();
 

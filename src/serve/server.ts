@@ -1,0 +1,219 @@
+import { randomInt } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DecodeRequest } from '../decode/types.ts';
+import { DynamicBatcher, type Batchable, type BatchingOptions } from './batcher.ts';
+import { openEngine, type Engine, type EngineOptions } from './engine.ts';
+import { ApiError, parseRequest, samplingOf, type Endpoint, type ParsedRequest } from './protocol.ts';
+import { Responder, sendError } from './respond.ts';
+
+export { BATCH_HEADER } from './respond.ts';
+
+/** Options of {@link startServe}. */
+export interface ServeOptions extends EngineOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** The model id clients must send (default: the model folder's name). */
+  modelName?: string;
+  /** One line per batch and per failure; default silent. */
+  log?: (line: string) => void;
+}
+
+/** A running server. */
+export interface ServeHandle {
+  /** Base URL for clients, ending in /v1. */
+  url: string;
+  port: number;
+  modelName: string;
+  engine: Engine;
+  /** Stops accepting, closes connections, waits for the running batch, releases the session. */
+  close(): Promise<void>;
+}
+
+/** A request waiting for (or running in) a batch. */
+interface Job extends Batchable {
+  decode: DecodeRequest;
+  responder: Responder;
+  done: () => void;
+}
+
+const MAX_BODY = 4 << 20;
+const MAX_COMPLETIONS_DEFAULT = 16;
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ApiError(413, `The request body exceeds ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'request_too_large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * `detbench serve`: an OpenAI-compatible server for a local model (`/v1/chat/completions`,
+ * `/v1/completions`, `/v1/models`), decoding through the same loop as the node-cpu runner.
+ * Concurrent requests are batched dynamically (or decoded one by one with batching off); each
+ * response says the size of the batch it was computed in.
+ */
+export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
+  const engine = await openEngine(opts);
+  const modelName = opts.modelName ?? engine.model.name;
+  const log = opts.log ?? (() => {});
+  const batching: BatchingOptions = opts.batching ?? { maxBatch: 1, windowMs: 0 };
+  const config = engine.model.config;
+
+  const runBatch = async (jobs: Job[]) => {
+    const t0 = performance.now();
+    jobs.forEach((j, i) => j.responder.start(jobs.length, i, t0 - j.arrivedAt));
+    try {
+      const results = await engine.decodeBatch(
+        jobs.map((j) => j.decode),
+        (e) => jobs[e.row]!.responder.step(e),
+      );
+      results.forEach((r, i) => jobs[i]!.responder.finish(r));
+      log(`batch of ${jobs.length} in ${(performance.now() - t0).toFixed(1)} ms`);
+    } catch (err) {
+      log(`batch of ${jobs.length} failed: ${err instanceof Error ? err.message : String(err)}`);
+      for (const j of jobs) j.responder.fail(err);
+    } finally {
+      for (const j of jobs) j.done();
+    }
+  };
+  const batcher = new DynamicBatcher<Job>(runBatch, batching);
+
+  /** Tokenizes, checks the context, queues, and resolves once the answer is written. */
+  const complete = (p: ParsedRequest, res: ServerResponse): Promise<void> => {
+    let promptIds: number[];
+    if ('messages' in p.input) promptIds = engine.encodeChat(p.input.messages);
+    else if ('prompt' in p.input) promptIds = engine.encodePrompt(p.input.prompt);
+    else {
+      promptIds = p.input.promptIds;
+      const bad = promptIds.find((id) => id >= config.vocabSize);
+      if (bad !== undefined) throw new ApiError(400, `Token id ${bad} is outside the vocabulary (${config.vocabSize}).`, 'invalid_request_error', 'prompt', 'invalid_value');
+    }
+    const room = config.maxPositions - promptIds.length;
+    const maxTokens = p.maxTokens ?? (p.endpoint === 'chat' ? room : Math.min(MAX_COMPLETIONS_DEFAULT, room));
+    if (maxTokens < 1 || maxTokens > room) {
+      throw new ApiError(
+        400,
+        `This model's maximum context length is ${config.maxPositions} tokens. However, you requested ${promptIds.length + Math.max(maxTokens, 1)} tokens (${promptIds.length} in the prompt, ${Math.max(maxTokens, 1)} for the completion).`,
+        'invalid_request_error',
+        p.endpoint === 'chat' ? 'messages' : 'prompt',
+        'context_length_exceeded',
+      );
+    }
+    const drawn = randomInt(2 ** 31);
+    const sampling = samplingOf(p, drawn);
+    const responder = new Responder(
+      {
+        req: p,
+        modelName,
+        systemFingerprint: engine.systemFingerprint,
+        tokenizer: engine.model.tokenizer,
+        stopIds: config.eosTokenIds,
+        promptIds,
+        seed: sampling.kind === 'sample' ? sampling.seed : null,
+        batching: opts.batching ? 'dynamic' : 'off',
+      },
+      res,
+    );
+    return new Promise<void>((resolve) => {
+      let finished = false;
+      res.on('close', () => {
+        if (!finished) log('client went away before its answer');
+      });
+      batcher.submit({
+        arrivedAt: performance.now(),
+        cancelled: () => res.destroyed,
+        decode: { promptIds, maxNewTokens: maxTokens, sampling, stopIds: config.eosTokenIds, topK: Math.max(1, p.topLogprobs ?? 1) },
+        responder,
+        done: () => {
+          finished = true;
+          resolve();
+        },
+      });
+    });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    const endpoints: Record<string, Endpoint> = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions' };
+    const modelObject = { id: modelName, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'detbench' };
+    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok', model: modelName, waiting: batcher.waiting });
+    if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [modelObject] });
+    if (method === 'GET' && path.startsWith('/v1/models/')) {
+      const id = decodeURIComponent(path.slice('/v1/models/'.length));
+      if (id === modelName) return sendJson(res, 200, modelObject);
+      throw new ApiError(404, `The model \`${id}\` does not exist.`, 'invalid_request_error', 'model', 'model_not_found');
+    }
+    const endpoint = endpoints[path];
+    if (!endpoint) {
+      const known = path === '/v1/models' || path === '/health';
+      if (known) throw new ApiError(405, `${method} is not allowed on ${path}.`, 'invalid_request_error', null, 'method_not_allowed');
+      throw new ApiError(404, `Unknown request URL: ${method} ${path}.`, 'invalid_request_error', null, 'unknown_url');
+    }
+    if (method !== 'POST') throw new ApiError(405, `${method} is not allowed on ${path}; use POST.`, 'invalid_request_error', null, 'method_not_allowed');
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch (err) {
+      throw new ApiError(
+        400,
+        `We could not parse the JSON body of your request. (${err instanceof Error ? err.message : String(err)})`,
+        'invalid_request_error',
+        null,
+        'invalid_json',
+      );
+    }
+    const model = (body as { model?: unknown } | null)?.model;
+    if (typeof model === 'string' && model !== '' && model !== modelName) {
+      throw new ApiError(404, `The model \`${model}\` does not exist. This server serves \`${modelName}\`.`, 'invalid_request_error', 'model', 'model_not_found');
+    }
+    await complete(parseRequest(body, endpoint), res);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!(err instanceof ApiError)) log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      sendError(res, err instanceof ApiError ? err : new ApiError(500, 'The server had an error while processing your request.', 'server_error'));
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}/v1`,
+    port,
+    modelName,
+    engine,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await batcher.idle();
+      await engine.close();
+    },
+  };
+}
