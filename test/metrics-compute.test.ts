@@ -279,7 +279,7 @@ describe('computeMetrics: teacher-forced records', () => {
 
   it('measures top-1 agreement, per-step drift and bitwise-equal steps over the whole sequence', () => {
     const [t] = m.teacherForced.records;
-    expect(t).toMatchObject({ runner: 'gpu', reference: 'ref', steps: 4, agreeSteps: 3, top1Agreement: 0.75 });
+    expect(t).toMatchObject({ runner: 'gpu', reference: 'ref', steps: 4, agreeSteps: 3, top1Agreement: 0.75, disagreements: [2] });
     // Step 2 shares only id 103: 10 (gpu's choice) against 9.8 (ref's runner-up).
     const diffs = t!.stepMaxDiff.map((d) => Number(d!.toFixed(6)));
     expect(diffs).toEqual([0, 0, 0.2, 0.25]);

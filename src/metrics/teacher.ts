@@ -17,8 +17,9 @@ export function compareTeacherForced(
   const own = basis === 'ids' ? (tf.steps.token?.length ? tf.steps.token : tf.tokens) : tf.tokenTexts;
   const refSeq = basis === 'ids' ? reference.tokens : reference.tokenTexts;
   const steps = Math.min(own.length, refSeq.length);
-  let agree = 0;
-  for (let i = 0; i < steps; i++) if (own[i] === refSeq[i]) agree++;
+  const disagreements: number[] = [];
+  for (let i = 0; i < steps; i++) if (own[i] !== refSeq[i]) disagreements.push(i);
+  const agree = steps - disagreements.length;
   const { drift, bitwise, perStep } = compareSteps(tf.steps, reference.steps, steps, basis, true);
   return {
     recordId: tf.id,
@@ -29,6 +30,7 @@ export function compareTeacherForced(
     steps,
     agreeSteps: agree,
     top1Agreement: steps ? agree / steps : null,
+    disagreements,
     stepMaxDiff: perStep ?? [],
     values: drift.values,
     maxDiff: drift.max,

@@ -184,6 +184,8 @@ export interface TeacherForcedComparison {
   /** Steps where the model's own choice equals the reference token at that step. */
   agreeSteps: number;
   top1Agreement: number | null;
+  /** Steps where the model's own choice differs from the reference token. */
+  disagreements: number[];
   /** Per step: max absolute difference over top candidates both recorded; null where none shared. */
   stepMaxDiff: (number | null)[];
   values: LogitDrift['values'];

@@ -1,5 +1,4 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { DetbenchError } from '../errors.ts';
 import { SCHEMA_VERSION, type ResultRecord } from './record.ts';
 
@@ -32,12 +31,12 @@ function checkRecord(value: unknown, file: string, line: number): ResultRecord {
  */
 export async function streamResults(file: string, onRecord: (r: ResultRecord) => void, warn: (msg: string) => void = () => {}): Promise<number> {
   if (!existsSync(file)) throw new DetbenchError('RESULTS_NOT_FOUND', `${file}: no such results file`, { file });
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
   let lineNo = 0;
   let count = 0;
-  const take = (line: string, last: boolean): void => {
+  const take = (bytes: Buffer, last: boolean): void => {
     lineNo++;
+    // Decoding line by line keeps every string small; a line never splits a UTF-8 sequence.
+    const line = bytes.toString('utf8');
     if (line.trim() === '') return;
     let value: unknown;
     try {
@@ -52,23 +51,26 @@ export async function streamResults(file: string, onRecord: (r: ResultRecord) =>
     onRecord(checkRecord(value, file, lineNo));
     count++;
   };
+  // Bytes of the line in progress, from earlier chunks.
+  let pending: Buffer[] = [];
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) {
-      const text = carry + decoder.write(chunk as Buffer);
+    for await (const chunk of createReadStream(file, { highWaterMark: 8 << 20 })) {
+      const buf = chunk as Buffer;
       let start = 0;
       let nl: number;
-      while ((nl = text.indexOf('\n', start)) >= 0) {
-        take(text.slice(start, nl), false);
+      while ((nl = buf.indexOf(10, start)) >= 0) {
+        const part = buf.subarray(start, nl);
+        take(pending.length ? Buffer.concat([...pending, part]) : part, false);
+        pending = [];
         start = nl + 1;
       }
-      carry = text.slice(start);
+      if (start < buf.length) pending.push(buf.subarray(start));
     }
   } catch (cause) {
     if (cause instanceof DetbenchError) throw cause;
     throw new DetbenchError('RESULTS_UNREADABLE', `${file}: cannot read results file (${(cause as Error).message})`, { cause, file });
   }
-  carry += decoder.end();
-  if (carry !== '') take(carry, true);
+  if (pending.length) take(Buffer.concat(pending), true);
   return count;
 }
 

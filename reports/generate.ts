@@ -1,0 +1,93 @@
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DetbenchError } from '../src/errors.ts';
+import { computeMetrics } from '../src/metrics/index.ts';
+import type { ResultRecord } from '../src/results/record.ts';
+import { streamResults } from '../src/results/stream.ts';
+import { DETBENCH_VERSION } from '../src/version.ts';
+import { pageBundle } from './bundle.ts';
+import { renderHtml } from './html.ts';
+import { buildReportData } from './view-model.ts';
+
+/** Options of {@link generateReport}. */
+export interface ReportOptions {
+  /** Runner the others are compared with (key or id); default: each suite's first runner. */
+  reference?: string;
+  title?: string;
+  /** Progress and warnings, one line each. */
+  log?: (m: string) => void;
+  /** Margin at or below which a split counts as a near tie (default 0.05). */
+  nearTie?: number;
+}
+
+/** What {@link generateReport} wrote. */
+export interface ReportResult {
+  htmlPath: string;
+  bytes: number;
+}
+
+/** Creates the temporary file next to the target now, so an unwritable path fails before any work. */
+function openTemp(htmlPath: string): { fd: number; tmp: string } {
+  const tmp = join(dirname(htmlPath), `.${basename(htmlPath)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    mkdirSync(dirname(htmlPath), { recursive: true });
+    return { fd: openSync(tmp, 'wx'), tmp };
+  } catch (cause) {
+    throw new DetbenchError('OUTPUT_UNWRITABLE', `${htmlPath}: cannot write the report (${(cause as Error).message})`, { cause, file: htmlPath });
+  }
+}
+
+/**
+ * Reads results files (from one machine or many), computes the metrics and writes
+ * `outDir/index.html`: one static page with data, charts and libraries inline, which opens from
+ * file:// with no network. The page is written to a temporary file and renamed into place, so a
+ * failed run leaves no partial report.
+ */
+export async function generateReport(files: string[], outDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
+  const log = opts.log ?? (() => {});
+  const htmlPath = resolve(outDir, 'index.html');
+  const { fd, tmp } = openTemp(htmlPath);
+  let closed = false;
+  try {
+    const t0 = performance.now();
+    const records: ResultRecord[] = [];
+    for (const f of files) await streamResults(f, (r) => records.push(r), log);
+    const t1 = performance.now();
+    log(`report: read ${records.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
+
+    const metrics = computeMetrics(records, { ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
+    for (const w of metrics.warnings) log(`report: ${w}`);
+    const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION });
+    records.length = 0;
+    const t2 = performance.now();
+    log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);
+
+    const html = renderHtml(data, await pageBundle(log));
+    let bytes: number;
+    try {
+      const buf = Buffer.from(html, 'utf8');
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      bytes = buf.length;
+      closeSync(fd);
+      closed = true;
+      renameSync(tmp, htmlPath);
+    } catch (cause) {
+      throw new DetbenchError('OUTPUT_UNWRITABLE', `${htmlPath}: cannot write the report (${(cause as Error).message})`, { cause, file: htmlPath });
+    }
+    return { htmlPath, bytes };
+  } catch (err) {
+    if (!closed) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // renamed or never written
+    }
+    throw err;
+  }
+}
