@@ -189,6 +189,16 @@ describe('remote-api against a misbehaving loopback server', () => {
     expect(file).toContain(KEY_ENV); // the variable's name is recorded, its value never
   });
 
+  it('retries a refused connection, then records a network error', async () => {
+    server = await startFaultServer(() => ({ kind: 'ok' }));
+    const suite = writeSuite('refused', ['x'], { max_retries: 2 });
+    await server.close(); // nothing listens on the port any more
+    const r = errored((await run('refused', suite))[0]);
+    expect(r.error.code).toBe('REMOTE_NETWORK');
+    expect(r.error.message).toMatch(/ECONNREFUSED.*after 3 attempts/);
+    server = undefined;
+  });
+
   it('errors every cell clearly when the key variable is not set', async () => {
     server = await startFaultServer(() => ({ kind: 'ok' }));
     const records = await run('nokey', writeSuite('nokey', ['x'], { api_key_env: 'DETBENCH_TEST_UNSET_KEY' }));

@@ -104,6 +104,9 @@ describe('remote-api runner against detbench serve, through the executor', () =>
         expect((r.extra!.usage as { completion_tokens: number }).completion_tokens).toBe(ref.tokens.length);
       }
       expect((ids.extra!.latency as { ttftMs: number }).ttftMs).toBeGreaterThan(0);
+      // detbench serve sends each step's logits-row hash: computed alone, bitwise the node-cpu rows.
+      expect(ids.steps.hash).toEqual(ref.steps.hash);
+      expect(texts.steps.hash).toEqual(ref.steps.hash);
     }
   });
 
@@ -117,6 +120,7 @@ describe('remote-api runner against detbench serve, through the executor', () =>
       expect(r.text.length).toBeGreaterThan(0);
       expect(r.tokenTexts.length).toBeGreaterThan(0);
       expect(r.extra!.servedBatchSize).toBe(4);
+      expect(r.steps.hash).toHaveLength(r.tokenTexts.length);
       expect(r.extra!.systemFingerprint).toBe(batched.engine.systemFingerprint);
     }
   });

@@ -64,8 +64,11 @@ export function backoffMs(retry: number, policy: RetryPolicy, err: RemoteError, 
 export function asRemoteError(err: unknown, timedOut: boolean, timeoutMs: number): RemoteError {
   if (err instanceof RemoteError) return err;
   if (timedOut) return new RemoteError('REMOTE_TIMEOUT', `no complete response within ${timeoutMs} ms`, { retryable: true, cause: err });
-  const e = err as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } };
   const cause = e?.cause;
+  // undici: "fetch failed" (connect, reset before the answer) and "terminated" (cut body), with the socket error as cause.
+  const network = e?.message === 'fetch failed' || e?.message === 'terminated' || typeof e?.code === 'string' || typeof cause?.code === 'string';
+  if (!network) return new RemoteError('REMOTE_CLIENT_ERROR', String(e?.message ?? err), { retryable: false, cause: err });
   const detail = cause ? ` (${String(cause.code ?? cause.message ?? cause)})` : '';
   return new RemoteError('REMOTE_NETWORK', `${String(e?.message ?? err)}${detail}`, { retryable: true, cause: err });
 }

@@ -103,7 +103,8 @@ function toGeneration(x: Exchange, attempts: number, batch: { size: number; inde
       topLogprobs: c.topLogprobs,
       topTokens: c.topTokens,
       margin,
-      hash: [],
+      // Only detbench serve sends row hashes; kept when there is one per step.
+      hash: c.stepHashes.length === n ? c.stepHashes : [],
     },
     finishReason: c.finishReason === 'length' ? 'length' : 'stop',
     timings: {

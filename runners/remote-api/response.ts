@@ -22,6 +22,8 @@ export interface RemoteCompletion {
   usage: Record<string, unknown> | null;
   /** detbench serve's own report: the size of the batch the response was computed in. */
   servedBatchSize: number | null;
+  /** detbench serve's hash of each step's logits row (equal hashes: bitwise-equal rows). */
+  stepHashes: string[];
 }
 
 const bad = (message: string) => new RemoteError('REMOTE_BAD_RESPONSE', message, { retryable: false });
@@ -51,6 +53,7 @@ export class CompletionBuilder {
     systemFingerprint: null,
     usage: null,
     servedBatchSize: null,
+    stepHashes: [],
   };
   /** Whether any content or token has arrived (for the time to first token). */
   hasOutput = false;
@@ -71,6 +74,7 @@ export class CompletionBuilder {
     if (isObject(obj.usage)) this.c.usage = obj.usage;
     const det = obj.detbench;
     if (isObject(det) && typeof det.batch_size === 'number') this.c.servedBatchSize = det.batch_size;
+    if (isObject(det) && Array.isArray(det.step_hashes)) for (const h of det.step_hashes) this.c.stepHashes.push(String(h));
     if (obj.choices === undefined) return;
     if (!Array.isArray(obj.choices)) throw bad('"choices" is not an array');
     const choice = obj.choices.find((ch) => isObject(ch) && (ch.index ?? 0) === 0);

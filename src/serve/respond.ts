@@ -18,6 +18,8 @@ interface TopEntry {
 /** One generated token with its log-probability and the top candidates. */
 interface StepEntry extends TopEntry {
   id: number;
+  /** Hash of the step's whole logits row (bitwise identity across responses). */
+  hash: string;
   top: TopEntry[];
 }
 
@@ -100,7 +102,7 @@ export class Responder {
         const t = tokenizer.tokenText(id);
         return { token: t, logprob: e.summary.logprobs[r]!, bytes: utf8(t) };
       });
-      const entry: StepEntry = { id: e.token, token: text, logprob: e.logits[e.token]! - lse, bytes: utf8(text), top };
+      const entry: StepEntry = { id: e.token, hash: e.summary.hash, token: text, logprob: e.logits[e.token]! - lse, bytes: utf8(text), top };
       this.entries.push(entry);
       if (!this.ctx.stopIds.includes(e.token)) this.textIds.push(e.token);
       if (this.ctx.req.stream && this.open) this.chunk(this.chat ? { content: this.textDelta(false) } : this.textDelta(false), [entry], null, false);
@@ -120,7 +122,7 @@ export class Responder {
       this.res.end('data: [DONE]\n\n');
       return;
     }
-    const text = this.ctx.tokenizer.decode(this.textIds);
+    const text = this.text();
     const choice: Record<string, unknown> = this.chat
       ? { index: 0, message: { role: 'assistant', content: text }, logprobs: this.logprobs(this.entries), finish_reason: finish }
       : { index: 0, text, logprobs: this.logprobs(this.entries), finish_reason: finish };
@@ -130,7 +132,7 @@ export class Responder {
       choices: [choice],
       usage,
       ...(this.ctx.req.returnTokenIds ? { prompt_token_ids: this.ctx.promptIds } : {}),
-      detbench: this.detbench(),
+      detbench: { ...this.detbench(), step_hashes: this.entries.map((x) => x.hash) },
     });
     this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [BATCH_HEADER]: String(this.batch.size) });
     this.res.end(body);
@@ -143,9 +145,14 @@ export class Responder {
     sendError(this.res, api);
   }
 
+  /** The completion's text so far (the tokenizer refuses an empty list: a first token that stops gives ''). */
+  private text(): string {
+    return this.textIds.length ? this.ctx.tokenizer.decode(this.textIds) : '';
+  }
+
   /** New text since the last call; at the end, everything left (even an incomplete character). */
   private textDelta(final: boolean): string {
-    const full = this.ctx.tokenizer.decode(this.textIds);
+    const full = this.text();
     if (!final && full.endsWith('\uFFFD')) return '';
     if (!full.startsWith(this.emitted)) return '';
     const delta = full.slice(this.emitted.length);
@@ -192,7 +199,8 @@ export class Responder {
       : { index: 0, text: deltaOrText, logprobs: entries ? this.logprobs(entries) : null, finish_reason: finish };
     if (this.ctx.req.returnTokenIds && entries) choice.token_ids = entries.map((x) => x.id);
     const isFirst = first || (!this.chat && this.entries.length === 1 && entries !== null);
-    this.write({ ...this.envelope(), choices: [choice], ...(isFirst ? { detbench: this.detbench() } : {}) });
+    const det = { ...(isFirst ? this.detbench() : {}), ...(entries ? { step_hashes: entries.map((x) => x.hash) } : {}) };
+    this.write({ ...this.envelope(), choices: [choice], ...(Object.keys(det).length ? { detbench: det } : {}) });
   }
 
   private write(obj: unknown): void {
