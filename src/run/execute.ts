@@ -125,13 +125,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
 
   const allCells = expandCells(suite, runners, settingList);
   const teacher = suite.teacher_forcing && allRunners.length > 1;
-  const tfCount = teacher ? allCells.filter((c) => c.runnerId !== referenceId).length : 0;
+  const localIds = new Set(runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id));
+  const tfCount = teacher ? allCells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0;
   opts.onEvent?.({ kind: 'start', total: allCells.length + tfCount, alreadyDone: finished.size });
 
   for (const runner of runners) {
     const cells = allCells.filter((c) => c.runnerId === runner.id);
     const free = cells.filter((c) => !finished.has(c.id));
-    const forced = teacher && runner.id !== referenceId ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
+    // Only local runners can be fed tokens; a remote API decides its own continuation.
+    const forced = teacher && runner.id !== referenceId && LOCAL.has(runner.type) ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
     if (free.length === 0 && forced.length === 0) continue;
     opts.onEvent?.({ kind: 'runner', runnerId: runner.id, message: `${free.length + forced.length} cells` });
     await runRunner(ctx, runner, free, forced, modelDir, baseFile);
@@ -221,10 +223,14 @@ async function runBatches(
     runnable = [];
     for (const cell of cells) {
       const refId = cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId });
-      if (ctx.referenceRecords.has(refId)) runnable.push(cell);
+      const ref = ctx.referenceRecords.get(refId);
+      if (ref && ref.tokens.length > 0) runnable.push(cell);
       else {
         const common = commonFields(ctx, config, cell, mode, model, refId, new Date());
-        ctx.emit({ ...common, status: 'skipped', reason: `reference record ${refId} did not complete, so there is nothing to feed` });
+        const reason = ref
+          ? `reference record ${refId} has no token ids (a remote runner), so there is nothing to feed`
+          : `reference record ${refId} did not complete, so there is nothing to feed`;
+        ctx.emit({ ...common, status: 'skipped', reason });
       }
     }
   }
