@@ -37,25 +37,30 @@ export const nodeCudaOptions = z
   })
   .strict();
 
+/** What both browser runners share: where the browser is, the page harness, limits. */
+const browserCommon = {
+  graph_optimization: graphOptimization,
+  precision,
+  model_file: modelFile,
+  chrome_path: z.string().optional().describe('Chrome/Chromium binary; default $CHROME_PATH, then /usr/bin/chromium, chromium-browser, google-chrome'),
+  port: z.int().min(0).max(65535).default(0).describe('127.0.0.1 port of the page harness; 0 picks a free one'),
+  batch_timeout_ms: z.int().min(1).default(600_000).describe('a batch (or page set-up) running longer counts as a hung page: errored, and the page is restarted'),
+  max_model_mb: z.int().min(1).default(2048).describe('larger ONNX files are refused (the page holds the file and the weights in a 4 GiB WebAssembly heap)'),
+};
+
 export const browserWasmOptions = z
   .object({
-    threads: z.int().min(1).default(1).describe('>1 needs cross-origin isolation, which the harness serves'),
-    simd: z.boolean().default(true),
-    graph_optimization: graphOptimization,
-    precision,
-    model_file: modelFile,
-    chrome_path: z.string().optional(),
+    threads: z.int().min(1).default(1).describe('onnxruntime-web wasm numThreads; >1 needs cross-origin isolation, which the harness serves'),
+    simd: z.boolean().default(true).describe('onnxruntime-web 1.29 ships SIMD builds only; false is refused'),
+    ...browserCommon,
   })
   .strict();
 
 export const browserWebgpuOptions = z
   .object({
     power_preference: z.enum(['low-power', 'high-performance']).optional(),
-    kv_on_gpu: z.boolean().default(true),
-    graph_optimization: graphOptimization,
-    precision,
-    model_file: modelFile,
-    chrome_path: z.string().optional(),
+    kv_on_gpu: z.boolean().default(true).describe('keep present.* on the GPU between steps (logits come back to the CPU)'),
+    ...browserCommon,
   })
   .strict();
 

@@ -1,0 +1,174 @@
+import type { Page } from 'puppeteer-core';
+import type { DecodeResult } from '../../src/decode/types.ts';
+import { DetbenchError, errorMessage } from '../../src/errors.ts';
+import { launchChrome, type LaunchedChrome } from './chrome.ts';
+import { decodePageBundle, Harness, ORT_DIST } from './harness.ts';
+import { ORT_BUILD, type PageApi, type PageEp, type PageFacts, type PageInit, type PageOpen, type PageRequest, type PageSession } from './protocol.ts';
+
+/** Everything a host needs to (re)create its page. */
+export interface HostConfig {
+  chromePath: string;
+  ep: PageEp;
+  numThreads: number;
+  simd: boolean;
+  powerPreference?: 'low-power' | 'high-performance';
+  /** The ONNX file served to the page; omitted for a page without a model (golden tests, probes). */
+  modelPath?: string;
+  open?: Omit<PageOpen, 'modelUrl'>;
+  port: number;
+  /** Longest a batch (or page set-up) may take before the page counts as hung. */
+  timeoutMs: number;
+}
+
+const HTML = '<!doctype html><meta charset="utf-8"><title>detbench</title><script type="module" src="/page.js"></script>';
+const MAX_WARNINGS = 20;
+
+type PageGlobal = typeof globalThis & { detbench: PageApi };
+
+/**
+ * One browser, one page, one onnxruntime-web session, reused across batches. A page that crashes,
+ * hangs or loses its browser fails the batch in flight; the next batch gets a new page (and a new
+ * browser when the old one is gone) with the session created again.
+ */
+export class BrowserHost {
+  readonly config: HostConfig;
+  readonly harness: Harness;
+  chrome: LaunchedChrome | null = null;
+  page: Page | null = null;
+  facts: PageFacts | null = null;
+  session: PageSession | null = null;
+  /** Console warnings and errors of the page (onnxruntime-web reports EP fallbacks there). */
+  readonly warnings: string[] = [];
+  /** How many times the page (or browser) was replaced after a failure. */
+  restarts = 0;
+  #broken: Error | null = null;
+  #crash: Promise<never> | null = null;
+
+  private constructor(config: HostConfig, harness: Harness) {
+    this.config = config;
+    this.harness = harness;
+  }
+
+  /** Starts the harness, launches the browser and prepares the page (and the session, with a model). */
+  static async start(config: HostConfig): Promise<BrowserHost> {
+    const harness = await Harness.start(config.port);
+    const host = new BrowserHost(config, harness);
+    try {
+      harness.text('/', HTML, '.html');
+      harness.text('/page.js', await decodePageBundle(), '.js');
+      harness.dir('/ort/', ORT_DIST);
+      if (config.modelPath) harness.file('/model/model.onnx', config.modelPath);
+      await host.#preparePage();
+      return host;
+    } catch (err) {
+      await host.close();
+      throw err;
+    }
+  }
+
+  /** The browser's process id, while it runs. */
+  get pid(): number | null {
+    return this.chrome?.browser.process()?.pid ?? null;
+  }
+
+  async #preparePage(): Promise<void> {
+    if (!this.chrome || !this.chrome.browser.connected) {
+      await this.chrome?.close().catch(() => {});
+      this.chrome = null;
+      this.chrome = await launchChrome(this.config.chromePath, this.config.ep === 'webgpu');
+    }
+    const browser = this.chrome.browser;
+    const page = await browser.newPage();
+    this.page = page;
+    this.#broken = null;
+    // Rejects when the page crashes or the browser goes away; raced against every call.
+    this.#crash = new Promise<never>((_, reject) => {
+      page.once('error', (err) => reject(new DetbenchError('BROWSER_CRASHED', `the page crashed: ${err.message}`)));
+      page.once('close', () => reject(new DetbenchError('BROWSER_CRASHED', 'the page was closed')));
+      browser.once('disconnected', () => reject(new DetbenchError('BROWSER_EXITED', 'the browser exited')));
+    });
+    this.#crash.catch(() => {});
+    page.on('console', (msg) => {
+      // ANSI colours come from onnxruntime's native logger.
+      if ((msg.type() === 'warn' || msg.type() === 'error') && this.warnings.length < MAX_WARNINGS) this.warnings.push(msg.text().replace(/\u001b\[[0-9;]*m/g, ''));
+    });
+    await this.#guard(async () => {
+      await page.goto(`${this.harness.origin}/`, { waitUntil: 'load' });
+      await page.waitForFunction(() => 'detbench' in globalThis);
+    }, 'loading the page');
+    const init: PageInit = {
+      ep: this.config.ep,
+      ortUrl: `/ort/${ORT_BUILD[this.config.ep]}`,
+      wasmPaths: `${this.harness.origin}/ort/`,
+      numThreads: this.config.numThreads,
+      simd: this.config.simd,
+      ...(this.config.powerPreference ? { powerPreference: this.config.powerPreference } : {}),
+    };
+    this.facts = await this.#guard(() => page.evaluate((i) => (globalThis as PageGlobal).detbench.init(i), init), 'initialising onnxruntime-web');
+    if (this.config.ep === 'webgpu' && !this.facts.adapter) {
+      throw new DetbenchError('WEBGPU_UNAVAILABLE', `no WebGPU adapter in ${this.chrome.version}: ${this.facts.adapterError ?? 'unknown reason'}`);
+    }
+    if (this.config.numThreads > 1 && !this.facts.crossOriginIsolated) {
+      throw new DetbenchError('NOT_ISOLATED', `threads: ${this.config.numThreads} needs a cross-origin isolated page, and this one is not`);
+    }
+    if (this.config.modelPath && this.config.open) {
+      const open: PageOpen = { ...this.config.open, modelUrl: `${this.harness.origin}/model/model.onnx` };
+      this.session = await this.#guard(() => page.evaluate((o) => (globalThis as PageGlobal).detbench.open(o), open), 'creating the session');
+    }
+  }
+
+  /** Runs `fn` against the page, failing fast if the page crashes, the browser exits or time runs out. */
+  async #guard<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DetbenchError('PAGE_TIMEOUT', `${what} took longer than ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(), this.#crash!, timeout]);
+    } catch (err) {
+      if (err instanceof DetbenchError && ['BROWSER_CRASHED', 'BROWSER_EXITED', 'PAGE_TIMEOUT'].includes(err.code)) this.#broken = err;
+      else if (!this.chrome?.browser.connected) this.#broken = new DetbenchError('BROWSER_EXITED', `the browser exited (${errorMessage(err)})`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Replaces a broken page (and a dead browser) before the next batch. */
+  async #recover(): Promise<void> {
+    const old = this.page;
+    this.page = null;
+    this.session = null;
+    if (old && this.chrome?.browser.connected) {
+      // A hung page may never answer close(); the browser goes with it then.
+      const closed = await Promise.race([old.close().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+      if (!closed) {
+        this.chrome.browser.process()?.kill('SIGKILL');
+        await this.chrome.close().catch(() => {});
+        this.chrome = null;
+      }
+    }
+    this.restarts++;
+    await this.#preparePage();
+  }
+
+  /** Decodes one batch in the page. Throws on failure; a crash leaves the host to recover next time. */
+  async generate(requests: PageRequest[]): Promise<DecodeResult[]> {
+    if (this.#broken || !this.page) {
+      try {
+        await this.#recover();
+      } catch (err) {
+        throw new DetbenchError('BROWSER_RESTART_FAILED', `the page could not be restarted after "${this.#broken?.message ?? 'a failure'}": ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    const page = this.page!;
+    return this.#guard(() => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests), 'the batch');
+  }
+
+  async close(): Promise<void> {
+    await this.chrome?.close().catch(() => {});
+    this.chrome = null;
+    this.page = null;
+    await this.harness.close();
+  }
+}

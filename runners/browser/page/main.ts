@@ -1,0 +1,152 @@
+// The page side of the browser runners: onnxruntime-web + the very decode module Node uses.
+// Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
+import type * as OrtWeb from 'onnxruntime-web';
+import { argmax, decode, decodeModelFor, Mt19937, sampleToken, type DecodeModel, type MakeTensor } from '../../../src/decode/index.ts';
+import type { AdapterFacts, GoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession } from '../protocol.ts';
+
+type Ort = typeof OrtWeb;
+
+/** The slice of WebGPU this page touches (no @webgpu/types dependency). */
+interface GpuAdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuAdapterLike {
+  info?: GpuAdapterInfoLike;
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+
+let ort: Ort | null = null;
+let ep: PageInit['ep'] = 'wasm';
+let session: OrtWeb.InferenceSession | null = null;
+let model: DecodeModel | null = null;
+
+function adapterFacts(info: GpuAdapterInfoLike | undefined, fallback: boolean | undefined): AdapterFacts {
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    // Chrome moved isFallbackAdapter from the adapter to its info; read either.
+    isFallbackAdapter: info?.isFallbackAdapter ?? fallback ?? null,
+  };
+}
+
+function ortEnvFacts(o: Ort): Record<string, unknown> {
+  const w = o.env.wasm;
+  const facts: Record<string, unknown> = { numThreads: w.numThreads ?? null, simd: w.simd ?? null, proxy: w.proxy ?? false, logLevel: o.env.logLevel ?? null };
+  if (ep === 'webgpu') {
+    const g = o.env.webgpu;
+    facts.webgpu = { powerPreference: g.powerPreference ?? null, forceFallbackAdapter: g.forceFallbackAdapter ?? null, validateInputContent: g.validateInputContent ?? null };
+  }
+  return facts;
+}
+
+const api: PageApi = {
+  async init(init) {
+    ep = init.ep;
+    ort = (await import(/* @vite-ignore */ init.ortUrl)) as Ort;
+    ort.env.wasm.wasmPaths = init.wasmPaths;
+    ort.env.wasm.numThreads = init.numThreads;
+    ort.env.wasm.simd = init.simd;
+    ort.env.wasm.proxy = false;
+    const facts: PageFacts = {
+      userAgent: navigator.userAgent,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      ortVersion: ort.env.versions.web ?? ort.env.versions.common ?? null,
+      adapter: null,
+    };
+    if (init.ep === 'webgpu') {
+      // Probe the way a page would have to: ask for an adapter; `'gpu' in navigator` proves nothing.
+      const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+      const adapter = gpu ? await gpu.requestAdapter(init.powerPreference ? { powerPreference: init.powerPreference } : {}).catch(() => null) : null;
+      if (!adapter) facts.adapterError = gpu ? 'navigator.gpu.requestAdapter() returned no adapter' : 'navigator.gpu is undefined (WebGPU disabled in this browser)';
+      else facts.adapter = adapterFacts(adapter.info, adapter.isFallbackAdapter);
+      if (init.powerPreference) ort.env.webgpu.powerPreference = init.powerPreference;
+    }
+    return facts;
+  },
+
+  async open(open: PageOpen): Promise<PageSession> {
+    const o = ort;
+    if (!o) throw new Error('page: open() before init()');
+    const t0 = performance.now();
+    const options: OrtWeb.InferenceSession.SessionOptions = {
+      executionProviders: [ep],
+      graphOptimizationLevel: open.graphOptimization,
+      executionMode: 'sequential',
+    };
+    const presentNames = open.spec.cacheNames ? [...open.spec.cacheNames.presentKey, ...open.spec.cacheNames.presentValue] : null;
+    if (ep === 'webgpu' && open.kvOnGpu) {
+      const names = presentNames ?? Array.from({ length: open.spec.numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+      options.preferredOutputLocation = Object.fromEntries([['logits', 'cpu'], ...names.map((n) => [n, 'gpu-buffer'])]);
+    }
+    session = await o.InferenceSession.create(open.modelUrl, options);
+    const sessionMs = performance.now() - t0;
+    const makeTensor: MakeTensor = (type, data, dims) => new o.Tensor(type, data, dims);
+    model = decodeModelFor(session, open.spec, makeTensor);
+
+    let effective: string = ep;
+    let deviceAdapter: AdapterFacts | null = null;
+    let kvLocation: string | null = null;
+    if (ep === 'webgpu') {
+      // onnxruntime-web resolves ['webgpu'] to the WebGPU backend or throws (no other backend is
+      // listed). Evidence that it computes on the GPU: its device exists, and with kv_on_gpu a
+      // present.* output of a one-token pass comes back as a GPU buffer, which only that EP makes.
+      const device = (await o.env.webgpu.device) as unknown as { adapterInfo?: GpuAdapterInfoLike } | undefined;
+      if (!device) effective = 'wasm';
+      else deviceAdapter = adapterFacts(device.adapterInfo, undefined);
+      const [probe] = await decodeOne(model);
+      kvLocation = probe ?? null;
+      if (open.kvOnGpu && kvLocation !== 'gpu-buffer') effective = `webgpu (present.* on ${kvLocation ?? 'nowhere'}; expected gpu-buffer)`;
+    }
+    return { sessionMs, effective, kvType: model.kvType, ortEnv: ortEnvFacts(o), deviceAdapter, kvLocation };
+  },
+
+  async generate(requests) {
+    if (!model) throw new Error('page: generate() before open()');
+    return decode(model, requests);
+  },
+
+  golden(input: GoldenInput) {
+    const rows = input.rows.map((r) => Float32Array.from(r, (v) => (v === null ? -Infinity : v)));
+    return input.cases.map((c) => {
+      const rng = c.kind === 'sample' ? new Mt19937(c.seed) : null;
+      return rows.map((row) => (c.kind === 'greedy' ? argmax(row) : sampleToken(row, c, rng!)));
+    });
+  },
+
+  async close() {
+    await session?.release();
+    session = null;
+    model = null;
+  },
+};
+
+/** One forward pass of a single token with empty caches; returns where present.0.key landed. */
+async function decodeOne(m: DecodeModel): Promise<(string | undefined)[]> {
+  const feeds: Record<string, OrtWeb.Tensor> = {};
+  const t = (type: 'int64' | 'float32' | 'float16', data: BigInt64Array | Float32Array | Uint16Array, dims: number[]) =>
+    m.makeTensor(type, data, dims) as unknown as OrtWeb.Tensor;
+  feeds.input_ids = t('int64', BigInt64Array.of(BigInt(m.padTokenId)), [1, 1]);
+  feeds.attention_mask = t('int64', BigInt64Array.of(1n), [1, 1]);
+  if (m.hasPositionIds) feeds.position_ids = t('int64', BigInt64Array.of(0n), [1, 1]);
+  const empty = t(m.kvType, m.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, m.numKvHeads, 0, m.headDim]);
+  for (let i = 0; i < m.numLayers; i++) {
+    feeds[m.pastKey(i)] = empty;
+    feeds[m.pastValue(i)] = empty;
+  }
+  const out = await (m.session as unknown as OrtWeb.InferenceSession).run(feeds);
+  const where = [out[m.presentKey(0)]?.location];
+  for (const v of Object.values(out)) if (v.location !== 'cpu') v.dispose();
+  return where;
+}
+
+(globalThis as unknown as { detbench: PageApi }).detbench = api;

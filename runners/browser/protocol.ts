@@ -1,0 +1,88 @@
+import type { DecodeRequest, DecodeResult } from '../../src/decode/types.ts';
+import type { ModelSpec } from '../../src/decode/session-model.ts';
+import type { Sampling } from '../../src/decode/sampling.ts';
+
+/**
+ * What Node and the page exchange through `page.evaluate` (plain JSON both ways). Tokenization
+ * stays in Node: the page sees token ids only.
+ */
+
+/** Which execution provider the page asks onnxruntime-web for. */
+export type PageEp = 'wasm' | 'webgpu';
+
+/** onnxruntime-web build each provider loads (served from node_modules/onnxruntime-web/dist). */
+export const ORT_BUILD: Record<PageEp, string> = {
+  // The plain WebAssembly build (no WebGPU, no Asyncify), so browser-wasm measures the CPU kernels only.
+  wasm: 'ort.wasm.min.mjs',
+  webgpu: 'ort.webgpu.min.mjs',
+};
+
+export interface PageInit {
+  ep: PageEp;
+  /** URL of the onnxruntime-web module, on the harness. */
+  ortUrl: string;
+  /** Folder URL of the .wasm/.mjs runtime files. */
+  wasmPaths: string;
+  numThreads: number;
+  simd: boolean;
+  powerPreference?: 'low-power' | 'high-performance';
+}
+
+/** GPUAdapterInfo as plain data. */
+export interface AdapterFacts {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean | null;
+}
+
+export interface PageFacts {
+  userAgent: string;
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  ortVersion: string | null;
+  /** `navigator.gpu.requestAdapter()` result; null when no adapter could be had (or wasm). */
+  adapter: AdapterFacts | null;
+  /** Why no adapter, when WebGPU was asked for and none came. */
+  adapterError?: string;
+}
+
+export interface PageOpen {
+  modelUrl: string;
+  spec: ModelSpec;
+  graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
+  /** webgpu only: keep present.* on the GPU between steps. */
+  kvOnGpu: boolean;
+}
+
+export interface PageSession {
+  sessionMs: number;
+  /** The provider the session demonstrably runs on (see page/main.ts for how it is established). */
+  effective: string;
+  kvType: 'float32' | 'float16';
+  /** onnxruntime-web env flags after session creation (what was actually in force). */
+  ortEnv: Record<string, unknown>;
+  /** The adapter of the GPUDevice onnxruntime-web computes on (webgpu), else null. */
+  deviceAdapter: AdapterFacts | null;
+  /** Where a present.* output landed in the verification pass ('gpu-buffer' or 'cpu'); webgpu only. */
+  kvLocation: string | null;
+}
+
+export type PageRequest = Pick<DecodeRequest, 'promptIds' | 'maxNewTokens' | 'sampling' | 'stopIds' | 'topK' | 'teacherTokens'>;
+
+/** The golden fixture's rows (null = -Infinity) and cases, as test/sampler-golden.test.ts reads them. */
+export interface GoldenInput {
+  rows: (number | null)[][];
+  cases: Sampling[];
+}
+
+/** What page/main.ts installs as `globalThis.detbench`. */
+export interface PageApi {
+  init(init: PageInit): Promise<PageFacts>;
+  open(open: PageOpen): Promise<PageSession>;
+  generate(requests: PageRequest[]): Promise<DecodeResult[]>;
+  /** The tokens the page's sampler picks on the golden rows, per case. */
+  golden(input: GoldenInput): number[][];
+  close(): Promise<void>;
+}

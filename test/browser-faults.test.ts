@@ -1,0 +1,109 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DetbenchError } from '../src/errors.ts';
+import { loadModel } from '../src/model/load.ts';
+import type { LoadedModel } from '../src/model/types.ts';
+import { browserWasmOptions, browserWebgpuOptions } from '../src/runner/options.ts';
+import type { GenerationRequest } from '../src/runner/types.ts';
+import { browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/index.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
+
+const chrome = findChrome(undefined);
+const chromium = 'path' in chrome ? chrome.path : null;
+if (!chromium) console.warn(`browser fault tests skipped: ${'reason' in chrome ? chrome.reason : ''}`);
+
+async function thrown(p: Promise<unknown>): Promise<DetbenchError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DetbenchError) return err;
+    throw err;
+  }
+  throw new Error('expected a DetbenchError');
+}
+
+let model: LoadedModel;
+beforeAll(async () => {
+  model = await loadModel(await tinyModelDir());
+});
+
+describe('browser runners without a browser', () => {
+  it('probe is unavailable with the install command when chrome_path does not exist', async () => {
+    for (const [runner, schema] of [
+      [browserWasmRunner, browserWasmOptions],
+      [browserWebgpuRunner, browserWebgpuOptions],
+    ] as const) {
+      const probe = await runner.probe(schema.parse({ chrome_path: '/nonexistent/chromium' }) as never);
+      expect(probe.available).toBe(false);
+      if (!probe.available) {
+        expect(probe.reason).toContain('/nonexistent/chromium');
+        expect(probe.reason).toContain(INSTALL_HINT);
+      }
+    }
+  });
+
+  it('CHROME_PATH naming a missing file is reported as such', () => {
+    const saved = process.env.CHROME_PATH;
+    process.env.CHROME_PATH = '/nonexistent/chrome';
+    try {
+      const found = findChrome(undefined);
+      expect('reason' in found && found.reason).toContain('CHROME_PATH /nonexistent/chrome does not exist');
+    } finally {
+      if (saved === undefined) delete process.env.CHROME_PATH;
+      else process.env.CHROME_PATH = saved;
+    }
+  });
+
+  it('refuses a model too large for the page before launching anything', async () => {
+    const big = { ...model, sizeBytes: 3 * 1024 ** 3 };
+    const err = await thrown(browserWasmRunner.open(big, browserWasmOptions.parse({ chrome_path: '/nonexistent/chromium' })));
+    expect(err.code).toBe('MODEL_TOO_LARGE');
+    expect(err.message).toContain('max_model_mb');
+  });
+});
+
+const request = (ids: number[]): GenerationRequest => ({ promptIds: ids, promptText: '', maxNewTokens: 3, sampling: { kind: 'greedy' }, stopIds: [], topK: 2 });
+
+describe.skipIf(!chromium)('browser-wasm faults', () => {
+  let blocker: Server;
+  let blockedPort: number;
+  beforeAll(async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    blockedPort = (blocker.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => blocker.close(() => r())));
+
+  it('a port that is taken fails open() with HARNESS_PORT', async () => {
+    const err = await thrown(browserWasmRunner.open(model, browserWasmOptions.parse({ port: blockedPort })));
+    expect(err.code).toBe('HARNESS_PORT');
+    expect(err.message).toContain(`127.0.0.1:${blockedPort}`);
+  });
+
+  it('a browser killed between batches errors the next batch, then the page comes back', async () => {
+    const session = (await browserWasmRunner.open(model, browserWasmOptions.parse({}))) as BrowserRunnerSession;
+    try {
+      const ids = model.tokenizer.encode('hello world');
+      const [before] = await session.generate([request(ids)]);
+      expect(before?.status).toBe('completed');
+
+      const pid = session.browserPid();
+      expect(pid).toBeTypeOf('number');
+      process.kill(pid!, 'SIGKILL');
+      const crashed = await session.generate([request(ids), request(ids)]);
+      expect(crashed).toHaveLength(2);
+      for (const o of crashed) {
+        expect(o.status).toBe('errored');
+        if (o.status === 'errored') expect(['BROWSER_EXITED', 'BROWSER_CRASHED']).toContain(o.error.code);
+      }
+
+      const [after] = await session.generate([request(ids)]);
+      expect(after?.status).toBe('completed');
+      if (before?.status === 'completed' && after?.status === 'completed') expect(after.generation.tokens).toEqual(before.generation.tokens);
+      expect(session.environment.restarts).toBe(1);
+      expect(session.browserPid()).not.toBe(pid);
+    } finally {
+      await session.close();
+    }
+  });
+});
