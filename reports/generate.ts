@@ -2,8 +2,8 @@ import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../src/errors.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
-import type { ResultRecord } from '../src/results/record.ts';
-import { streamResults } from '../src/results/stream.ts';
+import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { readRecordAt, streamResults, type RecordLocation } from '../src/results/stream.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
 import { renderHtml } from './html.ts';
@@ -51,14 +51,32 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
   try {
     const t0 = performance.now();
     const records: ResultRecord[] = [];
-    for (const f of files) await streamResults(f, (r) => records.push(r), log);
+    const where = new Map<ResultRecord, RecordLocation>();
+    const lean = { lean: true };
+    for (const f of files) {
+      await streamResults(
+        f,
+        (r, loc) => {
+          records.push(r);
+          where.set(r, loc);
+        },
+        log,
+        lean,
+      );
+    }
     const t1 = performance.now();
     log(`report: read ${records.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
 
     const metrics = computeMetrics(records, { ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
     for (const w of metrics.warnings) log(`report: ${w}`);
-    const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION });
+    const reload = (r: CompletedRecord): CompletedRecord => {
+      const loc = where.get(r);
+      const full = loc ? readRecordAt(loc) : r;
+      return full.status === 'completed' ? full : r;
+    };
+    const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload });
     records.length = 0;
+    where.clear();
     const t2 = performance.now();
     log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);
 

@@ -1,5 +1,6 @@
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runnerKeys } from '../src/metrics/groups.ts';
+import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
 import { REPORT_DATA_VERSION, type DiffCase, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
 
@@ -24,6 +25,8 @@ export interface ViewOptions {
   files: string[];
   detbench: string;
   generatedAt?: string;
+  /** The record in full, when it was read lean (per-step fields the metrics skip); default: as is. */
+  reload?: (r: CompletedRecord) => CompletedRecord;
 }
 
 /** Every k-th element so that at most `max` remain (deterministic, keeps the spread). */
@@ -60,7 +63,7 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     LIMITS.latencyPoints,
   );
 
-  const diffs = pickDiffs(divergent, m, find);
+  const diffs = pickDiffs(divergent, m, find, o.reload ?? ((r) => r));
   fillCandidateTexts(diffs, records);
 
   const problems: ProblemRow[] = [];
@@ -111,6 +114,7 @@ function pickDiffs(
   divergent: Extract<PairComparison, { outcome: 'diverged' }>[],
   m: MetricsSummary,
   find: (ref: { recordId: string; profileId: string }) => CompletedRecord | undefined,
+  reload: (r: CompletedRecord) => CompletedRecord,
 ): DiffCase[] {
   const best = new Map<string, Extract<PairComparison, { outcome: 'diverged' }>>();
   for (const p of divergent) {
@@ -140,8 +144,11 @@ function pickDiffs(
   const groups = new Map(m.groups.map((g) => [g.key, g]));
   const out: DiffCase[] = [];
   for (const p of chosen) {
-    const ra = find(p.a);
-    const rb = find(p.b);
+    const leanA = find(p.a);
+    const leanB = find(p.b);
+    // The split step is shown with every recorded field, so read these two records in full.
+    const ra = leanA && reload(leanA);
+    const rb = leanB && reload(leanB);
     const g = groups.get(p.group);
     if (!ra || !rb || !g) continue;
     const offset = Math.max(0, p.firstDivergence - LIMITS.before);
@@ -164,8 +171,8 @@ function pickDiffs(
       tokensB: tb.slice(offset, end),
       moreA: Math.max(0, ta.length - end),
       moreB: Math.max(0, tb.length - end),
-      atA: p.divergence.a,
-      atB: p.divergence.b,
+      atA: stepView(ra, p.firstDivergence),
+      atB: stepView(rb, p.firstDivergence),
       minMargin: p.divergence.minMargin,
       nearTie: p.divergence.nearTie,
       drift: p.logits,

@@ -62,7 +62,8 @@ export function stepMaxDiff(
   for (let i = 0; i < keysA.length; i++) {
     const va = valsA[i];
     if (typeof va !== 'number') continue;
-    const j = (keysB as readonly (number | string)[]).indexOf(keysA[i]!);
+    // Usually both rank the candidates alike: try the same position before searching.
+    const j = keysB[i] === keysA[i] ? i : (keysB as readonly (number | string)[]).indexOf(keysA[i]!);
     const vb = j >= 0 ? valsB[j] : undefined;
     if (typeof vb !== 'number') continue;
     const d = Math.abs(va - vb);
@@ -108,7 +109,7 @@ export function compareSteps(a: Steps, b: Steps, end: number, basis: SequenceBas
     }
   }
   return {
-    drift: { values, max, mean: acc.n ? acc.sum / acc.n : null, steps: stepsWithShared, candidates: acc.n },
+    drift: { values: acc.n ? values : null, max, mean: acc.n ? acc.sum / acc.n : null, steps: stepsWithShared, candidates: acc.n },
     bitwise: { equal, compared, share: compared ? equal / compared : null },
     ...(series ? { perStep: series } : {}),
   };

@@ -24,7 +24,7 @@ export interface RecordRef {
 
 /** Differences of the recorded top values of two records over the steps both saw with identical inputs. */
 export interface LogitDrift {
-  /** `logits` when both records carry top logits, `logprobs` when one of them only has log-probabilities. */
+  /** `logits` when both records carry top logits, `logprobs` when one only has log-probabilities; null when no candidate could be matched. */
   values: 'logits' | 'logprobs' | null;
   max: number | null;
   mean: number | null;

@@ -1,4 +1,5 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { DetbenchError } from '../errors.ts';
 import { SCHEMA_VERSION, type ResultRecord } from './record.ts';
 
@@ -24,35 +25,175 @@ function checkRecord(value: unknown, file: string, line: number): ResultRecord {
   return value as ResultRecord;
 }
 
+/** Where a record's line lies in its file, to read it again in full (see {@link readRecordAt}). */
+export interface RecordLocation {
+  file: string;
+  offset: number;
+  length: number;
+  line: number;
+}
+
+/** Options of {@link streamResults}. */
+export interface StreamOptions {
+  /**
+   * Skip, without parsing, per-step data that only a display of single steps needs: `steps.topLogprobs`
+   * when `steps.topLogits` has values and there are no `steps.topTokens`, and `timings.stepMs` (both
+   * left as `[]`); the metrics come out the same. They are about 40%
+   * of a record's bytes; {@link readRecordAt} gets a record back in full.
+   */
+  lean?: boolean;
+}
+
+const TOP_LOGITS = Buffer.from('"topLogits":[[');
+const TOP_LOGPROBS = Buffer.from('"topLogprobs":[');
+const STEP_MS = Buffer.from('"stepMs":[');
+const TOP_TOKENS = Buffer.from('"topTokens":[');
+
+/** Byte range of the array value after `key` (which ends with its `[`), searching from `from`. */
+function arrayRange(line: Buffer, key: Buffer, from = 0): [number, number] | null {
+  const i = line.indexOf(key, from);
+  if (i < 0) return null;
+  const open = i + key.length - 1;
+  // Rows hold numbers and null only, so the first `]]` closes an array of rows.
+  const end = line[open + 1] === 0x5b ? line.indexOf(']]', open) + 1 : line.indexOf(']', open);
+  return end > open ? [open, end + 1] : null;
+}
+
+/**
+ * Byte ranges a lean read skips (see {@link StreamOptions.lean}). Keys are found as raw bytes:
+ * inside a JSON string a quote is always escaped, so `"key":[` never matches string content.
+ * (A free-form field such as `environment` using the same key would lose that array: harmless.)
+ */
+function leanRanges(line: Buffer): [number, number][] {
+  const out: [number, number][] = [];
+  const logits = line.indexOf(TOP_LOGITS);
+  const c = logits >= 0 ? (line[logits + TOP_LOGITS.length] ?? 0) : 0;
+  // With topTokens, log-probabilities are what text-matched candidates compare on: keep them.
+  if ((c === 0x2d || (c >= 0x30 && c <= 0x39)) && line.indexOf(TOP_TOKENS) < 0) {
+    // The writer puts topLogprobs after topLogits; search there first, then the whole line.
+    const r = arrayRange(line, TOP_LOGPROBS, logits) ?? arrayRange(line, TOP_LOGPROBS);
+    if (r) out.push(r);
+  }
+  const r = arrayRange(line, STEP_MS);
+  if (r && !out.some(([f, t]) => r[0] < t && f < r[1])) out.push(r);
+  return out.sort((x, y) => x[0] - y[0]);
+}
+
+/** Decodes `line` without the `skip` ranges (each replaced by `[]`). */
+function decode(line: Buffer, skip: [number, number][], encoding: 'latin1' | 'utf8'): string {
+  let out = '';
+  let at = 0;
+  for (const [from, to] of skip) {
+    out += line.toString(encoding, at, from) + '[]';
+    at = to;
+  }
+  return out + line.toString(encoding, at);
+}
+
+/** True when every `\u` escape in `s` is below U+0080 (so latin1 decoding cannot mix with escaped text). */
+function onlyAsciiEscapes(s: string): boolean {
+  for (let i = s.indexOf('\\u'); i >= 0; i = s.indexOf('\\u', i + 2)) {
+    if (s.charCodeAt(i + 2) !== 48 || s.charCodeAt(i + 3) !== 48 || s.charCodeAt(i + 4) > 55) return false;
+  }
+  return true;
+}
+
+const HIGH = /[\u0080-\u00ff]/;
+
+/** Per-step arrays the record contract types as numbers: nothing to re-decode in them. */
+const NUMERIC_STEPS = new Set(['token', 'forced', 'topIds', 'topLogits', 'topLogprobs', 'margin']);
+
+/** Re-decodes as UTF-8 every string (and key) of a value parsed from latin1-decoded UTF-8 bytes. */
+function fixLatin1<T>(v: T, skip?: ReadonlySet<string>): T {
+  if (typeof v === 'string') return (HIGH.test(v) ? Buffer.from(v, 'latin1').toString('utf8') : v) as T;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'string' || (typeof x === 'object' && x !== null)) v[i] = fixLatin1(x);
+    }
+    return v;
+  }
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (skip?.has(k)) continue;
+      const x = o[k];
+      const fixed = typeof x === 'string' || (typeof x === 'object' && x !== null) ? fixLatin1(x, k === 'steps' ? NUMERIC_STEPS : undefined) : x;
+      if (HIGH.test(k)) {
+        delete o[k];
+        o[fixLatin1(k)] = fixed;
+      } else if (fixed !== x) o[k] = fixed;
+    }
+  }
+  return v;
+}
+
+/**
+ * Parses one line. V8 decodes latin1 several times faster than UTF-8 and parses the one-byte strings
+ * it makes faster too; JSON keeps non-ASCII bytes inside strings, so decoding as latin1 and then
+ * re-decoding the few strings with high bytes gives the same value as decoding UTF-8 first.
+ */
+function parseBytes(line: Buffer, lean: boolean, file: string, lineNo: number): unknown {
+  const skip = lean ? leanRanges(line) : [];
+  const ascii = isAscii(line);
+  const latin = decode(line, skip, 'latin1');
+  if (ascii || onlyAsciiEscapes(latin)) {
+    const v = tryParse(latin);
+    if (v !== undefined) return ascii ? v : fixLatin1(v);
+  }
+  // Should the lean cut ever break a line, the line as written is the judge.
+  return parseLine(line.toString('utf8'), file, lineNo);
+}
+
+function tryParse(s: string): unknown {
+  try {
+    // JSON.parse never yields undefined, so undefined can mean "failed".
+    return JSON.parse(s) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseLine(line: string, file: string, lineNo: number): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (cause) {
+    throw new DetbenchError('RESULTS_INVALID', `${file}:${lineNo}: not valid JSON`, { cause, file, line: lineNo });
+  }
+}
+
 /**
  * Reads a results file in chunks, line by line: the same records and errors as `readResults`, without
  * holding the whole file as one string (a results file of a million steps is hundreds of MB, close
  * to V8's longest string). A truncated last line is dropped with a warning.
  */
-export async function streamResults(file: string, onRecord: (r: ResultRecord) => void, warn: (msg: string) => void = () => {}): Promise<number> {
+export async function streamResults(
+  file: string,
+  onRecord: (r: ResultRecord, where: RecordLocation) => void,
+  warn: (msg: string) => void = () => {},
+  opts: StreamOptions = {},
+): Promise<number> {
   if (!existsSync(file)) throw new DetbenchError('RESULTS_NOT_FOUND', `${file}: no such results file`, { file });
   let lineNo = 0;
   let count = 0;
-  const take = (bytes: Buffer, last: boolean): void => {
+  const take = (bytes: Buffer, offset: number, last: boolean): void => {
     lineNo++;
-    // Decoding line by line keeps every string small; a line never splits a UTF-8 sequence.
-    const line = bytes.toString('utf8');
-    if (line.trim() === '') return;
+    if (bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) return;
     let value: unknown;
     try {
-      value = JSON.parse(line);
-    } catch (cause) {
-      if (last) {
-        warn(`${file}:${lineNo}: ignoring a truncated last line (an interrupted run?)`);
-        return;
-      }
-      throw new DetbenchError('RESULTS_INVALID', `${file}:${lineNo}: not valid JSON`, { cause, file, line: lineNo });
+      value = parseBytes(bytes, opts.lean === true, file, lineNo);
+    } catch (err) {
+      if (!last) throw err;
+      warn(`${file}:${lineNo}: ignoring a truncated last line (an interrupted run?)`);
+      return;
     }
-    onRecord(checkRecord(value, file, lineNo));
+    onRecord(checkRecord(value, file, lineNo), { file, offset, length: bytes.length, line: lineNo });
     count++;
   };
-  // Bytes of the line in progress, from earlier chunks.
+  // Bytes of the line in progress, from earlier chunks, and the file offset where it starts.
   let pending: Buffer[] = [];
+  let lineStart = 0;
+  let base = 0;
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 8 << 20 })) {
       const buf = chunk as Buffer;
@@ -60,18 +201,37 @@ export async function streamResults(file: string, onRecord: (r: ResultRecord) =>
       let nl: number;
       while ((nl = buf.indexOf(10, start)) >= 0) {
         const part = buf.subarray(start, nl);
-        take(pending.length ? Buffer.concat([...pending, part]) : part, false);
+        take(pending.length ? Buffer.concat([...pending, part]) : part, lineStart, false);
         pending = [];
         start = nl + 1;
+        lineStart = base + start;
       }
       if (start < buf.length) pending.push(buf.subarray(start));
+      base += buf.length;
     }
   } catch (cause) {
     if (cause instanceof DetbenchError) throw cause;
     throw new DetbenchError('RESULTS_UNREADABLE', `${file}: cannot read results file (${(cause as Error).message})`, { cause, file });
   }
-  if (pending.length) take(Buffer.concat(pending), true);
+  if (pending.length) take(Buffer.concat(pending), lineStart, true);
   return count;
+}
+
+/** Reads one record again, in full, from where {@link streamResults} found it. */
+export function readRecordAt(where: RecordLocation): ResultRecord {
+  const fd = openSync(where.file, 'r');
+  try {
+    const buf = Buffer.alloc(where.length);
+    let got = 0;
+    while (got < where.length) {
+      const n = readSync(fd, buf, got, where.length - got, where.offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return checkRecord(parseLine(buf.subarray(0, got).toString('utf8'), where.file, where.line), where.file, where.line);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** All records of a file, read with {@link streamResults}. */

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
+import { computeMetrics } from '../src/metrics/index.ts';
+import { readResults } from '../src/results/jsonl.ts';
+import type { ResultRecord } from '../src/results/record.ts';
+import { readRecordAt, streamResults, type RecordLocation } from '../src/results/stream.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'detbench-lean-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { files } = writeSyntheticResults(join(dir, 'r'), { prompts: 2, repetitions: 2, stepsPerRecord: 16 });
+
+async function read(file: string, lean: boolean) {
+  const records: ResultRecord[] = [];
+  const where: RecordLocation[] = [];
+  await streamResults(file, (r, loc) => (records.push(r), where.push(loc)), undefined, { lean });
+  return { records, where };
+}
+
+describe('streamResults (the report reader)', () => {
+  it('reads exactly what readResults reads, non-ASCII text included', async () => {
+    for (const f of files) expect((await read(f, false)).records).toEqual(readResults(f));
+  });
+
+  it('reads UTF-8 text, escapes and a truncated last line like readResults', async () => {
+    const [first] = readResults(files[0]!);
+    const odd = { ...first!, prompt: { id: 'p', text: 'é 👍 \u2028 "\\u00e9" \t' }, environment: { 'clé': 'café', esc: '\u00e9\u0301' } };
+    const file = join(dir, 'odd.jsonl');
+    writeFileSync(file, `${JSON.stringify(odd)}\n${JSON.stringify(odd).replace('é 👍', '\\u00e9 \\ud83d\\udc4d')}\n{"truncated`);
+    const warnings: string[] = [];
+    const got: ResultRecord[] = [];
+    await streamResults(file, (r) => got.push(r), (w) => warnings.push(w), { lean: true });
+    expect(got.map((r) => r.prompt.text)).toEqual([odd.prompt.text, odd.prompt.text]);
+    expect(got[0]!.environment).toEqual(odd.environment);
+    expect(warnings).toEqual([`${file}:3: ignoring a truncated last line (an interrupted run?)`]);
+  });
+
+  it('lean: drops only topLogprobs (where logits exist) and stepMs; metrics are unchanged; readRecordAt restores the record', async () => {
+    const all = { full: [] as ResultRecord[], lean: [] as ResultRecord[] };
+    for (const f of files) {
+      const full = readResults(f);
+      const { records, where } = await read(f, true);
+      records.forEach((r, i) => {
+        const want = full[i]!;
+        if (r.status === 'completed' && want.status === 'completed') {
+          const hasLogits = want.steps.topLogits.some((row) => row.length > 0) && !want.steps.topTokens;
+          expect(r.steps.topLogprobs).toEqual(hasLogits ? [] : want.steps.topLogprobs);
+          expect(r.timings.stepMs).toEqual([]);
+          expect({ ...r, steps: { ...r.steps, topLogprobs: [] }, timings: { ...r.timings, stepMs: [] } }).toEqual({
+            ...want,
+            steps: { ...want.steps, topLogprobs: [] },
+            timings: { ...want.timings, stepMs: [] },
+          });
+        } else expect(r).toEqual(want);
+        expect(readRecordAt(where[i]!)).toEqual(want);
+      });
+      all.full.push(...full);
+      all.lean.push(...records);
+    }
+    const strip = (m: ReturnType<typeof computeMetrics>) =>
+      JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'logprob' ? null : v))) as unknown;
+    expect(strip(computeMetrics(all.lean))).toEqual(strip(computeMetrics(all.full)));
+  });
+});
