@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import { registerGate } from './gate.ts';
+import { registerProfile } from './profile.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerReport(program);
+  registerProfile(program);
   registerServe(program);
   registerGate(program);
   return program;

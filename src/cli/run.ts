@@ -2,6 +2,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DetbenchError } from '../errors.ts';
+import { runProfile } from '../env/profile.ts';
 import { runSuite } from '../run/execute.ts';
 
 /** `detbench run <suite>`: runs a suite into a results file, and optionally renders the report. */
@@ -16,7 +17,9 @@ export function registerRun(program: Command): void {
     .option('--runner <ids...>', 'run only these runner ids')
     .option('--report <dir>', 'also render the HTML report into this folder when the run ends')
     .option('--strict', 'exit 1 if any cell errored', false)
-    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean }) => {
+    .option('--profile <id|file>', 'hardware profile recorded in every record: an id in hardware-profiles/ or a YAML file (default: auto-<hash of the detected machine>)')
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string }) => {
+      const profile = runProfile(opts.profile, (m) => process.stderr.write(`detbench: warning: ${m}\n`));
       const { progressReporter } = await import('./progress.ts');
       const progress = progressReporter();
       const resultsFile = join(opts.out, 'results.jsonl');
@@ -28,7 +31,7 @@ export function registerRun(program: Command): void {
       }
       let summary;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, onlyRunners: opts.runner, onEvent: progress.onEvent });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, onEvent: progress.onEvent });
       } finally {
         progress.stop();
       }

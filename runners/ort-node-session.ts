@@ -1,0 +1,47 @@
+import * as ort from 'onnxruntime-node';
+import { decodeModelFor } from '../src/decode/session-model.ts';
+import type { MakeTensor } from '../src/decode/types.ts';
+import { DetbenchError } from '../src/errors.ts';
+import type { LoadedModel } from '../src/model/types.ts';
+import { generateWithLoop } from '../src/runner/generate.ts';
+import { specOf } from '../src/runner/spec.ts';
+import type { RunnerSession } from '../src/runner/types.ts';
+
+/** What the onnxruntime-node runners (node-cpu, node-cuda) share: tensors, session creation, the loop. */
+
+/** onnxruntime's own names for the graph optimization levels. */
+export const GRAPH_OPT = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' } as const;
+
+export const makeNodeTensor: MakeTensor = (type, data, dims) => new ort.Tensor(type, data, dims);
+
+/** The onnxruntime-node version actually loaded. */
+export const ortNodeVersion = (): string | null => ort.env.versions.node ?? null;
+
+/** The model a local runner needs, or a MODEL_REQUIRED error naming the runner. */
+export function requireModel(model: LoadedModel | undefined, runner: string): LoadedModel {
+  if (!model) throw new DetbenchError('MODEL_REQUIRED', `${runner} needs the suite to name a model folder`);
+  return model;
+}
+
+/** Creates a session and times it (model load is kept apart from generation time). */
+export async function createTimedSession(model: LoadedModel, options: ort.InferenceSession.SessionOptions): Promise<{ session: ort.InferenceSession; sessionMs: number }> {
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(model.onnxPath, { executionMode: 'sequential', ...options });
+  return { session, sessionMs: performance.now() - t0 };
+}
+
+/** Binds a created session to the shared decode loop as a RunnerSession. */
+export function loopSession(
+  session: ort.InferenceSession,
+  model: LoadedModel,
+  fields: Pick<RunnerSession, 'provider' | 'environment' | 'sessionMs'>,
+): RunnerSession {
+  const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
+  return {
+    ...fields,
+    environment: { ...fields.environment, kvType: dm.kvType },
+    runtimeVersion: ortNodeVersion(),
+    generate: (requests) => generateWithLoop(dm, requests),
+    close: () => session.release(),
+  };
+}
