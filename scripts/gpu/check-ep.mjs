@@ -30,10 +30,11 @@ await attempt('cuda session, device 7', async () => {
 });
 await attempt('cuda gpu-buffer output', async () => {
   const s = await ort.InferenceSession.create(modelPath, { executionProviders: ['cuda'], preferredOutputLocation: { 'present.0.key': 'gpu-buffer' } });
+  // One token, batch 1, empty cache: past_key_values.* are [1, heads, 0, head_dim], the rest [1, 1].
   const feeds = {};
   for (const m of s.inputMetadata) {
-    const shape = m.shape.map((d) => (typeof d === 'number' ? d : /past|sequence_length \+|total/.test(d) ? 0 : 1));
-    if (m.name.startsWith('past_key_values')) shape[2] = 0;
+    const past = m.name.startsWith('past_key_values');
+    const shape = past ? m.shape.map((d, i) => (i === 2 ? 0 : typeof d === 'number' ? d : 1)) : [1, 1];
     const n = shape.reduce((a, b) => a * b, 1);
     feeds[m.name] = m.type === 'int64' ? new ort.Tensor('int64', new BigInt64Array(n).fill(1n), shape) : new ort.Tensor(m.type, m.type === 'float16' ? new Uint16Array(n) : new Float32Array(n), shape);
   }
