@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../src/errors.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { readRecordAt, streamResults, type RecordLocation } from '../src/results/stream.ts';
+import { restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
 import { renderHtml } from './html.ts';
@@ -69,16 +69,19 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
 
     const metrics = computeMetrics(records, { ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
     for (const w of metrics.warnings) log(`report: ${w}`);
+    const t2 = performance.now();
+    log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);
+    const reloaded = new Map<CompletedRecord, CompletedRecord>();
     const reload = (r: CompletedRecord): CompletedRecord => {
       const loc = where.get(r);
-      const full = loc ? readRecordAt(loc) : r;
-      return full.status === 'completed' ? full : r;
+      let full = reloaded.get(r);
+      if (!full) reloaded.set(r, (full = loc ? (restoreLean(r, loc) as CompletedRecord) : r));
+      return full;
     };
     const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload });
     records.length = 0;
     where.clear();
-    const t2 = performance.now();
-    log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);
+    log(`report: page data (${data.diffs.length} diffs) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
 
     const html = renderHtml(data, await pageBundle(log));
     let bytes: number;

@@ -109,7 +109,7 @@ function num(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
 }
 
-/** One case per (group, relation, runner pair): its earliest divergence; cross-runner pairs first, then near ties. */
+/** One case per (group, relation, runner pair): its earliest divergence; cross-runner pairs first, then id-based, then near ties. */
 function pickDiffs(
   divergent: Extract<PairComparison, { outcome: 'diverged' }>[],
   m: MetricsSummary,
@@ -125,6 +125,8 @@ function pickDiffs(
   const ranked = [...best.values()].sort(
     (x, y) =>
       Number(x.relation !== 'cross-runner') - Number(y.relation !== 'cross-runner') ||
+      // Pairs with token ids and logits on both sides show the most at the split.
+      Number(x.basis !== 'ids') - Number(y.basis !== 'ids') ||
       Number(y.divergence.nearTie) - Number(x.divergence.nearTie) ||
       x.firstDivergence - y.firstDivergence,
   );

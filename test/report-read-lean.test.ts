@@ -6,7 +6,7 @@ import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import type { ResultRecord } from '../src/results/record.ts';
-import { readRecordAt, streamResults, type RecordLocation } from '../src/results/stream.ts';
+import { readRecordAt, restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-lean-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,11 +33,11 @@ describe('streamResults (the report reader)', () => {
     const got: ResultRecord[] = [];
     await streamResults(file, (r) => got.push(r), (w) => warnings.push(w), { lean: true });
     expect(got.map((r) => r.prompt.text)).toEqual([odd.prompt.text, odd.prompt.text]);
-    expect(got[0]!.environment).toEqual(odd.environment);
+    expect((got[0] as typeof odd).environment).toEqual(odd.environment);
     expect(warnings).toEqual([`${file}:3: ignoring a truncated last line (an interrupted run?)`]);
   });
 
-  it('lean: drops only topLogprobs (where logits exist) and stepMs; metrics are unchanged; readRecordAt restores the record', async () => {
+  it('lean: drops only topLogprobs (where logits exist) and stepMs; metrics are unchanged; readRecordAt and restoreLean give the record back', async () => {
     const all = { full: [] as ResultRecord[], lean: [] as ResultRecord[] };
     for (const f of files) {
       const full = readResults(f);
@@ -55,6 +55,7 @@ describe('streamResults (the report reader)', () => {
           });
         } else expect(r).toEqual(want);
         expect(readRecordAt(where[i]!)).toEqual(want);
+        expect(restoreLean(r, where[i]!)).toEqual(want);
       });
       all.full.push(...full);
       all.lean.push(...records);

@@ -3,6 +3,11 @@ import type { Candidate, StepView } from '../../src/metrics/types.ts';
 import { append, clear, h } from './dom.ts';
 import { diff, logit, pct, tokenLabel, visibleToken } from './format.ts';
 
+function signed(x: number | null): string {
+  if (x === null) return '—';
+  return x === 0 ? '0' : `${x > 0 ? '+' : '−'}${diff(Math.abs(x))}`;
+}
+
 /** Margins at or below this are called a near tie on the page (the metrics' default threshold). */
 const NEAR_TIE = 0.05;
 
@@ -44,6 +49,13 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
   const same = (x: Candidate, t: { id: number | null; text: string | null } | null) =>
     t !== null && ((x.id !== null && x.id === t.id) || (x.id === null && x.text !== null && x.text === t.text));
   const maxP = Math.max(1e-9, ...view.top.map((x) => (x.logprob === null ? 0 : Math.exp(x.logprob))));
+  // The same candidate's value on the other side: the drift that decided the split.
+  const otherValue = (x: Candidate): number | null => {
+    const o = other.top.find((y) => (x.id !== null && y.id === x.id) || (x.id === null && x.text !== null && y.text === x.text));
+    if (!o) return null;
+    if (x.logit !== null && o.logit !== null) return x.logit - o.logit;
+    return x.logprob !== null && o.logprob !== null ? x.logprob - o.logprob : null;
+  };
   const rows = view.top.map((x, i) => {
     const p = x.logprob === null ? null : Math.exp(x.logprob);
     const cls = [same(x, chosen) ? 'chosen' : '', same(x, otherChoice) ? 'other-choice' : ''].join(' ').trim();
@@ -54,6 +66,7 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
       h('td', null, h('span', { class: 'tok cand' }, tokenLabel(x)), x.id !== null && x.text !== null ? h('span', { class: 'tid' }, `#${x.id}`) : null),
       h('td', { class: 'num' }, logit(x.logit)),
       h('td', { class: 'num' }, logit(x.logprob)),
+      h('td', { class: 'num delta' }, signed(otherValue(x))),
       h('td', { class: 'bar-cell' }, p === null ? '—' : h('span', { class: `pbar pbar-${side}`, attrs: { style: `width:${Math.max(2, (p / maxP) * 100).toFixed(1)}%` } }), p === null ? null : h('span', { class: 'pval' }, pct(p, 1))),
     );
   });
@@ -73,7 +86,7 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
     h(
       'table',
       { class: 'grid cand-table' },
-      h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'candidate'), h('th', null, 'logit'), h('th', null, 'logprob'), h('th', null, 'probability'))),
+      h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'candidate'), h('th', null, 'logit'), h('th', null, 'logprob'), h('th', { title: 'this logit minus the other runner’s logit for the same candidate' }, `Δ vs ${side === 'a' ? 'B' : 'A'}`), h('th', null, 'probability'))),
       h('tbody', null, ...rows),
     ),
   );
@@ -87,7 +100,7 @@ function renderCase(c: DiffCase): HTMLElement {
     stat('first divergent token', String(c.step)),
     stat('smallest margin at the split', c.minMargin === null ? '—' : diff(c.minMargin), c.nearTie ? 'near tie: rounding decides' : 'clear margin'),
     stat('max |Δ| of top values up to the split', diff(c.drift.max), c.drift.values ? `mean ${diff(c.drift.mean)} · ${c.drift.values}` : 'no shared candidates'),
-    stat('bitwise-equal logits rows before the split', c.bitwise.share === null ? '—' : pct(c.bitwise.share), `${c.bitwise.equal}/${c.bitwise.compared} steps`),
+    stat('bitwise-equal logits rows up to the split', c.bitwise.share === null ? '—' : pct(c.bitwise.share), `${c.bitwise.equal}/${c.bitwise.compared} steps`),
   );
   return h(
     'div',

@@ -57,6 +57,7 @@ blockquote.prompt { margin: 0 0 14px; padding: 8px 14px; border-left: 3px solid 
 .margin { margin-left: auto; font-family: ui-monospace, monospace; font-size: 12px; padding: 2px 8px; border-radius: 999px; background: #f1f5f9; }
 .margin.tie { background: #fef3c7; color: #92400e; font-weight: 700; }
 .cand-table td { padding: 3px 8px; }
+.cand-table td.delta { color: #7c3aed; }
 .cand-table .rank { color: var(--muted); width: 24px; }
 .cand-table tr.chosen td { background: #f0fdfa; }
 .cands-b .cand-table tr.chosen td { background: #fff1f2; }

@@ -217,8 +217,7 @@ export async function streamResults(
   return count;
 }
 
-/** Reads one record again, in full, from where {@link streamResults} found it. */
-export function readRecordAt(where: RecordLocation): ResultRecord {
+function readBytes(where: RecordLocation): Buffer {
   const fd = openSync(where.file, 'r');
   try {
     const buf = Buffer.alloc(where.length);
@@ -228,10 +227,33 @@ export function readRecordAt(where: RecordLocation): ResultRecord {
       if (n === 0) break;
       got += n;
     }
-    return checkRecord(parseLine(buf.subarray(0, got).toString('utf8'), where.file, where.line), where.file, where.line);
+    return buf.subarray(0, got);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads one record again, in full, from where {@link streamResults} found it. */
+export function readRecordAt(where: RecordLocation): ResultRecord {
+  return checkRecord(parseBytes(readBytes(where), false, where.file, where.line), where.file, where.line);
+}
+
+/**
+ * Puts back what a lean read skipped, parsing only those arrays (numbers, so ASCII) from the file:
+ * cheaper than {@link readRecordAt} when a record is needed in full after a lean read.
+ */
+export function restoreLean(record: ResultRecord, where: RecordLocation): ResultRecord {
+  if (record.status !== 'completed') return record;
+  const line = readBytes(where);
+  let steps = record.steps;
+  let timings = record.timings;
+  for (const [from, to] of leanRanges(line)) {
+    const value = JSON.parse(line.toString('latin1', from, to)) as number[] & number[][];
+    const key = line.toString('latin1', Math.max(0, from - 16), from);
+    if (key.endsWith('"topLogprobs":')) steps = { ...steps, topLogprobs: value };
+    else if (key.endsWith('"stepMs":')) timings = { ...timings, stepMs: value };
+  }
+  return { ...record, steps, timings };
 }
 
 /** All records of a file, read with {@link streamResults}. */
