@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { DetbenchError, errorCode, errorMessage } from '../errors.ts';
 import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
+import { recordProfile } from '../env/profile.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
 import { readResults, ResultsWriter } from '../results/jsonl.ts';
@@ -106,7 +107,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     prompts: new Map(prompts.map((p) => [p.id, p])),
     promptIds: prompts.map((p) => p.id),
     baseModel,
-    profile: opts.profile ?? { id: 'auto', fingerprint: detectFingerprint() },
+    profile: opts.profile ?? recordProfile(detectFingerprint()),
     writer,
     emit: (record) => {
       writer.append(record);
