@@ -14,7 +14,7 @@
 #   --dest DIR   install into DIR (default: the onnxruntime-node binding folder of this checkout)
 #   --remove     delete the libraries and the marker from DIR again
 #
-# Alternative, where api.nuget.org is reachable (CUDA 12 build, Microsoft's own package):
+# Alternative, where onnxruntime-node's own download host is reachable (CUDA 12 build, Microsoft's own package):
 #   npm install onnxruntime-node@1.29.0 --onnxruntime-node-install=cuda12
 #   (or ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; this repo's .npmrc sets
 #    onnxruntime-node-install=skip, so pass the flag explicitly)
