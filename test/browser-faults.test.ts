@@ -5,7 +5,8 @@ import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { browserWasmOptions, browserWebgpuOptions } from '../src/runner/options.ts';
 import type { GenerationRequest } from '../src/runner/types.ts';
-import { browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/index.ts';
+import { BrowserHost, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/index.ts';
+import { specOf } from '../src/runner/spec.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);
@@ -60,6 +61,11 @@ describe('browser runners without a browser', () => {
     expect(err.code).toBe('MODEL_TOO_LARGE');
     expect(err.message).toContain('max_model_mb');
   });
+
+  it('refuses simd: false (onnxruntime-web 1.29 has no non-SIMD build) instead of running SIMD anyway', async () => {
+    const err = await thrown(browserWasmRunner.open(model, browserWasmOptions.parse({ simd: false, chrome_path: '/nonexistent/chromium' })));
+    expect(err.code).toBe('OPTION_UNSUPPORTED');
+  });
 });
 
 const request = (ids: number[]): GenerationRequest => ({ promptIds: ids, promptText: '', maxNewTokens: 3, sampling: { kind: 'greedy' }, stopIds: [], topK: 2 });
@@ -104,6 +110,81 @@ describe.skipIf(!chromium)('browser-wasm faults', () => {
       expect(session.browserPid()).not.toBe(pid);
     } finally {
       await session.close();
+    }
+  });
+});
+
+describe.skipIf(!chromium)('browser runners: set-up failures', () => {
+  it('a chrome_path that is no browser fails open() with BROWSER_LAUNCH_FAILED', async () => {
+    const err = await thrown(browserWasmRunner.open(model, browserWasmOptions.parse({ chrome_path: '/bin/false' })));
+    expect(err.code).toBe('BROWSER_LAUNCH_FAILED');
+    expect(err.message).toContain('/bin/false');
+  });
+
+  it('a page with no WebGPU adapter is refused with the reason, never run on WASM', async () => {
+    const err = await thrown(BrowserHost.start({ chromePath: chromium!, ep: 'webgpu', numThreads: 1, simd: true, port: 0, timeoutMs: 60_000, withoutWebgpuFlags: true }));
+    expect(err.code).toBe('WEBGPU_UNAVAILABLE');
+    expect(err.message).toMatch(/navigator\.gpu|adapter/);
+  });
+});
+
+describe.skipIf(!chromium)('browser host: a page that crashes', () => {
+  it('fails the next batch with BROWSER_CRASHED and serves the one after from a new page in the same browser', async () => {
+    const host = await BrowserHost.start({
+      chromePath: chromium!,
+      ep: 'wasm',
+      numThreads: 1,
+      simd: true,
+      port: 0,
+      timeoutMs: 60_000,
+      modelPath: model.onnxPath,
+      open: { spec: specOf(model), graphOptimization: 'all', kvOnGpu: false },
+    });
+    try {
+      const ids = model.tokenizer.encode('hello world');
+      const [before] = await host.generate([request(ids)]);
+      const pid = host.pid;
+      await host.page!.goto('chrome://crash').catch(() => {});
+      const failed = await host.generate([request(ids)]).then(
+        () => 'completed',
+        (err: DetbenchError) => err.code,
+      );
+      expect(failed).toBe('BROWSER_CRASHED');
+      const [after] = await host.generate([request(ids)]);
+      expect(after!.tokens).toEqual(before!.tokens);
+      expect(host.restarts).toBe(1);
+      expect(host.pid).toBe(pid);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe.skipIf(!chromium)('browser host: a batch that runs past batch_timeout_ms', () => {
+  it('errors with PAGE_TIMEOUT and the page is replaced for the next batch', async () => {
+    const host = await BrowserHost.start({
+      chromePath: chromium!,
+      ep: 'wasm',
+      numThreads: 1,
+      simd: true,
+      port: 0,
+      timeoutMs: 1,
+      modelPath: model.onnxPath,
+      open: { spec: specOf(model), graphOptimization: 'all', kvOnGpu: false },
+    });
+    try {
+      const ids = model.tokenizer.encode('hello world');
+      const code = await host.generate([{ ...request(ids), maxNewTokens: 200 }]).then(
+        () => 'completed',
+        (err: DetbenchError) => err.code,
+      );
+      expect(code).toBe('PAGE_TIMEOUT');
+      host.config.timeoutMs = 60_000;
+      const [after] = await host.generate([request(ids)]);
+      expect(after!.tokens).toHaveLength(3);
+      expect(host.restarts).toBe(1);
+    } finally {
+      await host.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { DetbenchError, errorMessage } from '../../src/errors.ts';
 
 /** The command that installs a browser the runners can drive (Debian, as in CI). */
 export const INSTALL_HINT = 'apt-get install -y chromium';
@@ -42,6 +43,7 @@ export interface LaunchedChrome {
   close(): Promise<void>;
 }
 
+/** Launches headless Chromium; `webgpu` adds the flags that expose WebGPU (also on SwiftShader). */
 export async function launchChrome(executablePath: string, webgpu: boolean): Promise<LaunchedChrome> {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'detbench-chrome-'));
   const args = [...BASE_ARGS, ...(webgpu ? WEBGPU_ARGS : [])];
@@ -50,7 +52,7 @@ export async function launchChrome(executablePath: string, webgpu: boolean): Pro
     browser = await puppeteer.launch({ executablePath, headless: true, userDataDir, args, protocolTimeout: 600_000, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   } catch (err) {
     await rm(userDataDir, { recursive: true, force: true });
-    throw err;
+    throw new DetbenchError('BROWSER_LAUNCH_FAILED', `${executablePath} did not start as a browser: ${errorMessage(err).split('\n')[0]}`, { cause: err });
   }
   const version = await browser.version();
   return {

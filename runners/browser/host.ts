@@ -16,12 +16,19 @@ export interface HostConfig {
   modelPath?: string;
   open?: Omit<PageOpen, 'modelUrl'>;
   port: number;
-  /** Longest a batch (or page set-up) may take before the page counts as hung. */
+  /** Longest a batch may take before the page counts as hung (set-up gets at least 10 minutes). */
   timeoutMs: number;
+  /** Tests only: launch without the WebGPU flags, to see a page that gets no adapter. */
+  withoutWebgpuFlags?: boolean;
 }
 
 const HTML = '<!doctype html><meta charset="utf-8"><title>detbench</title><script type="module" src="/page.js"></script>';
 const MAX_WARNINGS = 20;
+/** Failures after which the page cannot be trusted and is replaced before the next batch. */
+const FATAL = new Set(['BROWSER_CRASHED', 'BROWSER_EXITED', 'PAGE_TIMEOUT']);
+/** Page set-up (browser start, onnxruntime-web, session creation) gets at least this long, whatever the batch limit. */
+const SETUP_MS = 600_000;
+const GONE = /Target closed|Session closed|Connection closed|detached|crashed/i;
 
 type PageGlobal = typeof globalThis & { detbench: PageApi };
 
@@ -75,7 +82,7 @@ export class BrowserHost {
     if (!this.chrome || !this.chrome.browser.connected) {
       await this.chrome?.close().catch(() => {});
       this.chrome = null;
-      this.chrome = await launchChrome(this.config.chromePath, this.config.ep === 'webgpu');
+      this.chrome = await launchChrome(this.config.chromePath, this.config.ep === 'webgpu' && !this.config.withoutWebgpuFlags);
     }
     const browser = this.chrome.browser;
     const page = await browser.newPage();
@@ -118,17 +125,21 @@ export class BrowserHost {
   }
 
   /** Runs `fn` against the page, failing fast if the page crashes, the browser exits or time runs out. */
-  async #guard<T>(fn: () => Promise<T>, what: string): Promise<T> {
+  async #guard<T>(fn: () => Promise<T>, what: string, limitMs = Math.max(this.config.timeoutMs, SETUP_MS)): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DetbenchError('PAGE_TIMEOUT', `${what} took longer than ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+      timer = setTimeout(() => reject(new DetbenchError('PAGE_TIMEOUT', `${what} took longer than ${limitMs} ms`)), limitMs);
     });
     try {
       return await Promise.race([fn(), this.#crash!, timeout]);
     } catch (err) {
-      if (err instanceof DetbenchError && ['BROWSER_CRASHED', 'BROWSER_EXITED', 'PAGE_TIMEOUT'].includes(err.code)) this.#broken = err;
-      else if (!this.chrome?.browser.connected) this.#broken = new DetbenchError('BROWSER_EXITED', `the browser exited (${errorMessage(err)})`);
-      throw err;
+      let e = err;
+      // puppeteer may report a dead target before the 'error'/'disconnected' events arrive.
+      if (!(e instanceof DetbenchError) && (!this.chrome?.browser.connected || GONE.test(errorMessage(e)))) {
+        e = new DetbenchError('BROWSER_EXITED', `the browser or page went away during ${what}: ${errorMessage(err)}`, { cause: err });
+      }
+      if (e instanceof DetbenchError && FATAL.has(e.code)) this.#broken = e;
+      throw e;
     } finally {
       clearTimeout(timer);
     }
@@ -162,7 +173,7 @@ export class BrowserHost {
       }
     }
     const page = this.page!;
-    return this.#guard(() => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests), 'the batch');
+    return this.#guard(() => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests), 'the batch', this.config.timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -53,7 +53,7 @@ const browserCommon = {
   model_file: modelFile,
   chrome_path: z.string().optional().describe('Chrome/Chromium binary; default $CHROME_PATH, then /usr/bin/chromium, chromium-browser, google-chrome'),
   port: z.int().min(0).max(65535).default(0).describe('127.0.0.1 port of the page harness; 0 picks a free one'),
-  batch_timeout_ms: z.int().min(1).default(600_000).describe('a batch (or page set-up) running longer counts as a hung page: errored, and the page is restarted'),
+  batch_timeout_ms: z.int().min(1).default(600_000).describe('a batch running longer counts as a hung page: its records are errored and the page is restarted'),
   max_model_mb: z.int().min(1).default(2048).describe('larger ONNX files are refused (the page holds the file and the weights in a 4 GiB WebAssembly heap)'),
 };
 
