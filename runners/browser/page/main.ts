@@ -1,7 +1,7 @@
 // The page side of the browser runners: onnxruntime-web + the very decode module Node uses.
 // Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
 import type * as OrtWeb from 'onnxruntime-web';
-import { argmax, decode, decodeModelFor, Mt19937, sampleToken, type DecodeModel, type MakeTensor } from '../../../src/decode/index.ts';
+import { argmax, decode, decodeModelFor, Mt19937, sampleToken, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
 import type { AdapterFacts, GoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession } from '../protocol.ts';
 
 type Ort = typeof OrtWeb;
@@ -91,7 +91,7 @@ const api: PageApi = {
     session = await o.InferenceSession.create(open.modelUrl, options);
     const sessionMs = performance.now() - t0;
     const makeTensor: MakeTensor = (type, data, dims) => new o.Tensor(type, data, dims);
-    model = decodeModelFor(session, open.spec, makeTensor);
+    model = decodeModelFor(float16AsBits(session), open.spec, makeTensor);
 
     let effective: string = ep;
     let deviceAdapter: AdapterFacts | null = null;
@@ -130,11 +130,47 @@ const api: PageApi = {
   },
 };
 
+/** Reinterprets a Float16Array as its raw bits (what the decode loop expects of fp16 data). */
+function bits(data: unknown): unknown {
+  const F16 = (globalThis as { Float16Array?: new (...a: never[]) => ArrayBufferView & { length: number } }).Float16Array;
+  return F16 && data instanceof F16 ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
+}
+
+/**
+ * Chromium has Float16Array, so onnxruntime-web hands fp16 outputs over as Float16Array values;
+ * the loop (like onnxruntime-node) takes fp16 as Uint16Array bits. Only logits are re-viewed:
+ * caches go back into run() and must stay onnxruntime tensors.
+ */
+function float16AsBits(s: OrtWeb.InferenceSession): SessionLike & { inputMetadata?: OrtWeb.InferenceSession['inputMetadata'] } {
+  return {
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    inputMetadata: s.inputMetadata,
+    async run(feeds) {
+      const out = (await s.run(feeds as Record<string, OrtWeb.Tensor>)) as Record<string, TensorLike>;
+      const logits = out.logits;
+      if (logits?.type === 'float16') {
+        const t = logits;
+        out.logits = {
+          dims: t.dims,
+          type: t.type,
+          location: t.location ?? 'cpu',
+          get data() {
+            return bits(t.data);
+          },
+          getData: async (release?: boolean) => bits(await t.getData!(release)),
+          dispose: () => t.dispose?.(),
+        };
+      }
+      return out;
+    },
+  };
+}
+
 /** One forward pass of a single token with empty caches; returns where present.0.key landed. */
 async function decodeOne(m: DecodeModel): Promise<(string | undefined)[]> {
-  const feeds: Record<string, OrtWeb.Tensor> = {};
-  const t = (type: 'int64' | 'float32' | 'float16', data: BigInt64Array | Float32Array | Uint16Array, dims: number[]) =>
-    m.makeTensor(type, data, dims) as unknown as OrtWeb.Tensor;
+  const feeds: Record<string, TensorLike> = {};
+  const t = m.makeTensor;
   feeds.input_ids = t('int64', BigInt64Array.of(BigInt(m.padTokenId)), [1, 1]);
   feeds.attention_mask = t('int64', BigInt64Array.of(1n), [1, 1]);
   if (m.hasPositionIds) feeds.position_ids = t('int64', BigInt64Array.of(0n), [1, 1]);
@@ -143,9 +179,9 @@ async function decodeOne(m: DecodeModel): Promise<(string | undefined)[]> {
     feeds[m.pastKey(i)] = empty;
     feeds[m.pastValue(i)] = empty;
   }
-  const out = await (m.session as unknown as OrtWeb.InferenceSession).run(feeds);
+  const out = await m.session.run(feeds);
   const where = [out[m.presentKey(0)]?.location];
-  for (const v of Object.values(out)) if (v.location !== 'cpu') v.dispose();
+  for (const v of Object.values(out)) if (v.location && v.location !== 'cpu') v.dispose?.();
   return where;
 }
 
