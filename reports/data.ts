@@ -45,12 +45,21 @@ export interface DiffCase {
   atB: StepView;
   minMargin: number | null;
   nearTie: boolean;
+  /** Largest |Δ| of shared top values at the split step. */
+  splitMaxDiff: number | null;
+  /** Before the split. */
   drift: LogitDrift;
   bitwise: BitwiseShare;
 }
 
+/** How a runner pair is labelled everywhere on the page (generator and renderer alike). */
+export function pairLabel(p: { a: string; b: string; relation: PairComparison['relation'] }): string {
+  return p.relation === 'repetition' ? `${p.b} (rep k vs rep 0)` : `${p.a} → ${p.b}`;
+}
+
 /** One first-divergence observation, for the divergence chart. */
 export interface DivergencePoint {
+  /** {@link pairLabel} of the pair. */
   pair: string;
   relation: PairComparison['relation'];
   step: number;

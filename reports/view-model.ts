@@ -2,7 +2,7 @@ import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runnerKeys } from '../src/metrics/groups.ts';
 import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
-import { REPORT_DATA_VERSION, type DiffCase, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
+import { pairLabel, REPORT_DATA_VERSION, type DiffCase, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
 
 /** Caps that keep the page small whatever the size of the results. */
 export const LIMITS = {
@@ -52,7 +52,7 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
   const divergent = allPairs.filter((p): p is Extract<PairComparison, { outcome: 'diverged' }> => p.outcome === 'diverged');
 
   const divergences: DivergencePoint[] = thin(
-    divergent.map((p) => ({ pair: `${p.a.runner} → ${p.b.runner}`, relation: p.relation, step: p.firstDivergence, nearTie: p.divergence.nearTie })),
+    divergent.map((p) => ({ pair: pairLabel({ a: p.a.runner, b: p.b.runner, relation: p.relation }), relation: p.relation, step: p.firstDivergence, nearTie: p.divergence.nearTie })),
     LIMITS.divergencePoints,
   );
 
@@ -177,6 +177,7 @@ function pickDiffs(
       atB: stepView(rb, p.firstDivergence),
       minMargin: p.divergence.minMargin,
       nearTie: p.divergence.nearTie,
+      splitMaxDiff: p.divergence.maxDiff,
       drift: p.logits,
       bitwise: p.bitwise,
     });

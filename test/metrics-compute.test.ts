@@ -174,14 +174,16 @@ describe('computeMetrics: divergence against the reference runner', () => {
     expect(p.divergence.b.top[0]).toEqual({ id: 103, text: null, logit: 10, logprob: -0.1 });
   });
 
-  it('measures logit drift (matched by token id) and bitwise identity on steps with the same prefix', () => {
-    const p = cross[0]!;
+  it('measures logit drift (matched by token id) and bitwise identity before the split, and the drift at the split', () => {
+    const p = diverged(cross[0]!);
     expect(p.logits.values).toBe('logits');
-    // 0.003 at step 1; at the split, id 103 is ref's runner-up (9.99) and b's choice (10).
-    expect(p.logits.max).toBeCloseTo(0.01);
-    // Steps 0 and 1 share both candidates, step 2 only id 103.
-    expect(p.logits.candidates).toBe(5);
-    expect(p.bitwise).toEqual({ equal: 1, compared: 3, share: 1 / 3 });
+    expect(p.logits.max).toBeCloseTo(0.003);
+    // Steps 0 and 1, two shared candidates each.
+    expect(p.logits.candidates).toBe(4);
+    expect(p.bitwise).toEqual({ equal: 1, compared: 2, share: 0.5 });
+    // At the split, id 103 is ref's runner-up (9.99) and b's choice (10).
+    expect(p.divergence.maxDiff).toBeCloseTo(0.01);
+    expect(p.divergence.bitwiseEqual).toBe(false);
     const c = cross[1]!;
     expect(c.outcome).toBe('identical');
     expect(c.bitwise.share).toBe(1);

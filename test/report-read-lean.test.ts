@@ -37,6 +37,17 @@ describe('streamResults (the report reader)', () => {
     expect(warnings).toEqual([`${file}:3: ignoring a truncated last line (an interrupted run?)`]);
   });
 
+  it('lean: keeps topLogprobs of a record that also has topTokens (text-matched candidates compare on them)', async () => {
+    const first = readResults(files[0]!).find((r) => r.status === 'completed' && r.tokens.length > 0)!;
+    if (first.status !== 'completed') throw new Error('fixture');
+    const withTexts = { ...first, steps: { ...first.steps, topTokens: first.steps.topIds.map((row) => row.map((id) => `t${id}`)) } };
+    const file = join(dir, 'texts.jsonl');
+    writeFileSync(file, `${JSON.stringify(withTexts)}\n`);
+    const got: ResultRecord[] = [];
+    await streamResults(file, (r) => got.push(r), undefined, { lean: true });
+    expect((got[0] as typeof withTexts).steps).toEqual(withTexts.steps);
+  });
+
   it('lean: drops only topLogprobs (where logits exist) and stepMs; metrics are unchanged; readRecordAt and restoreLean give the record back', async () => {
     const all = { full: [] as ResultRecord[], lean: [] as ResultRecord[] };
     for (const f of files) {

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { ReportData } from '../data.ts';
+import { pairLabel, type ReportData } from '../data.ts';
 
 /** Shared look: the page's font and muted axes. */
 const config = {
@@ -10,11 +10,6 @@ const config = {
 } as const;
 
 const relationColor = { domain: ['cross-runner', 'repetition'], range: ['#4f46e5', '#94a3b8'] };
-
-/** Label of a runner pair in the charts. */
-export function pairLabel(p: { a: string; b: string; relation: string }): string {
-  return p.relation === 'repetition' ? `${p.b} (rep k vs rep 0)` : `${p.a} → ${p.b}`;
-}
 
 /** Exact-match rate per runner pair (share of compared record pairs fully identical). */
 export function exactMatchSpec(d: ReportData): TopLevelSpec {
@@ -41,7 +36,7 @@ export function exactMatchSpec(d: ReportData): TopLevelSpec {
 
 /** Where outputs part ways: first-divergence index of each divergent pair, near ties marked. */
 export function divergenceSpec(d: ReportData): TopLevelSpec {
-  const values = d.divergences.map((p) => ({ pair: p.relation === 'repetition' ? `${p.pair.split(' → ')[1]} (rep k vs rep 0)` : p.pair, relation: p.relation, step: p.step, split: p.nearTie ? 'near tie' : 'clear margin' }));
+  const values = d.divergences.map((p) => ({ pair: p.pair, relation: p.relation, step: p.step, split: p.nearTie ? 'near tie' : 'clear margin' }));
   return {
     config,
     width: 'container',

@@ -99,8 +99,9 @@ function renderCase(c: DiffCase): HTMLElement {
     { class: 'split-stats' },
     stat('first divergent token', String(c.step)),
     stat('smallest margin at the split', c.minMargin === null ? '—' : diff(c.minMargin), c.nearTie ? 'near tie: rounding decides' : 'clear margin'),
-    stat('max |Δ| of top values up to the split', diff(c.drift.max), c.drift.values ? `mean ${diff(c.drift.mean)} · ${c.drift.values}` : 'no shared candidates'),
-    stat('bitwise-equal logits rows up to the split', c.bitwise.share === null ? '—' : pct(c.bitwise.share), `${c.bitwise.equal}/${c.bitwise.compared} steps`),
+    stat('max |Δ logit| at the split', diff(c.splitMaxDiff), c.splitMaxDiff !== null && c.minMargin !== null && c.splitMaxDiff >= c.minMargin ? 'drift ≥ margin: enough to flip' : 'same inputs on both sides'),
+    stat('max |Δ| of top values before the split', diff(c.drift.max), c.drift.values ? `mean ${diff(c.drift.mean)} · ${c.drift.values}` : 'no shared candidates'),
+    stat('bitwise-equal logits rows before the split', c.bitwise.share === null ? '—' : pct(c.bitwise.share), `${c.bitwise.equal}/${c.bitwise.compared} steps`),
   );
   return h(
     'div',

@@ -1,4 +1,4 @@
-import type { ReportData } from '../data.ts';
+import { pairLabel, type ReportData } from '../data.ts';
 import { h, section, table, type Child } from './dom.ts';
 import { diff, fixed, ms, pct } from './format.ts';
 
@@ -45,7 +45,7 @@ export function summary(d: ReportData): HTMLElement {
 /** Pair aggregates: exact match, divergence statistics, drift and bitwise identity. */
 export function pairTable(d: ReportData): HTMLElement {
   const rows: Child[][] = d.pairs.map((p) => [
-    p.relation === 'repetition' ? `${p.b} (repetitions)` : `${p.a} → ${p.b}`,
+    pairLabel(p),
     String(p.pairs),
     pct(p.exactMatchRate),
     p.firstDivergence.count ? `${fixed(p.firstDivergence.median, 0)} (${p.firstDivergence.min}–${p.firstDivergence.max})` : '—',

@@ -1,6 +1,6 @@
 import type { CompletedRecord } from '../results/record.ts';
 import { firstDivergence, sequenceOf } from './sequence.ts';
-import { compareSteps, stepView } from './steps.ts';
+import { compareSteps, sharedValues, stepMaxDiff, stepView } from './steps.ts';
 import type { PairComparison, RecordRef, SequenceBasis } from './types.ts';
 
 /** Margins (best minus second-best logit) at or below this make a divergence a near tie. */
@@ -21,15 +21,15 @@ function ref(r: CompletedRecord, runner: string): RecordRef {
 }
 
 /**
- * Compares two free-running records: first divergence, drift of the top values over the steps that
- * saw the same prefix (0..d inclusive, or the whole length when identical), row-hash equality over
- * the same steps, and both records' view of the divergence step.
+ * Compares two free-running records: first divergence d, drift of the top values and row-hash
+ * equality over the steps before the split (0..d-1, or the whole length when identical), and both
+ * records' view of the split step itself, which also saw identical inputs (its drift and hash too).
  */
 export function comparePair(a: CompletedRecord, b: CompletedRecord, o: PairOptions): PairComparison {
   const sa = sequenceOf(a, o.basis);
   const sb = sequenceOf(b, o.basis);
   const d = firstDivergence(sa, sb);
-  const end = d === null ? Math.min(sa.length, sb.length) : d + 1;
+  const end = d === null ? Math.min(sa.length, sb.length) : d;
   const { drift, bitwise } = compareSteps(a.steps, b.steps, end, o.basis);
   const base = {
     group: o.group,
@@ -47,10 +47,21 @@ export function comparePair(a: CompletedRecord, b: CompletedRecord, o: PairOptio
   const vb = stepView(b, d);
   const margins = [va.margin, vb.margin].filter((m): m is number => m !== null);
   const minMargin = margins.length ? Math.min(...margins) : null;
+  const values = sharedValues(a.steps, b.steps);
+  const ha = a.steps.hash?.[d];
+  const hb = b.steps.hash?.[d];
   return {
     ...base,
     outcome: 'diverged',
     firstDivergence: d,
-    divergence: { step: d, a: va, b: vb, minMargin, nearTie: minMargin !== null && minMargin <= (o.nearTie ?? DEFAULT_NEAR_TIE) },
+    divergence: {
+      step: d,
+      a: va,
+      b: vb,
+      minMargin,
+      nearTie: minMargin !== null && minMargin <= (o.nearTie ?? DEFAULT_NEAR_TIE),
+      maxDiff: values ? stepMaxDiff(a.steps, b.steps, d, o.basis, values) : null,
+      bitwiseEqual: ha && hb ? ha === hb : null,
+    },
   };
 }

@@ -59,6 +59,10 @@ export interface DivergenceStep {
   minMargin: number | null;
   /** `minMargin` at or below the near-tie threshold: the split is a coin flip of rounding. */
   nearTie: boolean;
+  /** Largest |difference| of the top values both list at the split step (same inputs on both sides). */
+  maxDiff: number | null;
+  /** The split step's logits rows are bitwise equal (then the token differs for another reason); null without hashes. */
+  bitwiseEqual: boolean | null;
 }
 
 interface PairBase {
@@ -70,7 +74,7 @@ interface PairBase {
   basis: SequenceBasis;
   lengthA: number;
   lengthB: number;
-  /** Over steps 0..d inclusive (d = first divergence), every one of which saw the same prefix. */
+  /** Over the steps before the split (0..d-1, d = first divergence), or all steps when identical. */
   logits: LogitDrift;
   bitwise: BitwiseShare;
 }

@@ -47,11 +47,10 @@ export interface StreamOptions {
 const TOP_LOGITS = Buffer.from('"topLogits":[[');
 const TOP_LOGPROBS = Buffer.from('"topLogprobs":[');
 const STEP_MS = Buffer.from('"stepMs":[');
-const TOP_TOKENS = Buffer.from('"topTokens":[');
 
-/** Byte range of the array value after `key` (which ends with its `[`), searching from `from`. */
-function arrayRange(line: Buffer, key: Buffer, from = 0): [number, number] | null {
-  const i = line.indexOf(key, from);
+/** Byte range of the array value after `key` (which ends with its `[`), at `i` (where the key starts). */
+function arrayRangeAt(line: Buffer, key: Buffer, i: number): [number, number] | null {
+  if (i < 0) return null;
   if (i < 0) return null;
   const open = i + key.length - 1;
   // Rows hold numbers and null only, so the first `]]` closes an array of rows.
@@ -68,13 +67,14 @@ function leanRanges(line: Buffer): [number, number][] {
   const out: [number, number][] = [];
   const logits = line.indexOf(TOP_LOGITS);
   const c = logits >= 0 ? (line[logits + TOP_LOGITS.length] ?? 0) : 0;
-  // With topTokens, log-probabilities are what text-matched candidates compare on: keep them.
-  if ((c === 0x2d || (c >= 0x30 && c <= 0x39)) && line.indexOf(TOP_TOKENS) < 0) {
+  if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
     // The writer puts topLogprobs after topLogits; search there first, then the whole line.
-    const r = arrayRange(line, TOP_LOGPROBS, logits) ?? arrayRange(line, TOP_LOGPROBS);
+    const at = line.indexOf(TOP_LOGPROBS, logits);
+    const r = arrayRangeAt(line, TOP_LOGPROBS, at >= 0 ? at : line.indexOf(TOP_LOGPROBS));
     if (r) out.push(r);
   }
-  const r = arrayRange(line, STEP_MS);
+  // timings comes near the end of a line: search backwards.
+  const r = arrayRangeAt(line, STEP_MS, line.lastIndexOf(STEP_MS));
   if (r && !out.some(([f, t]) => r[0] < t && f < r[1])) out.push(r);
   return out.sort((x, y) => x[0] - y[0]);
 }
@@ -139,7 +139,11 @@ function parseBytes(line: Buffer, lean: boolean, file: string, lineNo: number): 
   const latin = decode(line, skip, 'latin1');
   if (ascii || onlyAsciiEscapes(latin)) {
     const v = tryParse(latin);
-    if (v !== undefined) return ascii ? v : fixLatin1(v);
+    // With topTokens, log-probabilities are what text-matched candidates compare on: keep them (rare).
+    const steps = (v as { steps?: { topTokens?: unknown; topLogprobs?: unknown[] } } | undefined)?.steps;
+    const keep = skip.length > 0 && steps?.topTokens !== undefined && steps.topLogprobs?.length === 0;
+    if (v !== undefined && !keep) return ascii ? v : fixLatin1(v);
+    if (keep) return parseBytes(line, false, file, lineNo);
   }
   // Should the lean cut ever break a line, the line as written is the judge.
   return parseLine(line.toString('utf8'), file, lineNo);
