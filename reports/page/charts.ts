@@ -122,7 +122,7 @@ export function teacherSpec(d: ReportData): TopLevelSpec {
     data: { values },
     mark: { type: 'line', strokeWidth: 1.4, interpolate: 'step-after' },
     encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'position' },
+      x: { field: 'step', type: 'quantitative', title: 'position', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'diff', type: 'quantitative', title: 'max |Δ logit|', scale: { type: 'symlog', constant: 1e-4 } },
       color: { field: 'pair', type: 'nominal', title: null },
       tooltip: [

@@ -62,26 +62,26 @@ export function readResults(file: string, warn: (msg: string) => void = () => {}
       }
       throw new DetbenchError('RESULTS_INVALID', `${file}:${i + 1}: not valid JSON`, { cause, file, line: i + 1 });
     }
-    const rec = value as Partial<ResultRecord>;
-    const missing = ['schemaVersion', 'id', 'status', 'runner', 'prompt', 'setting'].find((k) => !(k in (rec as object)));
-    if (missing) {
-      throw new DetbenchError('RESULTS_INVALID', `${file}:${i + 1}: ${missing}: missing field`, { file, line: i + 1, field: missing });
-    }
-    if (rec.schemaVersion !== SCHEMA_VERSION) {
-      throw new DetbenchError(
-        'RESULTS_VERSION',
-        `${file}:${i + 1}: schemaVersion: ${String(rec.schemaVersion)} is not supported (this detbench reads ${SCHEMA_VERSION})`,
-        { file, line: i + 1, field: 'schemaVersion' },
-      );
-    }
-    if (rec.status !== 'completed' && rec.status !== 'errored' && rec.status !== 'skipped') {
-      throw new DetbenchError('RESULTS_INVALID', `${file}:${i + 1}: status: expected completed, errored or skipped`, {
-        file,
-        line: i + 1,
-        field: 'status',
-      });
-    }
-    out.push(value as ResultRecord);
+    out.push(checkRecord(value, file, i + 1));
   }
   return out;
+}
+
+/** Checks one parsed line of a results file; every reader uses it, so all report the same errors. */
+export function checkRecord(value: unknown, file: string, line: number): ResultRecord {
+  if (typeof value !== 'object' || value === null) throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: not a record`, { file, line });
+  const rec = value as Partial<ResultRecord>;
+  const missing = ['schemaVersion', 'id', 'status', 'runner', 'prompt', 'setting'].find((k) => !(k in rec));
+  if (missing) throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: ${missing}: missing field`, { file, line, field: missing });
+  if (rec.schemaVersion !== SCHEMA_VERSION) {
+    throw new DetbenchError(
+      'RESULTS_VERSION',
+      `${file}:${line}: schemaVersion: ${String(rec.schemaVersion)} is not supported (this detbench reads ${SCHEMA_VERSION})`,
+      { file, line, field: 'schemaVersion' },
+    );
+  }
+  if (rec.status !== 'completed' && rec.status !== 'errored' && rec.status !== 'skipped') {
+    throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: status: expected completed, errored or skipped`, { file, line, field: 'status' });
+  }
+  return value as ResultRecord;
 }

@@ -1,29 +1,8 @@
 import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import { DetbenchError } from '../errors.ts';
-import { SCHEMA_VERSION, type ResultRecord } from './record.ts';
-
-/**
- * Checks one parsed line with the same rules as `readResults` (src/results/jsonl.ts), which keeps
- * its checks private; keep the two in step.
- */
-function checkRecord(value: unknown, file: string, line: number): ResultRecord {
-  const rec = value as Partial<ResultRecord>;
-  if (typeof value !== 'object' || value === null) throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: not a record`, { file, line });
-  const missing = ['schemaVersion', 'id', 'status', 'runner', 'prompt', 'setting'].find((k) => !(k in (rec as object)));
-  if (missing) throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: ${missing}: missing field`, { file, line, field: missing });
-  if (rec.schemaVersion !== SCHEMA_VERSION) {
-    throw new DetbenchError(
-      'RESULTS_VERSION',
-      `${file}:${line}: schemaVersion: ${String(rec.schemaVersion)} is not supported (this detbench reads ${SCHEMA_VERSION})`,
-      { file, line, field: 'schemaVersion' },
-    );
-  }
-  if (rec.status !== 'completed' && rec.status !== 'errored' && rec.status !== 'skipped') {
-    throw new DetbenchError('RESULTS_INVALID', `${file}:${line}: status: expected completed, errored or skipped`, { file, line, field: 'status' });
-  }
-  return value as ResultRecord;
-}
+import { checkRecord } from './jsonl.ts';
+import type { ResultRecord } from './record.ts';
 
 /** Where a record's line lies in its file, to read it again in full (see {@link readRecordAt}). */
 export interface RecordLocation {
