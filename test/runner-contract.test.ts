@@ -11,6 +11,7 @@ import { tinyModelDir } from './helpers/tiny-model.ts';
 /** Runners under contract, with the options they run the cell with. */
 const CONTRACT: { type: RunnerType; options: Record<string, unknown> }[] = [
   { type: 'node-cpu', options: { intra_op_threads: 1 } },
+  { type: 'node-webgpu', options: { vulkan_icd: 'swiftshader' } },
   { type: 'browser-wasm', options: {} },
   { type: 'browser-webgpu', options: {} },
 ];

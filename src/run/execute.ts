@@ -17,7 +17,7 @@ import { planBatches } from './batches.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
-const LOCAL: ReadonlySet<RunnerType> = new Set(['node-cpu', 'node-cuda', 'browser-wasm', 'browser-webgpu']);
+const LOCAL: ReadonlySet<RunnerType> = new Set(['node-cpu', 'node-cuda', 'node-webgpu', 'browser-wasm', 'browser-webgpu']);
 
 export interface RunOptions {
   suiteFile: string;

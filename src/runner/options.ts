@@ -46,6 +46,23 @@ export const nodeCudaOptions = z
   })
   .strict();
 
+export const nodeWebgpuOptions = z
+  .object({
+    vulkan_icd: z
+      .string()
+      .min(1)
+      .default('system')
+      .describe("Vulkan driver for Dawn: 'system' (the loader's own ICD search), 'swiftshader' (Chromium's software Vulkan, vk_swiftshader_icd.json) or the path of an ICD manifest; never falls back to another"),
+    kv_on_gpu: z
+      .boolean()
+      .default(true)
+      .describe('keep present.* on the GPU between steps (gpu-buffer outputs; logits come back to the CPU)'),
+    graph_optimization: graphOptimization,
+    precision,
+    model_file: modelFile,
+  })
+  .strict();
+
 /** What both browser runners share: where the browser is, the page harness, limits. */
 const browserCommon = {
   graph_optimization: graphOptimization,
@@ -102,6 +119,7 @@ export const remoteApiOptions = z
 export const RUNNER_OPTIONS = {
   'node-cpu': nodeCpuOptions,
   'node-cuda': nodeCudaOptions,
+  'node-webgpu': nodeWebgpuOptions,
   'browser-wasm': browserWasmOptions,
   'browser-webgpu': browserWebgpuOptions,
   'remote-api': remoteApiOptions,

@@ -8,6 +8,7 @@ import type { RunnerFactory } from './types.ts';
 export const RUNNERS = {
   'node-cpu': async () => (await import('../../runners/node-cpu.ts')).nodeCpuRunner,
   'node-cuda': async () => (await import('../../runners/node-cuda.ts')).nodeCudaRunner,
+  'node-webgpu': async () => (await import('../../runners/node-webgpu.ts')).nodeWebgpuRunner,
   'browser-wasm': async () => (await import('../../runners/browser/index.ts')).browserWasmRunner,
   'browser-webgpu': async () => (await import('../../runners/browser/index.ts')).browserWebgpuRunner,
   'remote-api': async () => (await import('../../runners/remote-api/index.ts')).remoteApiRunner,

@@ -1,0 +1,103 @@
+import { DetbenchError, errorCode, errorMessage } from '../src/errors.ts';
+import type { RunnerOptionMap } from '../src/runner/options.ts';
+import { specOf } from '../src/runner/spec.ts';
+import type { Runner } from '../src/runner/types.ts';
+import { effectiveWebgpu, realVulkanDeps, VULKAN_HINT, vulkanPlan, type VulkanPlan } from './node-webgpu-env.ts';
+import { WebgpuWorker, type Opened, type WorkerFacts } from './node-webgpu-ipc.ts';
+import { requireModel } from './ort-node-session.ts';
+
+type WebgpuOptions = RunnerOptionMap['node-webgpu'];
+
+/** How the ICD was chosen, for messages. */
+const icdWords = (plan: Extract<VulkanPlan, { ok: true }>) => (plan.icdFile ? `ICD ${plan.icdFile}` : "the Vulkan loader's own ICD search");
+
+/** The useful end of onnxruntime's adapter error (its source path and assertion text left out). */
+const shortOrtError = (message: string) => message.replace(/^[\s\S]*? was false\. /, '').trim();
+
+/** The Vulkan facts the environment records (the worker's mapped libraries are the evidence). */
+function vulkanFacts(plan: Extract<VulkanPlan, { ok: true }>, facts: WorkerFacts): Record<string, unknown> {
+  return {
+    vulkanIcd: plan.option,
+    icdFile: plan.icdFile,
+    icdLibrary: plan.icdLibrary,
+    libvulkan: facts.vulkan.libvulkan ?? plan.libvulkan,
+    vulkanDrivers: facts.vulkan.drivers,
+    swiftshader: facts.vulkan.swiftshader,
+    dawnBackend: 'vulkan',
+  };
+}
+
+/**
+ * onnxruntime-node's bundled WebGPU execution provider (Dawn over Vulkan). Each session runs in a
+ * worker process started with the chosen ICD, because Dawn binds a process to the first Vulkan
+ * driver it finds, or to having found none.
+ */
+export const nodeWebgpuRunner: Runner<'node-webgpu'> = {
+  type: 'node-webgpu',
+
+  async probe(options) {
+    const plan = vulkanPlan(options.vulkan_icd, realVulkanDeps());
+    if (!plan.ok) return { available: false, reason: plan.reason };
+    const worker = new WebgpuWorker(plan.env);
+    try {
+      const reply = await worker.request({ kind: 'probe' });
+      if (reply.kind !== 'probed') throw new Error(`unexpected worker reply ${reply.kind}`);
+      return { available: true, info: { onnxruntime: reply.facts.onnxruntime, ...vulkanFacts(plan, reply.facts) } };
+    } catch (err) {
+      const hint = options.vulkan_icd === 'system' ? `; ${VULKAN_HINT}` : '';
+      const dawn = worker.dawnMessages();
+      const why = dawn.length ? ` (Dawn: ${dawn.join(' ')})` : '';
+      return { available: false, reason: `no WebGPU adapter through Vulkan (${icdWords(plan)}, loader ${plan.libvulkan}): ${shortOrtError(errorMessage(err))}${why}${hint}` };
+    } finally {
+      await worker.stop();
+    }
+  },
+
+  async open(maybeModel, options: WebgpuOptions) {
+    const model = requireModel(maybeModel, 'node-webgpu');
+    const plan = vulkanPlan(options.vulkan_icd, realVulkanDeps());
+    if (!plan.ok) throw new DetbenchError('WEBGPU_UNAVAILABLE', `node-webgpu: ${plan.reason}`);
+    const worker = new WebgpuWorker(plan.env);
+    let opened: Opened;
+    try {
+      const reply = await worker.request({
+        kind: 'open',
+        onnxPath: model.onnxPath,
+        spec: specOf(model),
+        graphOptimization: options.graph_optimization,
+        kvOnGpu: options.kv_on_gpu,
+        warmupToken: model.config.bosTokenId ?? model.config.eosTokenIds[0] ?? 0,
+      });
+      if (reply.kind !== 'opened') throw new Error(`unexpected worker reply ${reply.kind}`);
+      opened = reply;
+    } catch (cause) {
+      await worker.stop();
+      throw new DetbenchError('SESSION_FAILED', `node-webgpu: WebGPU session (${icdWords(plan)}) failed: ${shortOrtError(errorMessage(cause))}`, { cause });
+    }
+    return {
+      provider: { requested: 'webgpu', effective: effectiveWebgpu(opened.placement, options.kv_on_gpu, opened.kvLocation) },
+      environment: {
+        ...vulkanFacts(plan, opened.facts),
+        kvOnGpu: options.kv_on_gpu,
+        kvLocation: opened.kvLocation,
+        kvType: opened.kvType,
+        graphOptimization: options.graph_optimization,
+        placement: opened.placement ?? { error: opened.placementError },
+        process: 'worker',
+      },
+      sessionMs: opened.sessionMs,
+      runtimeVersion: opened.facts.onnxruntime,
+      async generate(requests) {
+        try {
+          const reply = await worker.request({ kind: 'generate', requests });
+          if (reply.kind !== 'generated') throw new Error(`unexpected worker reply ${reply.kind}`);
+          return reply.outcomes;
+        } catch (err) {
+          const error = { code: errorCode(err), message: errorMessage(err) };
+          return requests.map(() => ({ status: 'errored' as const, error }));
+        }
+      },
+      close: () => worker.stop(),
+    };
+  },
+};
