@@ -473,9 +473,10 @@ def write_card(args, out, stats, sizes, res):
     smp = ""
     for r in res:
         smp += (f"\n**Prompt:** `{r['prompt']}`\n\n*Greedy* (longest common substring with the training corpus: "
-                f"{r['lcs_chars']} of {r['greedy_chars']} characters, `{json.dumps(r['lcs_text'])[1:-1]}`):\n\n"
+                f"{r['lcs_chars']} of {r['greedy_chars']} characters):\n\n"
                 f"```text\n{r['prompt']}{r['greedy']}\n```\n\n*Sampled* (temperature 0.8, top-k 40, seed {args.seed + PROMPTS.index(r['prompt'])}):\n\n"
-                f"```text\n{r['prompt']}{r['sampled']}\n```\n")
+                f"```text\n{r['prompt']}{r['sampled']}\n```\n\nLongest common substring of the greedy continuation with "
+                f"the corpus (JSON string):\n\n```json\n{json.dumps(r['lcs_text'], ensure_ascii=False)}\n```\n")
     hd = args.n_embd // args.n_head
     card = open(os.path.join(HERE, "card-template.md")).read()
     repl = {
