@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../src/fs-dirs.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,7 +74,7 @@ export async function pageBundle(log: (m: string) => void = () => {}): Promise<P
     code = scriptSafe(out.outputFiles[0]!.text);
     log(`report: bundled the page script in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     try {
-      mkdirSync(cacheDir, { recursive: true });
+      makeDirs(cacheDir);
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, file);

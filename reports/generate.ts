@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { makeDirs } from '../src/fs-dirs.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../src/errors.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
@@ -30,7 +31,7 @@ export interface ReportResult {
 function openTemp(htmlPath: string): { fd: number; tmp: string } {
   const tmp = join(dirname(htmlPath), `.${basename(htmlPath)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    mkdirSync(dirname(htmlPath), { recursive: true });
+    makeDirs(dirname(htmlPath));
     return { fd: openSync(tmp, 'wx'), tmp };
   } catch (cause) {
     throw new DetbenchError('OUTPUT_UNWRITABLE', `${htmlPath}: cannot write the report (${(cause as Error).message})`, { cause, file: htmlPath });

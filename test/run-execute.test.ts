@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +146,16 @@ describe('runSuite on node-cpu', () => {
     expect(summary.errored).toBe(12);
     const errored = readResults(out).filter((r) => r.status === 'errored');
     expect(errored.every((r) => r.status === 'errored' && r.error.message.includes('does-not-exist.onnx'))).toBe(true);
+  });
+});
+
+describe('output folders', () => {
+  it('fails at once, not forever, under a file system that refuses every mkdir', async () => {
+    const { makeDirs } = await import('../src/fs-dirs.ts');
+    expect(() => makeDirs('/proc/detbench-no/such/dir')).toThrow(/ENOENT|EACCES|EPERM/);
+    const d = join(mkdtempSync(join(tmpdir(), 'detbench-dirs-')), 'a', 'b', 'c');
+    makeDirs(d);
+    makeDirs(d);
+    expect(existsSync(d)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { DetbenchError, errorCode, errorMessage } from '../errors.ts';
+import { makeDirs } from '../fs-dirs.ts';
 import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
 import { recordProfile } from '../env/profile.ts';
 import { loadModel } from '../model/load.ts';
@@ -148,7 +149,7 @@ function prepareOutput(outFile: string, resume: boolean): void {
     throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, or choose another -o`, { file: outFile });
   }
   try {
-    mkdirSync(dirname(outFile), { recursive: true });
+    makeDirs(dirname(outFile));
   } catch (cause) {
     throw new DetbenchError('OUTPUT_UNWRITABLE', `${dirname(outFile)}: cannot create output folder (${errorMessage(cause)})`, { cause, file: outFile });
   }
