@@ -7,13 +7,13 @@ import { cpus, platform, release } from 'node:os';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
-import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import { argmax } from '../src/decode/sampling.ts';
 import type { DecodeModel } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner/spec.ts';
-import { makeNodeTensor } from '../runners/node-cpu.ts';
+import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu.ts';
+import { nodeCpuOptions } from '../src/runner/options.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
 const newTokens = Number(process.argv[3] ?? 64);
@@ -27,10 +27,14 @@ const sessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads
 const session = await ort.InferenceSession.create(model.onnxPath, sessionOptions);
 const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
 
-/** detbench: the shared loop with top-10, margins and logits hashes recorded at every step. */
+// detbench: the node-cpu runner as `detbench run` uses it (shared loop, top-10, margins and logits
+// hashes recorded at every step).
+const runner = await nodeCpuRunner.open(model, nodeCpuOptions.parse({ intra_op_threads: threads }));
+const request = { promptIds, promptText: prompt, maxNewTokens: newTokens, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 10 };
 async function detbench(): Promise<number> {
-  const [r] = await decode(dm, [{ promptIds, maxNewTokens: newTokens, sampling: { kind: 'greedy' }, stopIds: [], topK: 10 }]);
-  return r!.tokens.length;
+  const [r] = await runner.generate([request]);
+  if (r?.status !== 'completed') throw new Error(`node-cpu failed: ${JSON.stringify(r)}`);
+  return r.generation.tokens.length;
 }
 
 /** A bare greedy loop: new tensors every step, argmax only, nothing recorded. */
@@ -82,7 +86,8 @@ async function transformers(): Promise<number> {
 }
 
 // Same greedy tokens from both, or the comparison is meaningless.
-const ours = (await decode(dm, [{ promptIds, maxNewTokens: newTokens, sampling: { kind: 'greedy' }, stopIds: [], topK: 10 }]))[0]!.tokens;
+const first = (await runner.generate([request]))[0]!;
+const ours = first.status === 'completed' ? first.generation.tokens : [];
 const theirs = (await tfModel.generate({ ...tfInputs, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false })) as { tolist(): bigint[][] };
 const theirTokens = theirs.tolist()[0]!.slice(promptIds.length).map(Number);
 const sameTokens = JSON.stringify(ours) === JSON.stringify(theirTokens);
@@ -123,3 +128,4 @@ mkdirSync('out/bench', { recursive: true });
 writeFileSync('out/bench/bench-node.json', JSON.stringify(result, null, 2));
 console.log(JSON.stringify(result, null, 2));
 await session.release();
+await runner.close();

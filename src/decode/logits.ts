@@ -26,11 +26,9 @@ export function summarizeRow(row: Float32Array, k: number): RowSummary {
   let h1 = 0x811c9dc5;
   let h2 = 0x9747b28c ^ n;
   for (let i = 0; i < n; i++) {
-    const w = words[i]!;
-    h1 = Math.imul(h1 ^ w, 0x01000193);
-    let m = Math.imul(w, 0xcc9e2d51);
-    m = (m << 15) | (m >>> 17);
-    h2 = Math.imul(h2 ^ Math.imul(m, 0x1b873593), 5) + 0xe6546b64;
+    // Even words feed one 32-bit lane, odd words the other: one multiply per word.
+    if (i & 1) h2 = Math.imul(h2 ^ words[i]!, 0x5bd1e995);
+    else h1 = Math.imul(h1 ^ words[i]!, 0x01000193);
     const v = row[i]!;
     // Strictly greater: an equal value keeps the earlier (lower) id ahead.
     if (filled < kk || v > topVals[kk - 1]!) {
@@ -63,27 +61,33 @@ export function summarizeRow(row: Float32Array, k: number): RowSummary {
 }
 
 /**
- * Two independent 32-bit multiplicative hashes over the row's bit patterns (FNV-1a and a
- * murmur-style mix), concatenated. Not cryptographic: it proves equality, it does not resist attack.
+ * A 64-bit digest of the row's bit patterns: two 32-bit multiplicative lanes (FNV-1a style over
+ * the even words, murmur's constant over the odd ones), each finished with murmur3's avalanche.
+ * Not cryptographic: it shows equality, it does not resist attack.
  */
 export function hashFloat32(row: Float32Array): string {
   const words = new Uint32Array(row.buffer, row.byteOffset, row.length);
   let h1 = 0x811c9dc5;
   let h2 = 0x9747b28c ^ row.length;
   for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    h1 = Math.imul(h1 ^ w, 0x01000193);
-    let m = Math.imul(w, 0xcc9e2d51);
-    m = (m << 15) | (m >>> 17);
-    h2 = Math.imul(h2 ^ Math.imul(m, 0x1b873593), 5) + 0xe6546b64;
+    if (i & 1) h2 = Math.imul(h2 ^ words[i]!, 0x5bd1e995);
+    else h1 = Math.imul(h1 ^ words[i]!, 0x01000193);
   }
   return finishHash(h1, h2);
 }
 
+/** Final avalanche of both lanes (murmur3's fmix32), so nearby inputs give unrelated digests. */
 function finishHash(h1: number, h2: number): string {
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
   h2 ^= h2 >>> 16;
   h2 = Math.imul(h2, 0x85ebca6b);
   h2 ^= h2 >>> 13;
+  h2 = Math.imul(h2, 0xc2b2ae35);
+  h2 ^= h2 >>> 16;
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
