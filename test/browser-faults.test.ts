@@ -8,20 +8,12 @@ import type { GenerationRequest } from '../src/runner/types.ts';
 import { BrowserHost, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/index.ts';
 import { specOf } from '../src/runner/spec.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { detbenchRejection } from './helpers/errors.ts';
 
 const chrome = findChrome(undefined);
 const chromium = 'path' in chrome ? chrome.path : null;
 if (!chromium) console.warn(`browser fault tests skipped: ${'reason' in chrome ? chrome.reason : ''}`);
 
-async function thrown(p: Promise<unknown>): Promise<DetbenchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DetbenchError) return err;
-    throw err;
-  }
-  throw new Error('expected a DetbenchError');
-}
 
 let model: LoadedModel;
 beforeAll(async () => {
@@ -57,13 +49,13 @@ describe('browser runners without a browser', () => {
 
   it('refuses a model too large for the page before launching anything', async () => {
     const big = { ...model, sizeBytes: 3 * 1024 ** 3 };
-    const err = await thrown(browserWasmRunner.open(big, browserWasmOptions.parse({ chrome_path: '/nonexistent/chromium' })));
+    const err = await detbenchRejection(browserWasmRunner.open(big, browserWasmOptions.parse({ chrome_path: '/nonexistent/chromium' })));
     expect(err.code).toBe('MODEL_TOO_LARGE');
     expect(err.message).toContain('max_model_mb');
   });
 
   it('refuses simd: false (onnxruntime-web 1.29 has no non-SIMD build) instead of running SIMD anyway', async () => {
-    const err = await thrown(browserWasmRunner.open(model, browserWasmOptions.parse({ simd: false, chrome_path: '/nonexistent/chromium' })));
+    const err = await detbenchRejection(browserWasmRunner.open(model, browserWasmOptions.parse({ simd: false, chrome_path: '/nonexistent/chromium' })));
     expect(err.code).toBe('OPTION_UNSUPPORTED');
   });
 });
@@ -81,7 +73,7 @@ describe.skipIf(!chromium)('browser-wasm faults', () => {
   afterAll(() => new Promise<void>((r) => blocker.close(() => r())));
 
   it('a port that is taken fails open() with HARNESS_PORT', async () => {
-    const err = await thrown(browserWasmRunner.open(model, browserWasmOptions.parse({ port: blockedPort })));
+    const err = await detbenchRejection(browserWasmRunner.open(model, browserWasmOptions.parse({ port: blockedPort })));
     expect(err.code).toBe('HARNESS_PORT');
     expect(err.message).toContain(`127.0.0.1:${blockedPort}`);
   });
@@ -116,13 +108,13 @@ describe.skipIf(!chromium)('browser-wasm faults', () => {
 
 describe.skipIf(!chromium)('browser runners: set-up failures', () => {
   it('a chrome_path that is no browser fails open() with BROWSER_LAUNCH_FAILED', async () => {
-    const err = await thrown(browserWasmRunner.open(model, browserWasmOptions.parse({ chrome_path: '/bin/false' })));
+    const err = await detbenchRejection(browserWasmRunner.open(model, browserWasmOptions.parse({ chrome_path: '/bin/false' })));
     expect(err.code).toBe('BROWSER_LAUNCH_FAILED');
     expect(err.message).toContain('/bin/false');
   });
 
   it('a page with no WebGPU adapter is refused with the reason, never run on WASM', async () => {
-    const err = await thrown(BrowserHost.start({ chromePath: chromium!, ep: 'webgpu', numThreads: 1, simd: true, port: 0, timeoutMs: 60_000, withoutWebgpuFlags: true }));
+    const err = await detbenchRejection(BrowserHost.start({ chromePath: chromium!, ep: 'webgpu', numThreads: 1, simd: true, port: 0, timeoutMs: 60_000, withoutWebgpuFlags: true }));
     expect(err.code).toBe('WEBGPU_UNAVAILABLE');
     expect(err.message).toMatch(/navigator\.gpu|adapter/);
   });

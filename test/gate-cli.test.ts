@@ -63,7 +63,7 @@ describe('detbench gate', () => {
   it('fails a split at a clear margin, and forgives one at a near tie', async () => {
     const hard = await gate(withSplit(2.5, 'hard.jsonl'));
     expect(hard.code).toBe(1);
-    expect(hard.out).toMatch(/FAIL {2}ref vs two: no divergence above a 0\.05 logit margin — 2 hard split\(s\); first: .* at token 1, margin 2\.500/);
+    expect(hard.out).toMatch(/FAIL {2}ref vs two: no greedy divergence above a 0\.05 logit margin — 2 hard split\(s\); first: .* at token 1, margin 2\.500/);
 
     const soft = await gate(withSplit(0.001, 'soft.jsonl'));
     expect(soft.code).toBe(0);

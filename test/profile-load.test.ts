@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detectFingerprint } from '../src/env/fingerprint.ts';
 import { loadProfile, recordProfile, resolveProfile, runProfile } from '../src/env/profile.ts';
-import { DetbenchError } from '../src/errors.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { detbenchError } from './helpers/errors.ts';
 
 let dir: string;
 
@@ -21,15 +21,6 @@ function write(name: string, text: string): string {
   return file;
 }
 
-function thrown(fn: () => unknown): DetbenchError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DetbenchError) return err;
-    throw err;
-  }
-  throw new Error('expected a DetbenchError');
-}
 
 describe('hardware profile files', () => {
   it('ships profiles that validate, each named after its id', () => {
@@ -43,7 +34,7 @@ describe('hardware profile files', () => {
 
   it('names file, line and field of an invalid value', () => {
     const file = write('bad.yaml', ['id: bad', 'machine:', '  cpu:', '    model: x', '    cores: two', ''].join('\n'));
-    const err = thrown(() => loadProfile(file));
+    const err = detbenchError(() => loadProfile(file));
     expect(err.code).toBe('PROFILE_INVALID');
     expect(err.line).toBe(5);
     expect(err.field).toBe('machine.cpu.cores');
@@ -52,22 +43,22 @@ describe('hardware profile files', () => {
 
   it('names unknown keys and unknown runner options with their line', () => {
     const file = write('typo.yaml', ['id: typo', 'machine:', '  cpu: { cores: 2 }', 'runners:', '  node-cuda:', '    device: 0', 'gpu: H100', ''].join('\n'));
-    const err = thrown(() => loadProfile(file));
+    const err = detbenchError(() => loadProfile(file));
     expect(err.message).toContain(`${file}:6: runners.node-cuda.device: unknown node-cuda option`);
     expect(err.message).toMatch(/:1: \(root\): Unrecognized key.*"gpu"/);
   });
 
   it('reports YAML syntax errors and missing files with their own codes', () => {
     const file = write('syntax.yaml', 'id: x\nmachine: [\n');
-    const err = thrown(() => loadProfile(file));
+    const err = detbenchError(() => loadProfile(file));
     expect(err.code).toBe('PROFILE_YAML');
     expect(err.message).toMatch(new RegExp(`^${file}:\\d+: invalid YAML`));
-    expect(thrown(() => loadProfile(join(dir, 'nope.yaml'))).code).toBe('PROFILE_NOT_FOUND');
-    expect(thrown(() => resolveProfile('no-such-profile')).code).toBe('PROFILE_NOT_FOUND');
+    expect(detbenchError(() => loadProfile(join(dir, 'nope.yaml'))).code).toBe('PROFILE_NOT_FOUND');
+    expect(detbenchError(() => resolveProfile('no-such-profile')).code).toBe('PROFILE_NOT_FOUND');
   });
 
   it('rejects an id a report could not group by', () => {
-    const err = thrown(() => loadProfile(write('id.yaml', 'id: My Box\nmachine: { cpu: {} }\n')));
+    const err = detbenchError(() => loadProfile(write('id.yaml', 'id: My Box\nmachine: { cpu: {} }\n')));
     expect(err.field).toBe('id');
     expect(err.line).toBe(1);
   });

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DetbenchError } from '../src/errors.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { detbenchRejection } from './helpers/errors.ts';
 
 let dir: string;
 let modelDir: string;
@@ -34,15 +34,6 @@ function writeSuite(name: string, extra: string[] = [], runners?: string[]): str
   return file;
 }
 
-async function thrown(p: Promise<unknown>): Promise<DetbenchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DetbenchError) return err;
-    throw err;
-  }
-  throw new Error('expected a DetbenchError');
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'detbench-run-'));
@@ -106,7 +97,7 @@ describe('runSuite on node-cpu', () => {
     const out = join(dir, 'resume', 'results.jsonl');
     await runSuite({ suiteFile: file, outFile: out });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect((await thrown(runSuite({ suiteFile: file, outFile: out }))).code).toBe('OUTPUT_EXISTS');
+    expect((await detbenchRejection(runSuite({ suiteFile: file, outFile: out }))).code).toBe('OUTPUT_EXISTS');
 
     // An interrupted run: the last two records are lost, the last line is cut mid-write.
     writeFileSync(out, lines.slice(0, -2).join('\n') + '\n' + lines.at(-2)!.slice(0, 40));
@@ -120,16 +111,16 @@ describe('runSuite on node-cpu', () => {
   it('rejects bad input before writing anything', async () => {
     const long = join(dir, 'long.yaml');
     writeFileSync(long, readFileSync(writeSuite('long'), 'utf8').replace('max_new_tokens: 6', 'max_new_tokens: 4000'));
-    expect((await thrown(runSuite({ suiteFile: long, outFile: join(dir, 'long', 'r.jsonl') }))).code).toBe('PROMPT_TOO_LONG');
+    expect((await detbenchRejection(runSuite({ suiteFile: long, outFile: join(dir, 'long', 'r.jsonl') }))).code).toBe('PROMPT_TOO_LONG');
 
     const noModel = join(dir, 'nomodel.yaml');
     writeFileSync(noModel, readFileSync(writeSuite('nomodel'), 'utf8').replace(modelDir, join(dir, 'missing-model')));
-    const err = await thrown(runSuite({ suiteFile: noModel, outFile: join(dir, 'nomodel', 'r.jsonl') }));
+    const err = await detbenchRejection(runSuite({ suiteFile: noModel, outFile: join(dir, 'nomodel', 'r.jsonl') }));
     expect(err.message).toContain('missing-model');
 
     const blocker = join(dir, 'blocker');
     writeFileSync(blocker, 'a file where a folder should be');
-    expect((await thrown(runSuite({ suiteFile: writeSuite('unwritable'), outFile: join(blocker, 'sub', 'r.jsonl') }))).code).toBe('OUTPUT_UNWRITABLE');
+    expect((await detbenchRejection(runSuite({ suiteFile: writeSuite('unwritable'), outFile: join(blocker, 'sub', 'r.jsonl') }))).code).toBe('OUTPUT_UNWRITABLE');
   });
 
   it('turns a runner that cannot open into errored records and goes on', async () => {

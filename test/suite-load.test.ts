@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DetbenchError } from '../src/errors.ts';
 import { expandCells, expandRunners, expandSettings } from '../src/suite/expand.ts';
 import { loadSuite } from '../src/suite/load.ts';
+import { detbenchError } from './helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-suite-'));
 function suiteFile(name: string, text: string): string {
@@ -13,15 +13,6 @@ function suiteFile(name: string, text: string): string {
   return file;
 }
 
-function errorOf(fn: () => unknown): DetbenchError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DetbenchError) return err;
-    throw err;
-  }
-  throw new Error('expected a DetbenchError');
-}
 
 describe('loadSuite', () => {
   it('loads the shipped suites', () => {
@@ -37,7 +28,7 @@ describe('loadSuite', () => {
       'bad-value.yaml',
       ['id: s', 'prompts:', '  - text: hi', 'max_new_tokens: -3', 'runners:', '  - id: a', '    type: node-cpu'].join('\n'),
     );
-    const err = errorOf(() => loadSuite(file));
+    const err = detbenchError(() => loadSuite(file));
     expect(err.code).toBe('SUITE_INVALID');
     expect(err.line).toBe(4);
     expect(err.field).toBe('max_new_tokens');
@@ -60,7 +51,7 @@ describe('loadSuite', () => {
         '      threads_please: 4',
       ].join('\n'),
     );
-    const err = errorOf(() => loadSuite(file));
+    const err = detbenchError(() => loadSuite(file));
     expect(err.message).toMatch(/:6: runners\[0\]\.type:/);
     expect(err.message).toMatch(/:10: runners\[1\]\.options/);
     expect(err.message).toContain('threads_please');
@@ -68,21 +59,21 @@ describe('loadSuite', () => {
 
   it('reports YAML syntax errors with a line', () => {
     const file = suiteFile('bad-yaml.yaml', 'id: s\nprompts: [\n  - text: "unclosed\n');
-    const err = errorOf(() => loadSuite(file));
+    const err = detbenchError(() => loadSuite(file));
     expect(err.code).toBe('SUITE_YAML');
     expect(err.message).toMatch(/bad-yaml\.yaml:\d+: invalid YAML/);
   });
 
   it('reports a missing suite file and a missing prompt file', () => {
-    expect(errorOf(() => loadSuite(join(dir, 'nope.yaml'))).code).toBe('SUITE_NOT_FOUND');
+    expect(detbenchError(() => loadSuite(join(dir, 'nope.yaml'))).code).toBe('SUITE_NOT_FOUND');
     const file = suiteFile('bad-prompts.yaml', 'id: s\nprompts:\n  - file: missing.txt\nrunners:\n  - id: a\n    type: node-cpu\n');
-    const err = errorOf(() => loadSuite(file));
+    const err = detbenchError(() => loadSuite(file));
     expect(err.message).toContain(':3: prompts[0].file: cannot read missing.txt');
   });
 
   it('rejects a reference that is not a runner', () => {
     const file = suiteFile('bad-ref.yaml', 'id: s\nprompts:\n  - text: hi\nreference: zz\nrunners:\n  - id: a\n    type: node-cpu\n');
-    expect(errorOf(() => loadSuite(file)).message).toContain(':4: reference: reference "zz" is not a runner id');
+    expect(detbenchError(() => loadSuite(file)).message).toContain(':4: reference: reference "zz" is not a runner id');
   });
 });
 
