@@ -97,19 +97,37 @@ export class WebgpuWorker {
     });
   }
 
-  /** Sends one request and waits for its reply; an `error` reply becomes a DetbenchError. */
-  async request(msg: ToWorker): Promise<FromWorker> {
+  /** Whether the worker process has ended (crashed, killed or closed). */
+  get alive(): boolean {
+    return this.exited === null;
+  }
+
+  /**
+   * Sends one request and waits for its reply; an `error` reply becomes a DetbenchError. With
+   * `timeoutMs`, a worker that does not answer in time is killed (WORKER_TIMEOUT).
+   */
+  async request(msg: ToWorker, timeoutMs?: number): Promise<FromWorker> {
     if (this.exited) throw new DetbenchError('WORKER_CRASHED', `node-webgpu worker already exited (${this.exited}); its log ends: ${this.logTail()}`);
     if (this.pending) throw new Error('node-webgpu worker: one request at a time');
+    let timer: NodeJS.Timeout | undefined;
     const reply = await new Promise<FromWorker>((resolve, reject) => {
       this.pending = { resolve, reject };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const p = this.pending;
+          this.pending = null;
+          this.exited ??= `killed after ${timeoutMs} ms without an answer`;
+          this.child.kill('SIGKILL');
+          p?.reject(new DetbenchError('WORKER_TIMEOUT', `node-webgpu worker gave no answer within ${timeoutMs} ms and was killed; its log ends: ${this.logTail()}`));
+        }, timeoutMs);
+      }
       this.child.send(msg, (err) => {
         if (err && this.pending) {
           this.pending = null;
           reject(err);
         }
       });
-    });
+    }).finally(() => clearTimeout(timer));
     if (reply.kind === 'error') throw new DetbenchError(reply.code, reply.message);
     return reply;
   }

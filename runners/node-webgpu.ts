@@ -57,39 +57,50 @@ export const nodeWebgpuRunner: Runner<'node-webgpu'> = {
     const model = requireModel(maybeModel, 'node-webgpu');
     const plan = vulkanPlan(options.vulkan_icd, realVulkanDeps());
     if (!plan.ok) throw new DetbenchError('WEBGPU_UNAVAILABLE', `node-webgpu: ${plan.reason}`);
-    const worker = new WebgpuWorker(plan.env);
-    let opened: Opened;
-    try {
-      const reply = await worker.request({
-        kind: 'open',
-        onnxPath: model.onnxPath,
-        spec: specOf(model),
-        graphOptimization: options.graph_optimization,
-        kvOnGpu: options.kv_on_gpu,
-        warmupToken: model.config.bosTokenId ?? model.config.eosTokenIds[0] ?? 0,
-      });
-      if (reply.kind !== 'opened') throw new Error(`unexpected worker reply ${reply.kind}`);
-      opened = reply;
-    } catch (cause) {
-      await worker.stop();
-      throw new DetbenchError('SESSION_FAILED', `node-webgpu: WebGPU session (${icdWords(plan)}) failed: ${shortOrtError(errorMessage(cause))}`, { cause });
-    }
+    /** Starts a worker and opens the session in it; used again after a crash or a timeout. */
+    const start = async (): Promise<{ worker: WebgpuWorker; opened: Opened }> => {
+      const w = new WebgpuWorker(plan.env);
+      try {
+        const reply = await w.request({
+          kind: 'open',
+          onnxPath: model.onnxPath,
+          spec: specOf(model),
+          graphOptimization: options.graph_optimization,
+          kvOnGpu: options.kv_on_gpu,
+          warmupToken: model.config.bosTokenId ?? model.config.eosTokenIds[0] ?? 0,
+        });
+        if (reply.kind !== 'opened') throw new Error(`unexpected worker reply ${reply.kind}`);
+        return { worker: w, opened: reply };
+      } catch (cause) {
+        await w.stop();
+        throw new DetbenchError('SESSION_FAILED', `node-webgpu: WebGPU session (${icdWords(plan)}) failed: ${shortOrtError(errorMessage(cause))}`, { cause });
+      }
+    };
+    let { worker, opened } = await start();
+    let restarts = 0;
+    const environment: Record<string, unknown> = {
+      ...vulkanFacts(plan, opened.facts),
+      kvOnGpu: options.kv_on_gpu,
+      kvLocation: opened.kvLocation,
+      kvType: opened.kvType,
+      graphOptimization: options.graph_optimization,
+      placement: opened.placement ?? { error: opened.placementError },
+      process: 'worker',
+    };
     return {
       provider: { requested: 'webgpu', effective: effectiveWebgpu(opened.placement, options.kv_on_gpu, opened.kvLocation) },
-      environment: {
-        ...vulkanFacts(plan, opened.facts),
-        kvOnGpu: options.kv_on_gpu,
-        kvLocation: opened.kvLocation,
-        kvType: opened.kvType,
-        graphOptimization: options.graph_optimization,
-        placement: opened.placement ?? { error: opened.placementError },
-        process: 'worker',
-      },
+      environment,
       sessionMs: opened.sessionMs,
       runtimeVersion: opened.facts.onnxruntime,
       async generate(requests) {
         try {
-          const reply = await worker.request({ kind: 'generate', requests });
+          if (!worker.alive) {
+            // The last batch crashed or hung the worker: a fresh one serves this batch.
+            await worker.stop();
+            ({ worker, opened } = await start());
+            environment.workerRestarts = ++restarts;
+          }
+          const reply = await worker.request({ kind: 'generate', requests }, options.batch_timeout_ms);
           if (reply.kind !== 'generated') throw new Error(`unexpected worker reply ${reply.kind}`);
           return reply.outcomes;
         } catch (err) {

@@ -149,3 +149,23 @@ describe.skipIf(!swift.available)('node-webgpu on SwiftShader through runSuite',
     }
   });
 });
+
+describe.skipIf(!swift.available)('node-webgpu worker that hangs', () => {
+  it('is killed after batch_timeout_ms, its batch errored, and a fresh worker serves the next batch', async () => {
+    const { loadModel } = await import('../src/model/load.ts');
+    const model = await loadModel(await tinyModelDir());
+    const options = RUNNER_OPTIONS['node-webgpu'].parse({ vulkan_icd: 'swiftshader', batch_timeout_ms: 1 });
+    const session = await nodeWebgpuRunner.open(model, options);
+    try {
+      const request = { promptIds: [1, 2, 3], promptText: 'x', maxNewTokens: 2, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 2 };
+      const [first] = await session.generate([request]);
+      expect(first).toMatchObject({ status: 'errored', error: { code: 'WORKER_TIMEOUT' } });
+      // No generation finishes in 1 ms, so the restarted worker times out too: what matters is that it was restarted.
+      const [second] = await session.generate([request]);
+      expect(second).toMatchObject({ status: 'errored', error: { code: 'WORKER_TIMEOUT' } });
+      expect(session.environment.workerRestarts).toBe(1);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+});

@@ -57,6 +57,11 @@ export const nodeWebgpuOptions = z
       .boolean()
       .default(true)
       .describe('keep present.* on the GPU between steps (gpu-buffer outputs; logits come back to the CPU)'),
+    batch_timeout_ms: z
+      .int()
+      .min(1)
+      .default(600_000)
+      .describe('a batch running longer counts as a hung worker: it is killed, its records are errored, and a new worker serves the next batch'),
     graph_optimization: graphOptimization,
     precision,
     model_file: modelFile,
