@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { MakeTensor } from '../src/decode/types.ts';
@@ -6,6 +7,7 @@ import type { LoadedModel } from '../src/model/types.ts';
 import { generateWithLoop } from '../src/runner/generate.ts';
 import { specOf } from '../src/runner/spec.ts';
 import type { RunnerSession } from '../src/runner/types.ts';
+import { SummaryRing } from './summary-ring.ts';
 
 /** What the onnxruntime-node runners (node-cpu, node-cuda) share: tensors, session creation, the loop. */
 
@@ -30,18 +32,26 @@ export async function createTimedSession(model: LoadedModel, options: ort.Infere
   return { session, sessionMs: performance.now() - t0 };
 }
 
-/** Binds a created session to the shared decode loop as a RunnerSession. */
-export function loopSession(
+/**
+ * Binds a created session to the shared decode loop as a RunnerSession. With a core to spare, the
+ * per-step recording runs on a worker thread (SummaryRing), off the loop's critical path.
+ */
+export async function loopSession(
   session: ort.InferenceSession,
   model: LoadedModel,
   fields: Pick<RunnerSession, 'provider' | 'environment' | 'sessionMs'>,
-): RunnerSession {
+): Promise<RunnerSession> {
   const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
+  const ring = availableParallelism() > 1 ? await SummaryRing.start() : null;
+  if (ring) dm.recorder = ring;
   return {
     ...fields,
-    environment: { ...fields.environment, kvType: dm.kvType },
+    environment: { ...fields.environment, kvType: dm.kvType, recording: ring ? 'worker-thread' : 'inline' },
     runtimeVersion: ortNodeVersion(),
     generate: (requests) => generateWithLoop(dm, requests),
-    close: () => session.release(),
+    close: async () => {
+      await ring?.close();
+      await session.release();
+    },
   };
 }

@@ -15,6 +15,8 @@ interface RowState {
   nextPos: number;
   /** How many steps this row runs at most. */
   limit: number;
+  /** Each step's summary, in step order (filled at the end when a recorder runs elsewhere). */
+  summaries: RowSummary[];
 }
 
 function emptyTrace(forced: boolean): StepTrace {
@@ -50,6 +52,10 @@ export interface DecodeHooks {
  */
 export async function decode(model: DecodeModel, requests: readonly DecodeRequest[], hooks: DecodeHooks = {}): Promise<DecodeResult[]> {
   const { onStep } = hooks;
+  // A step hook sees each summary as it happens, so only hook-free runs hand recording elsewhere.
+  const recorder = onStep ? undefined : model.recorder;
+  /** The row of each queued summary, in push order. */
+  const queued: RowState[] = [];
   if (requests.length === 0) return [];
   const batch = requests.length;
   const maxPrompt = Math.max(...requests.map((r) => r.promptIds.length));
@@ -64,6 +70,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
       done: limit === 0,
       finishReason: req.teacherTokens ? 'teacher' : 'length',
       nextPos: req.promptIds.length,
+      summaries: [],
       limit,
     };
   });
@@ -138,16 +145,15 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
       if (!row.done) {
         const start = (b * seqLen + seqLen - 1) * vocab;
         const rowLogits = data.subarray(start, start + vocab);
-        const summary = summarizeRow(rowLogits, row.req.topK);
         const sampling = row.req.sampling;
         const chosen = sampling.kind === 'greedy' ? argmax(rowLogits) : sampleToken(rowLogits, sampling, row.rng!);
         const tr = row.steps;
         tr.token.push(chosen);
-        tr.topIds.push(summary.ids);
-        tr.topLogits.push(summary.logits);
-        tr.topLogprobs.push(summary.logprobs);
-        tr.margin.push(summary.margin);
-        tr.hash.push(summary.hash);
+        let summary: RowSummary | undefined;
+        if (recorder) {
+          recorder.push(rowLogits, row.req.topK);
+          queued.push(row);
+        } else row.summaries.push((summary = summarizeRow(rowLogits, row.req.topK)));
         row.tokens.push(chosen);
         next = chosen;
         const teacher = row.req.teacherTokens;
@@ -159,7 +165,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
           row.finishReason = 'stop';
         }
         if (row.tokens.length >= row.limit) row.done = true;
-        onStep?.({ row: b, step, token: chosen, logits: rowLogits, summary });
+        if (summary) onStep?.({ row: b, step, token: chosen, logits: rowLogits, summary });
       }
       stepIds[b] = BigInt(next);
       stepPos[b] = BigInt(row.nextPos++);
@@ -187,6 +193,21 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
   for (const t of past) if (t !== emptyKv && t.location && t.location !== 'cpu') t.dispose?.();
 
   const totalMs = performance.now() - start;
+  if (recorder) {
+    const all = await recorder.drain();
+    if (all.length !== queued.length) throw new Error(`the step recorder returned ${all.length} summaries for ${queued.length} rows`);
+    all.forEach((summary, i) => queued[i]!.summaries.push(summary));
+  }
+  for (const row of rows) {
+    const tr = row.steps;
+    for (const summary of row.summaries) {
+      tr.topIds.push(summary.ids);
+      tr.topLogits.push(summary.logits);
+      tr.topLogprobs.push(summary.logprobs);
+      tr.margin.push(summary.margin);
+      tr.hash.push(summary.hash);
+    }
+  }
   return rows.map((row, index) => {
     const own = stepMs.slice(0, row.tokens.length);
     const decodeMs = own.slice(1).reduce((a, b) => a + b, 0);

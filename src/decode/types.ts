@@ -1,3 +1,4 @@
+import type { RowSummary } from './logits.ts';
 import type { Sampling } from './sampling.ts';
 
 /** The part of an onnxruntime Tensor the loop uses (onnxruntime-node and -web both satisfy it). */
@@ -37,6 +38,11 @@ export interface DecodeModel {
   hasPositionIds: boolean;
   /** Token fed at left-padding positions (masked out, so any valid id works). */
   padTokenId: number;
+  /**
+   * Optional: summarises rows elsewhere (a worker thread), off the loop's critical path. Unset,
+   * the loop calls `summarizeRow` in line. Either way the records are the same.
+   */
+  recorder?: StepRecorder;
   /** Input/output name of layer i's key and value cache. */
   pastKey(i: number): string;
   pastValue(i: number): string;
@@ -88,4 +94,15 @@ export interface DecodeResult {
     totalMs: number;
   };
   batch: { size: number; index: number };
+}
+
+/**
+ * Takes the per-step recording (what `summarizeRow` computes) off the decode loop's critical
+ * path: the loop hands each row over as it goes and collects every summary once at the end.
+ */
+export interface StepRecorder {
+  /** Queues one row (copied before this returns, so the caller may reuse its buffer). */
+  push(row: Float32Array, topK: number): void;
+  /** The summaries of every row queued since the last drain, in push order. */
+  drain(): Promise<RowSummary[]>;
 }

@@ -12,6 +12,8 @@ export async function generateWithLoop(model: DecodeModel, requests: GenerationR
     const results = await decode(model, requests);
     return results.map((generation) => ({ status: 'completed', generation }));
   } catch (err) {
+    // Rows already handed to a recorder belong to the failed batch: collect and drop them.
+    await model.recorder?.drain().catch(() => []);
     const error = { code: errorCode(err), message: errorMessage(err) };
     return requests.map(() => ({ status: 'errored', error }));
   }
