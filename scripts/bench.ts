@@ -1,4 +1,4 @@
-// npm run bench [-- <model-dir> [new-tokens]]
+// npm run bench:node [-- <model-dir> [new-tokens] [rounds]]
 // Greedy decode tokens/s of detbench's node-cpu path (shared decode loop, full recording) against
 // transformers.js generate() on the same model folder and the same onnxruntime-node, and against a
 // bare session.run loop that records nothing. One process, alternating rounds, medians, ratios.
@@ -17,7 +17,7 @@ import { nodeCpuOptions } from '../src/runner/options.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
 const newTokens = Number(process.argv[3] ?? 64);
-const rounds = 7;
+const rounds = Number(process.argv[4] ?? 15);
 const threads = 1;
 const prompt = 'The module provides functions for';
 
@@ -109,6 +109,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const tps = Object.fromEntries(Object.entries(perRound).map(([k, v]) => [k, median(v)]));
+const roundRatios = (a: string, b: string) => perRound[a]!.map((x, i) => x / perRound[b]![i]!);
 const result = {
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, os: `${platform()} ${release()}`, node: process.version, onnxruntime: ort.env.versions.node },
   model: { dir: modelDir, sha256: model.sha256, params: null },
@@ -117,10 +118,15 @@ const result = {
   threads,
   sameGreedyTokens: sameTokens,
   tokensPerSecond: tps,
+  // Per-round ratios first, then their median: drift between rounds (other load, heat) cancels.
   ratios: {
+    detbenchVsTransformers: median(roundRatios('detbench', 'transformers.js')),
+    recordingOverhead: 1 - median(roundRatios('detbench', 'bare')),
+    bareVsTransformers: median(roundRatios('bare', 'transformers.js')),
+  },
+  ratiosOfMedians: {
     detbenchVsTransformers: tps.detbench! / tps['transformers.js']!,
     recordingOverhead: 1 - tps.detbench! / tps.bare!,
-    bareVsTransformers: tps.bare! / tps['transformers.js']!,
   },
   goals: { detbenchVsTransformers: '>= 1.25', recordingOverhead: '<= 0.05' },
 };
