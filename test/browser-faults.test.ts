@@ -120,18 +120,23 @@ describe.skipIf(!chromium)('browser runners: set-up failures', () => {
   });
 });
 
+/** A WASM page on the test model with the given batch timeout. */
+function startWasmHost(timeoutMs: number): ReturnType<typeof BrowserHost.start> {
+  return BrowserHost.start({
+    chromePath: chromium!,
+    ep: 'wasm',
+    numThreads: 1,
+    simd: true,
+    port: 0,
+    timeoutMs,
+    modelPath: model.onnxPath,
+    open: { spec: specOf(model), graphOptimization: 'all', kvOnGpu: false },
+  });
+}
+
 describe.skipIf(!chromium)('browser host: a page that crashes', () => {
   it('fails the next batch with BROWSER_CRASHED and serves the one after from a new page in the same browser', async () => {
-    const host = await BrowserHost.start({
-      chromePath: chromium!,
-      ep: 'wasm',
-      numThreads: 1,
-      simd: true,
-      port: 0,
-      timeoutMs: 60_000,
-      modelPath: model.onnxPath,
-      open: { spec: specOf(model), graphOptimization: 'all', kvOnGpu: false },
-    });
+    const host = await startWasmHost(60_000);
     try {
       const ids = model.tokenizer.encode('hello world');
       const [before] = await host.generate([request(ids)]);
@@ -154,16 +159,7 @@ describe.skipIf(!chromium)('browser host: a page that crashes', () => {
 
 describe.skipIf(!chromium)('browser host: a batch that runs past batch_timeout_ms', () => {
   it('errors with PAGE_TIMEOUT and the page is replaced for the next batch', async () => {
-    const host = await BrowserHost.start({
-      chromePath: chromium!,
-      ep: 'wasm',
-      numThreads: 1,
-      simd: true,
-      port: 0,
-      timeoutMs: 1,
-      modelPath: model.onnxPath,
-      open: { spec: specOf(model), graphOptimization: 'all', kvOnGpu: false },
-    });
+    const host = await startWasmHost(1);
     try {
       const ids = model.tokenizer.encode('hello world');
       const code = await host.generate([{ ...request(ids), maxNewTokens: 200 }]).then(

@@ -71,15 +71,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const settingList = expandSettings(suite);
   let runners = expandRunners(suite);
   if (opts.onlyRunners?.length) {
-    const unknown = opts.onlyRunners.filter((id) => !runners.some((r) => r.id === id || r.id.startsWith(`${id}[`)));
+    const unknown = opts.onlyRunners.filter((id) => !runners.some((r) => namesRunner(id, r.id)));
     if (unknown.length) {
       throw new DetbenchError('UNKNOWN_RUNNER', `--runner ${unknown.join(', ')}: no such runner in ${opts.suiteFile} (has ${runners.map((r) => r.id).join(', ')})`);
     }
-    runners = runners.filter((r) => opts.onlyRunners!.some((id) => r.id === id || r.id.startsWith(`${id}[`)));
+    runners = runners.filter((r) => opts.onlyRunners!.some((id) => namesRunner(id, r.id)));
   }
   const allRunners = expandRunners(suite);
   const refName = suite.reference ?? allRunners[0]!.id;
-  const referenceId = allRunners.find((r) => r.id === refName || r.id.startsWith(`${refName}[`))!.id;
+  const referenceId = allRunners.find((r) => namesRunner(refName, r.id))!.id;
   // The reference runs first: teacher forcing feeds its tokens to the others.
   runners.sort((a, b) => Number(b.id === referenceId) - Number(a.id === referenceId));
 
@@ -141,6 +141,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     await runRunner(ctx, runner, free, forced, modelDir, baseFile);
   }
   return summary;
+}
+
+/** Whether a suite's runner id names this expanded runner: itself, or one of its matrix entries (`id[k=v]`). */
+function namesRunner(name: string, expandedId: string): boolean {
+  return expandedId === name || expandedId.startsWith(`${name}[`);
 }
 
 /** Refuses to overwrite an earlier run's results (they would be lost) and checks the path is writable. */
