@@ -69,15 +69,15 @@ interface RunContext {
 export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const suite = loadSuite(opts.suiteFile);
   const settingList = expandSettings(suite);
-  let runners = expandRunners(suite);
-  if (opts.onlyRunners?.length) {
-    const unknown = opts.onlyRunners.filter((id) => !runners.some((r) => namesRunner(id, r.id)));
-    if (unknown.length) {
-      throw new DetbenchError('UNKNOWN_RUNNER', `--runner ${unknown.join(', ')}: no such runner in ${opts.suiteFile} (has ${runners.map((r) => r.id).join(', ')})`);
-    }
-    runners = runners.filter((r) => opts.onlyRunners!.some((id) => namesRunner(id, r.id)));
-  }
   const allRunners = expandRunners(suite);
+  let runners = [...allRunners];
+  if (opts.onlyRunners?.length) {
+    const unknown = opts.onlyRunners.filter((id) => !allRunners.some((r) => namesRunner(id, r.id)));
+    if (unknown.length) {
+      throw new DetbenchError('UNKNOWN_RUNNER', `--runner ${unknown.join(', ')}: no such runner in ${opts.suiteFile} (has ${allRunners.map((r) => r.id).join(', ')})`);
+    }
+    runners = allRunners.filter((r) => opts.onlyRunners!.some((id) => namesRunner(id, r.id)));
+  }
   const refName = suite.reference ?? allRunners[0]!.id;
   const referenceId = allRunners.find((r) => namesRunner(refName, r.id))!.id;
   // The reference runs first: teacher forcing feeds its tokens to the others.
