@@ -29,6 +29,6 @@ export const nodeCpuRunner: Runner<'node-cpu'> = {
         graphOptimization: options.graph_optimization,
       },
       sessionMs,
-    });
+    }, options.intra_op_threads);
   },
 };

@@ -111,7 +111,8 @@ export const nodeCudaRunner: Runner<'node-cuda'> = {
           cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
         },
         sessionMs,
-      });
+        // The GPU computes; the host thread mostly waits on it, so one CPU thread is busy.
+      }, 1);
     } finally {
       rmSync(profileDir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNodeTensor } from '../runners/node-cpu.ts';
+import { recordingPlan } from '../runners/ort-node-session.ts';
 import { SummaryRing } from '../runners/summary-ring.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
@@ -14,10 +15,15 @@ let inline: DecodeModel;
 let ringModel: DecodeModel;
 let ring: SummaryRing;
 let requests: DecodeRequest[];
+let session: ort.InferenceSession;
+let spec: ReturnType<typeof specOf>;
+let promptIds: number[];
 
 beforeAll(async () => {
   const model = await loadModel(await tinyModelDir());
-  const session = await ort.InferenceSession.create(model.onnxPath, { intraOpNumThreads: 1 });
+  session = await ort.InferenceSession.create(model.onnxPath, { intraOpNumThreads: 1 });
+  spec = specOf(model);
+  promptIds = model.tokenizer.encode('a b');
   inline = decodeModelFor(session, specOf(model), makeNodeTensor);
   ringModel = decodeModelFor(session, specOf(model), makeNodeTensor);
   ring = await SummaryRing.start();
@@ -32,6 +38,16 @@ afterAll(async () => {
   await ring.close();
 });
 
+/** Decodes `reqs` through a fresh ring started with `pollMs`, then closes it. */
+async function throughRing(pollMs: number, reqs: DecodeRequest[]) {
+  const other = await SummaryRing.start({ pollMs });
+  try {
+    return await decode({ ...decodeModelFor(session, spec, makeNodeTensor), recorder: other }, reqs);
+  } finally {
+    await other.close();
+  }
+}
+
 describe('recording on a worker thread (SummaryRing)', () => {
   it('gives exactly the in-line traces, batch rows and steps in order, beyond the ring size', async () => {
     const a = await decode(inline, requests);
@@ -39,6 +55,42 @@ describe('recording on a worker thread (SummaryRing)', () => {
     expect(b.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
     // And again, so the ring's counters restart cleanly between generations.
     expect((await decode(ringModel, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+  });
+
+  it('gives the same traces whether the worker polls often, rarely, or sleeps until notified', async () => {
+    const a = await decode(inline, requests);
+    for (const pollMs of [0, 0.05, 20]) expect((await throughRing(pollMs, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+  });
+
+  it('waits for the worker when one step queues more rows than the ring holds', async () => {
+    // 40 rows in one batch: the loop pushes 40 rows per step into a 32-row ring.
+    const wide = Array.from({ length: 40 }, (_, i): DecodeRequest => ({
+      promptIds: promptIds.slice(0, 1 + (i % 2)),
+      maxNewTokens: 3,
+      sampling: { kind: 'sample', temperature: 1, topK: 0, topP: 1, seed: i },
+      stopIds: [],
+      topK: 4,
+    }));
+    const a = await decode(inline, wide);
+    expect((await throughRing(2, wide)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+  });
+
+  it('refuses more candidates than its result slots hold, before queueing anything', async () => {
+    const other = await SummaryRing.start();
+    try {
+      expect(() => other.push(new Float32Array(8), 101)).toThrow(/at most 100 candidates, not 101/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('runs on a worker only when a core is left over after onnxruntime\'s threads', () => {
+    expect(recordingPlan(2, 1)).toBe('worker-thread');
+    expect(recordingPlan(16, 8)).toBe('worker-thread');
+    expect(recordingPlan(2, 2)).toBe('inline');
+    expect(recordingPlan(1, 1)).toBe('inline');
+    // 0: onnxruntime picks its own thread count, one per core.
+    expect(recordingPlan(8, 0)).toBe('inline');
   });
 
   it('drops the rows of a failed batch so the next generation lines up', async () => {
