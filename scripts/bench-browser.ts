@@ -16,7 +16,7 @@ import type { PageApi, PageInit } from '../runners/browser/protocol.ts';
 
 const modelDir = path.resolve(process.argv[2] ?? 'models/detbench-tiny');
 const newTokens = Number(process.argv[3] ?? 64);
-const rounds = Number(process.argv[4] ?? 9);
+const rounds = Number(process.argv[4] ?? 101);
 const threads = 1;
 const prompt = 'The module provides functions for';
 
@@ -116,7 +116,7 @@ for (let round = 0; round < rounds; round++) {
     perRound[name].push(tps[name]);
   }
   ratios.push(tps.detbench! / tps['transformers.js']!);
-  console.error(`round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${tps[n]!.toFixed(1)}`).join(', ')} tok/s`);
+  if (rounds <= 20 || round % 10 === 0) console.error(`round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${tps[n]!.toFixed(1)}`).join(', ')} tok/s`);
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -144,6 +144,8 @@ const result = {
   perRound,
   ratio: {
     medianOfRounds: median(ratios),
+    // The 25th and 75th percentile of the per-round ratios, to judge the median by.
+    roundQuartiles: ((s) => [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil((3 * (s.length - 1)) / 4)]!])([...ratios].sort((x, y) => x - y)),
     ofMedians: median(perRound.detbench) / median(perRound['transformers.js']),
     ofBest: Math.max(...perRound.detbench) / Math.max(...perRound['transformers.js']),
   },

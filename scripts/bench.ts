@@ -17,8 +17,8 @@ import { nodeCpuOptions } from '../src/runner/options.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
 const newTokens = Number(process.argv[3] ?? 64);
-const rounds = Number(process.argv[4] ?? 20);
-const perRoundIterations = Number(process.argv[5] ?? 20);
+const rounds = Number(process.argv[4] ?? 100);
+const perRoundIterations = Number(process.argv[5] ?? 3);
 const threads = 1;
 const prompt = 'The module provides functions for';
 
@@ -110,11 +110,12 @@ for (let round = 0; round < rounds; round++) {
   // Rotate the order each round so drift (heat, other load) does not favour one side.
   const names = Object.keys(tasks);
   const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
-  const bench = new Bench({ iterations: perRoundIterations, warmupIterations: 2, time: 0, warmupTime: 0 });
+  const bench = new Bench({ iterations: perRoundIterations, warmupIterations: 1, time: 0, warmupTime: 0 });
   for (const n of order) bench.add(n, tasks[n]!);
   await bench.run();
   // The ceiling this round: the bare loop's generations as if everything but session.run were free.
-  const ceilingMs = median(sessionRunMs.splice(0));
+  // (The measured iterations only, as tinybench's own figures: the warm-up ones come first.)
+  const ceilingMs = median(sessionRunMs.splice(0).slice(-perRoundIterations));
   for (const task of bench.tasks) {
     const r = task.result as { latency?: { p50?: number; mean?: number } } | undefined;
     const ms = r?.latency?.p50 ?? r?.latency?.mean;
