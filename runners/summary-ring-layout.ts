@@ -63,6 +63,8 @@ export function writeResult(r: ResultSlots, slot: number, s: RowSummary): void {
   r.hash[2 * slot + 1] = Number.parseInt(s.hash.slice(8), 16);
 }
 
+const hex = (w: number): string => w.toString(16).padStart(8, '0');
+
 export function readResult(r: ResultSlots, slot: number): RowSummary {
   const at = slot * MAX_TOP_K;
   const n = r.count[slot]!;
@@ -74,7 +76,6 @@ export function readResult(r: ResultSlots, slot: number): RowSummary {
     logits.push(r.logits[i]!);
     logprobs.push(r.logprobs[i]!);
   }
-  const hex = (w: number) => w.toString(16).padStart(8, '0');
   return { ids, logits, logprobs, margin: r.margin[slot]!, hash: hex(r.hash[2 * slot]!) + hex(r.hash[2 * slot + 1]!) };
 }
 
