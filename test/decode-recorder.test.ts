@@ -84,6 +84,14 @@ describe('recording on a worker thread (SummaryRing)', () => {
     }
   });
 
+  it('fails loudly once closed instead of hanging the loop', async () => {
+    const other = await SummaryRing.start();
+    other.push(new Float32Array(8), 2);
+    await other.close();
+    expect(() => other.push(new Float32Array(8), 2)).toThrow(/closed/);
+    await expect(other.drain()).rejects.toThrow(/closed/);
+  });
+
   it('runs on a worker only when a core is left over after onnxruntime\'s threads', () => {
     expect(recordingPlan(2, 1)).toBe('worker-thread');
     expect(recordingPlan(16, 8)).toBe('worker-thread');
