@@ -64,6 +64,9 @@ async function profilePlacement(session: ort.InferenceSession, model: LoadedMode
  * if the CUDA provider library is loaded in the process and nodes ran on it, so the executor turns
  * a silent CPU fallback into a PROVIDER_MISMATCH error.
  */
+/** CPU threads a CUDA session keeps busy: the GPU computes, the host thread mostly waits on it. */
+const HOST_THREADS = 1;
+
 export const nodeCudaRunner: Runner<'node-cuda'> = {
   type: 'node-cuda',
 
@@ -111,8 +114,7 @@ export const nodeCudaRunner: Runner<'node-cuda'> = {
           cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
         },
         sessionMs,
-        // The GPU computes; the host thread mostly waits on it, so one CPU thread is busy.
-      }, 1);
+      }, HOST_THREADS);
     } finally {
       rmSync(profileDir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@ import type { RowSummary } from '../src/decode/logits.ts';
 export const CTRL = {
   /** Rows the loop has queued. */
   WRITTEN: 0,
-  /** > 0: post every summary once READ reaches this; the worker sets it back to 0. */
+  /** > 0: the end of a generation (this many rows); the worker, done with them all, resets the counters and sets it back to 0. */
   FLUSH_AT: 1,
   CLOSING: 2,
   /** Bumped on every change, so a sleeping worker never misses a wake-up. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { loadModel } from '../src/model/load.ts';
+import { median, quartiles } from './bench-stats.ts';
 import { specOf } from '../src/runner/spec.ts';
 import { findChrome, launchChrome } from '../runners/browser/chrome.ts';
 import { bundlePage, decodePageBundle, Harness, ORT_DIST, ortExternal } from '../runners/browser/harness.ts';
@@ -118,11 +119,6 @@ for (let round = 0; round < rounds; round++) {
   ratios.push(tps.detbench! / tps['transformers.js']!);
   if (rounds <= 20 || round % 10 === 0) console.error(`round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${tps[n]!.toFixed(1)}`).join(', ')} tok/s`);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const result = {
   machine: { loadAverage: loadavg().map((x) => Number(x.toFixed(2))), cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version },
@@ -145,7 +141,7 @@ const result = {
   ratio: {
     medianOfRounds: median(ratios),
     // The 25th and 75th percentile of the per-round ratios, to judge the median by.
-    roundQuartiles: ((s) => [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil((3 * (s.length - 1)) / 4)]!])([...ratios].sort((x, y) => x - y)),
+    roundQuartiles: quartiles(ratios),
     ofMedians: median(perRound.detbench) / median(perRound['transformers.js']),
     ofBest: Math.max(...perRound.detbench) / Math.max(...perRound['transformers.js']),
   },

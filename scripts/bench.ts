@@ -14,6 +14,7 @@ import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner/spec.ts';
 import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu.ts';
 import { nodeCpuOptions } from '../src/runner/options.ts';
+import { median, quartiles } from './bench-stats.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
 const newTokens = Number(process.argv[3] ?? 64);
@@ -105,7 +106,6 @@ const sameTokens = JSON.stringify(ours) === JSON.stringify(theirTokens);
 
 const tasks: Record<string, () => Promise<number>> = { detbench, bare: () => bare(dm), 'transformers.js': transformers };
 const perRound: Record<string, number[]> = { detbench: [], bare: [], 'transformers.js': [], ceiling: [] };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (let round = 0; round < rounds; round++) {
   // Rotate the order each round so drift (heat, other load) does not favour one side.
   const names = Object.keys(tasks);
@@ -123,10 +123,6 @@ for (let round = 0; round < rounds; round++) {
   }
   perRound.ceiling!.push((newTokens * 1000) / ceilingMs);
 }
-const quartiles = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil((3 * (s.length - 1)) / 4)]!];
-};
 const tps = Object.fromEntries(Object.entries(perRound).map(([k, v]) => [k, median(v)]));
 const roundRatios = (a: string, b: string) => perRound[a]!.map((x, i) => x / perRound[b]![i]!);
 const result = {
