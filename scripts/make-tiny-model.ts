@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { toExternalData } from './tiny-model/external-data.ts';
 import { buildTinyGraph } from './tiny-model/graph.ts';
 import { buildTokenizer } from './tiny-model/tokenizer.ts';
 
@@ -22,13 +23,19 @@ export interface TinyModelOptions {
   seed?: number;
   /** Whether `position_ids` is a graph input (default true); else positions come from the mask. */
   withPositionIds?: boolean;
+  /** Store the weights in `onnx/model.onnx_data` beside the graph, as large exports do (default false). */
+  externalData?: boolean;
 }
+
+/** The external-data file's name, as the graph gives it (relative to onnx/). */
+export const EXTERNAL_DATA_FILE = 'model.onnx_data';
 
 const MAX_POSITIONS = 256;
 
 /**
  * Writes a tiny random-weight GPT-2-style model in the Hugging Face / transformers.js layout:
- * config.json, generation_config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx.
+ * config.json, generation_config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx
+ * (and onnx/model.onnx_data with `externalData`).
  * The same options always give byte-identical files.
  */
 export async function makeTinyModel(outDir: string, opts: TinyModelOptions = {}): Promise<void> {
@@ -39,7 +46,7 @@ export async function makeTinyModel(outDir: string, opts: TinyModelOptions = {})
   const tok = buildTokenizer(opts.vocabMerges ?? 200);
   const vocab = opts.vocabSize ?? tok.vocabSize;
   if (vocab < tok.vocabSize) throw new Error(`vocabSize ${vocab} is below the tokenizer's ${tok.vocabSize} tokens`);
-  const onnx = buildTinyGraph({
+  const graph = buildTinyGraph({
     layers,
     heads,
     kvHeads,
@@ -49,6 +56,7 @@ export async function makeTinyModel(outDir: string, opts: TinyModelOptions = {})
     withPositionIds: opts.withPositionIds ?? true,
     seed: opts.seed ?? 1,
   });
+  const weights = opts.externalData ? toExternalData(graph, EXTERNAL_DATA_FILE) : { model: graph, data: null };
   const eos = tok.endOfTextId;
   const config = {
     architectures: ['GPT2LMHeadModel'],
@@ -76,7 +84,8 @@ export async function makeTinyModel(outDir: string, opts: TinyModelOptions = {})
     writeFile(path.join(outDir, 'generation_config.json'), json(generationConfig)),
     writeFile(path.join(outDir, 'tokenizer.json'), json(tok.tokenizerJson)),
     writeFile(path.join(outDir, 'tokenizer_config.json'), json(tok.tokenizerConfig)),
-    writeFile(path.join(outDir, 'onnx', 'model.onnx'), onnx),
+    writeFile(path.join(outDir, 'onnx', 'model.onnx'), weights.model),
+    ...(weights.data ? [writeFile(path.join(outDir, 'onnx', EXTERNAL_DATA_FILE), weights.data)] : []),
   ]);
 }
 

@@ -37,10 +37,31 @@ async function readJson(file: string, code: string): Promise<object> {
   return value;
 }
 
-async function sha256(file: string): Promise<string> {
+/** One SHA-256 over the files' bytes, in order. */
+async function sha256(files: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
+  for (const file of files) await pipeline(createReadStream(file), hash, { end: false });
   return hash.digest('hex');
+}
+
+/**
+ * The external-data files the graph names, as full paths. A location must stay inside the ONNX
+ * file's folder (onnx's own rule): an absolute path or one that climbs out is a corrupt model.
+ */
+async function externalDataFiles(onnxPath: string, locations: readonly string[]): Promise<string[]> {
+  const base = path.dirname(path.resolve(onnxPath));
+  const files: string[] = [];
+  for (const location of locations) {
+    const full = path.resolve(base, location);
+    if (path.isAbsolute(location) || !full.startsWith(base + path.sep)) {
+      throw new DetbenchError('MODEL_CORRUPT', `${onnxPath}: external data "${location}" lies outside the model's folder`, { file: onnxPath });
+    }
+    if (!(await exists(full))) {
+      throw new DetbenchError('MODEL_FILE_MISSING', `${full}: missing external data of ${onnxPath}`, { file: full });
+    }
+    files.push(full);
+  }
+  return files;
 }
 
 /** tokenizer_config.json `chat_template` (a string, or named templates), else chat_template.jinja. */
@@ -111,7 +132,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     throw vocabError(`${tokenizerPath}: ${tokenizer.vocabSize} tokens but ${configPath} vocab_size is ${config.vocabSize}`, tokenizerPath, 'vocab_size');
   }
 
-  const [digest, { size }] = await Promise.all([sha256(onnxPath), stat(onnxPath)]);
+  const weights = [onnxPath, ...(await externalDataFiles(onnxPath, graph.externalData))];
+  const [digest, sizes] = await Promise.all([sha256(weights), Promise.all(weights.map((f) => stat(f)))]);
   const chatTemplate = await chatTemplateOf(tokenizerConfig, dir);
   return {
     dir,
@@ -119,7 +141,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     onnxFile,
     onnxPath,
     sha256: digest,
-    sizeBytes: size,
+    sizeBytes: sizes.reduce((sum, st) => sum + st.size, 0),
+    externalData: graph.externalData,
     config,
     io,
     tokenizer,

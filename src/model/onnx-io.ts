@@ -18,6 +18,11 @@ export interface OnnxGraphIO {
   /** Graph inputs, less those that name an initializer (weights, not fed by the caller). */
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /**
+   * Files holding weights outside the ONNX file (initializers stored with `data_location:
+   * EXTERNAL`), as the graph names them: paths relative to the ONNX file's folder, each once.
+   */
+  externalData: string[];
 }
 
 const CHUNK = 1 << 14;
@@ -141,15 +146,19 @@ async function readIO(win: FileWindow): Promise<OnnxGraphIO> {
   if (outputs.length === 0) throw new Corrupt('the graph has no outputs');
   // Exports before IR version 4 also list every weight as a graph input; those are not fed.
   const constants = new Set<string>();
+  const externalData = new Set<string>();
   for (const init of initializers) {
+    // Weights (raw_data) are seeked past; only the name and any external-data location are read.
     for await (const f of fields(win, init.payload, init.end)) {
       if (f.field === FIELD.tensor.name && f.wire === 2) {
         constants.add((await win.view(f.payload, f.end - f.payload)).toString('utf8'));
-        break; // onnx writes fields in number order: name (8) precedes raw_data (9).
+      } else if (f.field === FIELD.tensor.externalData && f.wire === 2) {
+        const entry = await decode(win, f, onnx.StringStringEntryProto);
+        if (entry.key === 'location' && typeof entry.value === 'string') externalData.add(entry.value);
       }
     }
   }
-  return { irVersion, opsets, inputs: inputs.filter((v) => !constants.has(v.name)), outputs };
+  return { irVersion, opsets, inputs: inputs.filter((v) => !constants.has(v.name)), outputs, externalData: [...externalData] };
 }
 
 /**

@@ -76,6 +76,7 @@ const ONNX_DESCRIPTOR = {
             name: { type: 'string', id: 8 },
             raw_data: { type: 'bytes', id: 9 },
             doc_string: { type: 'string', id: 12 },
+            external_data: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
             data_location: { type: 'int32', id: 14 },
           },
         },
@@ -129,13 +130,14 @@ export const onnx = {
   GraphProto: root.lookupType('onnx.GraphProto'),
   ValueInfoProto: root.lookupType('onnx.ValueInfoProto'),
   OperatorSetIdProto: root.lookupType('onnx.OperatorSetIdProto'),
+  StringStringEntryProto: root.lookupType('onnx.StringStringEntryProto'),
 };
 
 /** Field numbers the streaming reader walks by (ModelProto, GraphProto, TensorProto in onnx.proto). */
 export const FIELD = {
   model: { irVersion: 1, graph: 7, opsetImport: 8 },
   graph: { initializer: 5, input: 11, output: 12 },
-  tensor: { name: 8 },
+  tensor: { name: 8, externalData: 13 },
 } as const;
 
 /** `TensorProto.DataType` values (onnx.proto), by the name onnxruntime-common uses for the type. */

@@ -51,9 +51,15 @@ export interface LoadedModel {
   onnxFile: string;
   /** The ONNX file's full path. */
   onnxPath: string;
-  /** Hex SHA-256 of the ONNX file. */
+  /**
+   * Hex SHA-256 of the ONNX file, then of its external-data files in the order the graph names
+   * them (one digest over those bytes in that order); for a single-file model, the file's own.
+   */
   sha256: string;
+  /** Bytes of the ONNX file and its external-data files. */
   sizeBytes: number;
+  /** External-data files, as the graph names them: relative to the ONNX file's folder. */
+  externalData: string[];
   config: ModelConfig;
   io: ModelIO;
   tokenizer: TextTokenizer;

@@ -16,6 +16,8 @@ export const TINY_VARIANTS = {
   'no-position-ids': { withPositionIds: false },
   /** Embedding table padded to 512 rows, beyond the tokenizer's tokens. */
   'padded-vocab': { vocabSize: 512 },
+  /** The default model's very weights, stored in onnx/model.onnx_data beside the graph. */
+  'external-data': { externalData: true },
 } satisfies Record<string, TinyModelOptions>;
 
 /** A name of {@link TINY_VARIANTS}. */
