@@ -49,6 +49,8 @@ harness.text('/tf.js', await bundlePage(tfEntry, [ortExternal('/ort/ort.webgpu.m
 harness.dir('/ort/', ORT_DIST);
 harness.dir('/models/', path.dirname(modelDir));
 harness.file('/model/model.onnx', model.onnxPath);
+for (const location of model.externalData) harness.file(`/model/${location}`, path.resolve(path.dirname(model.onnxPath), location));
+const externalData = model.externalData.map((location) => ({ path: location, url: `${o}/model/${encodeURI(location)}` }));
 
 const launched = await launchChrome(chrome.path, false);
 const browser = launched.browser;
@@ -67,7 +69,7 @@ const init: PageInit = { ep: 'wasm', ortUrl: '/ort/ort.wasm.min.mjs', wasmPaths:
 const facts = await ours.evaluate((i) => (globalThis as G).detbench.init(i), init);
 const session = await ours.evaluate(
   (x) => (globalThis as G).detbench.open(x),
-  { modelUrl: `${o}/model/model.onnx`, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
+  { modelUrl: `${o}/model/model.onnx`, externalData, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
 );
 
 // detbench again on the build transformers.js uses, to tell the loop's cost from the build's.
@@ -75,7 +77,7 @@ const oursAsync = await openPage('/decode.html', 'detbench');
 await oursAsync.evaluate((i) => (globalThis as G).detbench.init(i), { ...init, ortUrl: '/ort/ort.webgpu.min.mjs' });
 await oursAsync.evaluate(
   (x) => (globalThis as G).detbench.open(x),
-  { modelUrl: `${o}/model/model.onnx`, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
+  { modelUrl: `${o}/model/model.onnx`, externalData, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
 );
 
 const theirs = await openPage('/tf.html', 'tfbench');

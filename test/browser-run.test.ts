@@ -19,13 +19,13 @@ beforeAll(async () => {
   modelDir = await tinyModelDir();
 });
 
-function suite(name: string, runners: string[]): string {
+function suite(name: string, runners: string[], model = modelDir): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
     [
       `id: ${name}`,
-      `model: ${modelDir}`,
+      `model: ${model}`,
       'prompts:',
       '  - { id: a, text: "hello world" }',
       '  - { id: b, text: "the quick brown fox" }',
@@ -76,5 +76,15 @@ describe('a suite with browser runners', () => {
     }
     const cpu = records.filter((r) => r.runner.id === 'cpu' && r.mode === 'free') as CompletedRecord[];
     for (const r of wasm.filter((x) => x.mode === 'free')) expect(r.tokens).toEqual(cpu.find((c) => c.prompt.id === r.prompt.id)!.tokens);
+  });
+
+  it.skipIf(!chromium)('browser-wasm loads a model whose weights live in an external-data file', async () => {
+    const out = join(dir, 'external', 'results.jsonl');
+    await runSuite({ suiteFile: suite('external', ['  - { id: wasm, type: browser-wasm }'], await tinyModelDir('external-data')), outFile: out });
+    const records = readResults(out);
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    const free = (id: string) => records.filter((r) => r.runner.id === id && r.mode === 'free') as CompletedRecord[];
+    expect(free('wasm')).toHaveLength(2);
+    for (const r of free('wasm')) expect(r.tokens).toEqual(free('cpu').find((c) => c.prompt.id === r.prompt.id)!.tokens);
   });
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import type { DecodeResult } from '../../src/decode/types.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
@@ -14,7 +15,9 @@ export interface HostConfig {
   powerPreference?: 'low-power' | 'high-performance';
   /** The ONNX file served to the page; omitted for a page without a model (golden tests, probes). */
   modelPath?: string;
-  open?: Omit<PageOpen, 'modelUrl'>;
+  /** Its external-data files, as the graph names them (relative to the ONNX file's folder). */
+  modelExternalData?: readonly string[];
+  open?: Omit<PageOpen, 'modelUrl' | 'externalData'>;
   port: number;
   /** Longest a batch may take before the page counts as hung (set-up gets at least 10 minutes). */
   timeoutMs: number;
@@ -64,7 +67,11 @@ export class BrowserHost {
       harness.text('/', HTML, '.html');
       harness.text('/page.js', await decodePageBundle(), '.js');
       harness.dir('/ort/', ORT_DIST);
-      if (config.modelPath) harness.file('/model/model.onnx', config.modelPath);
+      if (config.modelPath) {
+        harness.file('/model/model.onnx', config.modelPath);
+        // Beside it, under the names the graph gives them, as onnxruntime-web will ask for them.
+        for (const location of config.modelExternalData ?? []) harness.file(`/model/${location}`, path.resolve(path.dirname(config.modelPath), location));
+      }
       await host.#preparePage();
       return host;
     } catch (err) {
@@ -119,7 +126,8 @@ export class BrowserHost {
       throw new DetbenchError('NOT_ISOLATED', `threads: ${this.config.numThreads} needs a cross-origin isolated page, and this one is not`);
     }
     if (this.config.modelPath && this.config.open) {
-      const open: PageOpen = { ...this.config.open, modelUrl: `${this.harness.origin}/model/model.onnx` };
+      const externalData = (this.config.modelExternalData ?? []).map((location) => ({ path: location, url: `${this.harness.origin}/model/${encodeURI(location)}` }));
+      const open: PageOpen = { ...this.config.open, modelUrl: `${this.harness.origin}/model/model.onnx`, externalData };
       this.session = await this.#guard(() => page.evaluate((o) => (globalThis as PageGlobal).detbench.open(o), open), 'creating the session');
     }
   }

@@ -82,6 +82,7 @@ function browserRunner<T extends BrowserType>(type: T): Runner<T> {
       const host = await BrowserHost.start({
         ...hostConfig(type, options, chromeOrThrow(options.chrome_path)),
         modelPath: model.onnxPath,
+        modelExternalData: model.externalData,
         open: { spec: specOf(model), graphOptimization: options.graph_optimization, kvOnGpu },
       });
       const startMs = performance.now() - t0;

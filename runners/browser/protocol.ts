@@ -50,6 +50,8 @@ export interface PageFacts {
 
 export interface PageOpen {
   modelUrl: string;
+  /** The model's external-data files: the name the graph gives each, and where the page fetches it. */
+  externalData: { path: string; url: string }[];
   spec: ModelSpec;
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
   /** webgpu only: keep present.* on the GPU between steps. */

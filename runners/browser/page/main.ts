@@ -83,6 +83,7 @@ const api: PageApi = {
       graphOptimizationLevel: open.graphOptimization,
       executionMode: 'sequential',
     };
+    if (open.externalData.length > 0) options.externalData = open.externalData.map((e) => ({ path: e.path, data: e.url }));
     const presentNames = open.spec.cacheNames ? [...open.spec.cacheNames.presentKey, ...open.spec.cacheNames.presentValue] : null;
     if (ep === 'webgpu' && open.kvOnGpu) {
       const names = presentNames ?? Array.from({ length: open.spec.numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
