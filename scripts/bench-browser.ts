@@ -48,9 +48,7 @@ const tfEntry = fileURLToPath(new URL('../runners/browser/page/bench-transformer
 harness.text('/tf.js', await bundlePage(tfEntry, [ortExternal('/ort/ort.webgpu.min.mjs')]), '.js');
 harness.dir('/ort/', ORT_DIST);
 harness.dir('/models/', path.dirname(modelDir));
-harness.file('/model/model.onnx', model.onnxPath);
-for (const location of model.externalData) harness.file(`/model/${location}`, path.resolve(path.dirname(model.onnxPath), location));
-const externalData = model.externalData.map((location) => ({ path: location, url: `${o}/model/${encodeURI(location)}` }));
+const served = harness.model(model.onnxPath, model.externalData);
 
 const launched = await launchChrome(chrome.path, false);
 const browser = launched.browser;
@@ -69,7 +67,7 @@ const init: PageInit = { ep: 'wasm', ortUrl: '/ort/ort.wasm.min.mjs', wasmPaths:
 const facts = await ours.evaluate((i) => (globalThis as G).detbench.init(i), init);
 const session = await ours.evaluate(
   (x) => (globalThis as G).detbench.open(x),
-  { modelUrl: `${o}/model/model.onnx`, externalData, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
+  { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
 );
 
 // detbench again on the build transformers.js uses, to tell the loop's cost from the build's.
@@ -77,7 +75,7 @@ const oursAsync = await openPage('/decode.html', 'detbench');
 await oursAsync.evaluate((i) => (globalThis as G).detbench.init(i), { ...init, ortUrl: '/ort/ort.webgpu.min.mjs' });
 await oursAsync.evaluate(
   (x) => (globalThis as G).detbench.open(x),
-  { modelUrl: `${o}/model/model.onnx`, externalData, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
+  { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
 );
 
 const theirs = await openPage('/tf.html', 'tfbench');

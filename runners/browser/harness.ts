@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
+import type { PageOpen } from './protocol.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** onnxruntime-web's runtime files, served verbatim. */
@@ -110,6 +111,22 @@ export class Harness {
   dir(prefix: string, dir: string): string {
     this.#files.set(prefix.endsWith('/') ? prefix : `${prefix}/`, dir);
     return this.#origin + prefix;
+  }
+
+  /**
+   * Serves an ONNX file at /model/model.onnx and its external-data files beside it, under the
+   * names the graph gives them (relative to the ONNX file's folder), as onnxruntime-web asks for
+   * them; returns what the page's `open` needs to fetch them.
+   */
+  model(onnxPath: string, externalData: readonly string[]): Pick<PageOpen, 'modelUrl' | 'externalData'> {
+    const modelUrl = this.file('/model/model.onnx', onnxPath);
+    return {
+      modelUrl,
+      externalData: externalData.map((location) => {
+        this.file(`/model/${location}`, path.resolve(path.dirname(onnxPath), location));
+        return { path: location, url: `${this.#origin}/model/${encodeURI(location)}` };
+      }),
+    };
   }
 
   /** Serves an in-memory text (a bundle, a page). */

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import type { DecodeResult } from '../../src/decode/types.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
@@ -52,6 +51,8 @@ export class BrowserHost {
   /** How many times the page (or browser) was replaced after a failure. */
   restarts = 0;
   #broken: Error | null = null;
+  /** Where the page fetches the model (and its external data), once served. */
+  #served: Pick<PageOpen, 'modelUrl' | 'externalData'> | null = null;
   #crash: Promise<never> | null = null;
 
   private constructor(config: HostConfig, harness: Harness) {
@@ -67,11 +68,7 @@ export class BrowserHost {
       harness.text('/', HTML, '.html');
       harness.text('/page.js', await decodePageBundle(), '.js');
       harness.dir('/ort/', ORT_DIST);
-      if (config.modelPath) {
-        harness.file('/model/model.onnx', config.modelPath);
-        // Beside it, under the names the graph gives them, as onnxruntime-web will ask for them.
-        for (const location of config.modelExternalData ?? []) harness.file(`/model/${location}`, path.resolve(path.dirname(config.modelPath), location));
-      }
+      if (config.modelPath) host.#served = harness.model(config.modelPath, config.modelExternalData ?? []);
       await host.#preparePage();
       return host;
     } catch (err) {
@@ -125,9 +122,8 @@ export class BrowserHost {
     if (this.config.numThreads > 1 && !this.facts.crossOriginIsolated) {
       throw new DetbenchError('NOT_ISOLATED', `threads: ${this.config.numThreads} needs a cross-origin isolated page, and this one is not`);
     }
-    if (this.config.modelPath && this.config.open) {
-      const externalData = (this.config.modelExternalData ?? []).map((location) => ({ path: location, url: `${this.harness.origin}/model/${encodeURI(location)}` }));
-      const open: PageOpen = { ...this.config.open, modelUrl: `${this.harness.origin}/model/model.onnx`, externalData };
+    if (this.#served && this.config.open) {
+      const open: PageOpen = { ...this.config.open, ...this.#served };
       this.session = await this.#guard(() => page.evaluate((o) => (globalThis as PageGlobal).detbench.open(o), open), 'creating the session');
     }
   }
