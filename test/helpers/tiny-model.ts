@@ -28,7 +28,8 @@ async function cacheKey(opts: TinyModelOptions): Promise<string> {
   const hash = createHash('sha256').update(JSON.stringify(opts));
   const dirs = ['scripts/tiny-model', 'src/model'];
   const files = ['scripts/make-tiny-model.ts', 'src/decode/mt19937.ts'];
-  for (const d of dirs) for (const f of (await readdir(path.join(ROOT, d))).sort()) files.push(`${d}/${f}`);
+  // Files only: a sub-folder (src/model/hub/) is not an input of the generator.
+  for (const d of dirs) for (const f of (await readdir(path.join(ROOT, d), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort()) files.push(`${d}/${f}`);
   for (const f of files) hash.update(f).update(await readFile(path.join(ROOT, f)));
   return hash.digest('hex');
 }
