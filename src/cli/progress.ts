@@ -15,6 +15,23 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
     stream.write(`${s}\n`);
     if (bar) bar.start(total, done);
   };
+  // Hub downloads come before the first cell: one updating line per file on a terminal, else a line when each starts and ends.
+  let shown = '';
+  let lastDraw = 0;
+  const download = (e: Extract<RunEvent, { kind: 'download' }>) => {
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    const size = e.total === undefined ? mb(e.received) : `${mb(e.received)} of ${mb(e.total)}`;
+    const text = `detbench: hub ${e.repo}: ${e.file} ${size}`;
+    if (tty) {
+      if (e.done || Date.now() - lastDraw > 200) {
+        stream.write(`\r\x1b[K${text}${e.done ? '\n' : ''}`);
+        lastDraw = Date.now();
+      }
+    } else if (shown !== e.file || e.done) {
+      stream.write(`${text}${e.done ? ' done' : ' ...'}\n`);
+      shown = e.done ? '' : e.file;
+    }
+  };
   return {
     onEvent(e) {
       if (e.kind === 'start') {
@@ -24,6 +41,8 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
           bar = new SingleBar({ stream, format: 'detbench {bar} {value}/{total} cells | {runner}', hideCursor: true }, Presets.shades_classic);
           bar.start(total, done, { runner: '' });
         } else stream.write(`detbench: ${total} cells (${done} already done)\n`);
+      } else if (e.kind === 'download') {
+        download(e);
       } else if (e.kind === 'runner') {
         if (bar) bar.update(done, { runner: e.runnerId });
         else line(`detbench: runner ${e.runnerId}: ${e.message}`);

@@ -21,7 +21,8 @@ export interface RecordCommon {
   /** `teacher-forced`: fed the tokens of `referenceId` instead of its own choices. */
   mode: 'free' | 'teacher-forced';
   referenceId?: string;
-  model: { name: string; file: string; sha256: string } | null;
+  /** `hub`: for a model named by Hub repo id, the repo, the revision asked for and the commit it resolved to. */
+  model: { name: string; file: string; sha256: string; hub?: { repo: string; revision: string; commit: string; offline: boolean } } | null;
   tool: { detbench: string; onnxruntime: string | null; node: string };
   profile: { id: string; fingerprint: Fingerprint };
   startedAt: string;

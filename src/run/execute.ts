@@ -14,7 +14,10 @@ import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from
 import { cellId, expandCells, expandRunners, expandSettings, type Cell, type RunnerConfig, type Setting } from '../suite/expand.ts';
 import { loadSuite, type LoadedSuite } from '../suite/load.ts';
 import { DETBENCH_VERSION } from '../version.ts';
+import type { HubProgress } from '../model/hub/fetch-watch.ts';
+import type { HubProvenance } from '../model/hub/snapshot.ts';
 import { planBatches } from './batches.ts';
+import { fetchFiles, hubProvenance, openModelSource } from './model-source.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
@@ -35,7 +38,8 @@ export interface RunOptions {
 export type RunEvent =
   | { kind: 'start'; total: number; alreadyDone: number }
   | { kind: 'record'; record: ResultRecord }
-  | { kind: 'runner'; runnerId: string; message: string };
+  | { kind: 'runner'; runnerId: string; message: string }
+  | ({ kind: 'download'; repo: string } & HubProgress);
 
 export interface RunSummary {
   file: string;
@@ -59,6 +63,8 @@ interface RunContext {
   /** Completed free-running records of the reference runner, by id (for teacher forcing). */
   referenceRecords: Map<string, CompletedRecord>;
   referenceId: string;
+  /** Where a Hub model came from (repo, revision, commit); undefined for a local folder. */
+  hub: HubProvenance | undefined;
 }
 
 /**
@@ -90,8 +96,10 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       field: 'model',
     });
   }
-  const modelDir = suite.model ? resolve(suite.dir, suite.model.path) : undefined;
-  const baseFile = suite.model?.file ?? 'onnx/model.onnx';
+  const source = await openModelSource(suite, opts.onEvent && ((p) => opts.onEvent!({ kind: 'download', ...p })));
+  const modelDir = source?.dir;
+  const baseFile = source?.baseFile ?? 'onnx/model.onnx';
+  await fetchFiles(source, [baseFile, ...runners.filter((r) => LOCAL.has(r.type)).map((r) => modelFileFor(r.options as { precision?: string; model_file?: string }, baseFile))]);
   const baseModel = modelDir ? await loadModel(modelDir, { onnxFile: baseFile }) : undefined;
   const prompts = preparePrompts(suite, baseModel);
 
@@ -120,6 +128,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     },
     referenceRecords: new Map(),
     referenceId,
+    hub: hubProvenance(source),
   };
   for (const r of existing) {
     if (r.status === 'completed' && r.runner.id === referenceId && r.mode === 'free') ctx.referenceRecords.set(r.id, r);
@@ -322,7 +331,8 @@ function commonFields(
     batchSize: cell.batchSize,
     mode,
     ...(referenceId ? { referenceId } : {}),
-    model: model ? { name: model.name, file: model.onnxFile, sha256: model.sha256 } : null,
+    // A Hub model's folder is named by its commit: the repo id is its name.
+    model: model ? { name: ctx.hub?.repo ?? model.name, file: model.onnxFile, sha256: model.sha256, ...(ctx.hub ? { hub: ctx.hub } : {}) } : null,
     tool: { detbench: DETBENCH_VERSION, onnxruntime: runtimeVersion, node: process.versions.node },
     profile: ctx.profile,
     startedAt: startedAt.toISOString(),

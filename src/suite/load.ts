@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DetbenchError } from '../errors.ts';
+import { isRepoId } from '../model/hub/repo-id.ts';
 import { lineOf, readLocatedYaml, zodErrorAt, type LocatedYaml } from '../yaml.ts';
 import { suiteSchema, type SuiteFile } from './schema.ts';
 
@@ -20,9 +21,19 @@ export function loadSuite(file: string): LoadedSuite {
   const y = readLocatedYaml(file, path, { notFound: 'SUITE_NOT_FOUND', yaml: 'SUITE_YAML' }, 'suite');
   const parsed = suiteSchema.safeParse(y.data);
   if (!parsed.success) throw zodErrorAt(y, parsed.error, 'SUITE_INVALID');
-  const suite = parsed.data;
   const dir = dirname(path);
+  const suite = { ...parsed.data, model: hubOrFolder(parsed.data.model, dir) };
   return { ...suite, file: path, dir, resolvedPrompts: resolvePrompts(suite, dir, file, y) };
+}
+
+/**
+ * `model: owner/name` names a Hub repo when no such folder exists beside the suite: a path that
+ * exists always wins, so a local folder is never shadowed by a repo of the same name.
+ */
+function hubOrFolder(model: SuiteFile['model'], dir: string): SuiteFile['model'] {
+  if (!model || !('path' in model) || model.file !== undefined) return model;
+  if (existsSync(resolve(dir, model.path)) || !isRepoId(model.path)) return model;
+  return { hub: model.path, revision: 'main' };
 }
 
 function resolvePrompts(

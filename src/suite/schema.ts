@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { HUB_DTYPES } from '../model/hub/dtype.ts';
+import { isRepoId } from '../model/hub/repo-id.ts';
 import { RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner/options.ts';
 
 const id = z
@@ -61,10 +63,23 @@ export const suiteSchema = z
     id,
     description: z.string().default(''),
     model: z
-      .union([z.string(), z.object({ path: z.string(), file: z.string().optional() }).strict()])
+      .union([
+        z.string(),
+        z.object({ path: z.string(), file: z.string().optional() }).strict(),
+        z
+          .object({
+            hub: z.string().refine(isRepoId, { message: 'expected a Hugging Face Hub repo id, owner/name' }),
+            revision: z.string().min(1).default('main').describe('branch, tag or commit sha'),
+            dtype: z.enum(HUB_DTYPES).optional().describe('the ONNX file to fetch: fp32 is onnx/model.onnx, others onnx/model_<dtype>.onnx'),
+            file: z.string().optional(),
+          })
+          .strict(),
+      ])
       .optional()
       .transform((m) => (typeof m === 'string' ? { path: m } : m))
-      .describe('model folder (Hugging Face layout), relative to the suite file; optional if only remote runners'),
+      .describe(
+        'model folder (Hugging Face or ONNX Runtime GenAI layout) relative to the suite file, or a Hugging Face Hub repo id (owner/name, or { hub, revision, dtype }); optional if only remote runners',
+      ),
     prompts: z.array(promptSchema).min(1),
     chat_template: z.boolean().default(false).describe("render prompts with the model's chat template (@huggingface/jinja)"),
     decoding: decodingSchema.default({ greedy: true, temperature: [], top_k: [0], top_p: [1], seed: [0] }),
