@@ -1,19 +1,15 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/jsonl.ts';
-import type { CompletedRecord, ErroredRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
-import { expectedTokens, startFaultServer, type Fault, type FaultServer, type SeenRequest } from './helpers/fault-server.ts';
+import type { ResultRecord } from '../src/results/record.ts';
+import { expectedTokens, startFaultServer, type FaultServer } from './helpers/fault-server.ts';
+import { byPrompt, completed, errored, failFirst, KEY, KEY_ENV, runInto, tempDir, writeRemoteSuite } from './helpers/remote-suite.ts';
 
 let dir: string;
 let server: FaultServer | undefined;
-const KEY_ENV = 'DETBENCH_TEST_REMOTE_KEY';
-const KEY = 'sk-test-5ecret-Zq9';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'detbench-remote-'));
+  dir = tempDir('detbench-remote-');
   process.env[KEY_ENV] = KEY;
 });
 afterAll(() => {
@@ -24,44 +20,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Fast retries by default; `options` override them. */
-function writeSuite(name: string, prompts: string[], options: Record<string, unknown> = {}, extra: string[] = []): string {
-  const file = join(dir, `${name}.yaml`);
-  const opts = { base_url: server!.url, model: 'fault-model', api_key_env: KEY_ENV, retry_base_ms: 1, retry_max_ms: 5, timeout_ms: 5000, ...options };
-  writeFileSync(
-    file,
-    [
-      `id: ${name}`,
-      'prompts:',
-      ...prompts.map((p) => `  - { id: ${p}, text: "${p}" }`),
-      'max_new_tokens: 8',
-      'repetitions: 1',
-      'top_logprobs: 2',
-      'teacher_forcing: false',
-      ...extra,
-      'runners:',
-      `  - { id: api, type: remote-api, options: ${JSON.stringify(opts)} }`,
-    ].join('\n'),
-  );
-  return file;
-}
-
-async function run(name: string, suiteFile: string, resume = false): Promise<ResultRecord[]> {
-  const out = join(dir, name, 'results.jsonl');
-  await runSuite({ suiteFile, outFile: out, resume });
-  return readResults(out);
-}
-
-const byPrompt = (records: ResultRecord[], id: string) => records.filter((r) => r.prompt.id === id);
-const completed = (r: ResultRecord | undefined) => {
-  expect(r?.status, JSON.stringify(r)).toBe('completed');
-  return r as CompletedRecord;
-};
-const errored = (r: ResultRecord | undefined) => {
-  expect(r?.status, JSON.stringify(r)).toBe('errored');
-  return r as ErroredRecord;
-};
-const failFirst = (n: number, fault: Fault) => (req: SeenRequest): Fault => (req.attempt <= n ? fault : { kind: 'ok' });
+const writeSuite = (name: string, prompts: string[], options: Record<string, unknown> = {}, extra: string[] = []) =>
+  writeRemoteSuite(dir, server!.url, name, prompts, options, extra);
+const run = (name: string, suiteFile: string, resume = false): Promise<ResultRecord[]> => runInto(dir, name, suiteFile, resume);
 
 describe('remote-api against a misbehaving loopback server', () => {
   it('keeps text, token texts, top logprobs, server facts and latency, streaming and not, chat and completions', async () => {

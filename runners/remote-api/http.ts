@@ -2,6 +2,7 @@
  * One HTTP exchange with retries: per-attempt timeouts (AbortController), exponential backoff with
  * jitter, Retry-After honoured up to a cap. Errors carry a stable code and say whether a retry may help.
  */
+import type { Redactor } from './redact.ts';
 
 /** Why an attempt failed. `retryable` follows the OpenAI client: 408, 409, 429, 5xx, network, timeout. */
 export class RemoteError extends Error {
@@ -73,22 +74,55 @@ export function asRemoteError(err: unknown, timedOut: boolean, timeoutMs: number
   return new RemoteError('REMOTE_NETWORK', `${String(e?.message ?? err)}${detail}`, { retryable: true, cause: err });
 }
 
-/** An HTTP error response as a RemoteError, with the server's own message when it gave one. */
-export function httpError(status: number, statusText: string, body: string, headers: Headers): RemoteError {
-  let detail = body.trim();
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (typeof m === 'string') detail = m;
-  } catch {
-    // not JSON: keep the raw text
+/**
+ * An HTTP error response as a RemoteError, with the server's own message when it gave one. The
+ * message is redacted before it is shortened, so a secret across the cut cannot leave a prefix;
+ * `body.cut` says the body was read only in part (its end may hold the start of a secret).
+ */
+export function httpError(status: number, statusText: string, body: { text: string; cut: boolean }, headers: Headers, redact: Redactor): RemoteError {
+  let detail = body.text.trim();
+  let cut = body.cut;
+  if (!cut) {
+    try {
+      const parsed = JSON.parse(body.text) as { error?: { message?: unknown } | string; message?: unknown };
+      const m = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+      if (typeof m === 'string') detail = m;
+    } catch {
+      // not JSON: keep the raw text
+    }
   }
-  if (detail.length > 500) detail = `${detail.slice(0, 500)}…`;
+  detail = redact.excerpt(detail, 500, cut);
   const retryAfterMs = parseRetryAfter(headers);
   return new RemoteError('REMOTE_HTTP_ERROR', `HTTP ${status}${statusText ? ` ${statusText}` : ''}${detail ? `: ${detail}` : ''}`, {
     retryable: retryableStatus(status),
     status,
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
+}
+
+/**
+ * A 3xx answer: redirects are not followed (a 307 could send the prompt and the key to another
+ * host, a 302 resends the request without its body). The Location is named without user
+ * information, query or fragment (they may carry tokens), and redacted.
+ */
+export function redirectError(status: number, statusText: string, location: string | null, requestUrl: string, redact: Redactor): RemoteError {
+  let where = 'no Location header';
+  if (location !== null) {
+    try {
+      const u = new URL(location, requestUrl);
+      const hidden = u.search || u.hash ? '?…' : '';
+      u.username = '';
+      u.password = '';
+      u.search = '';
+      u.hash = '';
+      where = `Location: ${redact.excerpt(u.toString(), 300)}${hidden}`;
+    } catch {
+      where = `Location (not a URL): ${JSON.stringify(redact.excerpt(location, 100))}`;
+    }
+  }
+  return new RemoteError('REMOTE_REDIRECT', `HTTP ${status}${statusText ? ` ${statusText}` : ''}: redirects are not followed (${where}); set base_url to the final address`, {
+    retryable: false,
+    status,
   });
 }
 

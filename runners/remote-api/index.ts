@@ -2,10 +2,11 @@ import { DetbenchError } from '../../src/errors.ts';
 import type { RunnerOptionMap } from '../../src/runner/options.ts';
 import type { Generation, GenerationOutcome, GenerationRequest, Runner } from '../../src/runner/types.ts';
 import { DETBENCH_VERSION } from '../../src/version.ts';
-import { httpError, RemoteError, withRetries, type RetryPolicy } from './http.ts';
-import { redactDeep, redactText } from './redact.ts';
+import { cappedChunks, checkContentLength, readPrefix, readText, sseData } from './body.ts';
+import { httpError, redirectError, RemoteError, withRetries, type RetryPolicy } from './http.ts';
+import { redactDeep, redactor, type Redactor } from './redact.ts';
 import { endpointUrl, publicUrl, requestBody } from './request.ts';
-import { CompletionBuilder, sseData, type RemoteCompletion } from './response.ts';
+import { CompletionBuilder, type RemoteCompletion } from './response.ts';
 
 export { RemoteError } from './http.ts';
 export { REDACTED } from './redact.ts';
@@ -35,22 +36,34 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** One attempt: POST, check the status, read the whole body (or stream) into a completion. */
-async function exchange(url: string, headers: Record<string, string>, body: string, options: Options, signal: AbortSignal): Promise<Exchange> {
+/** Error bodies are read this far: their message needs only the start. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * One attempt: POST (redirects not followed), check the status, read the body or stream, within
+ * `max_response_bytes`, into a completion checked against the OpenAI schema.
+ */
+async function exchange(url: string, headers: Record<string, string>, body: string, options: Options, signal: AbortSignal, redact: Redactor): Promise<Exchange> {
   const t0 = performance.now();
-  const res = await fetch(url, { method: 'POST', headers, body, signal });
-  if (!res.ok) {
-    const text = await res.text().catch(() => '');
-    throw httpError(res.status, res.statusText, text, res.headers);
+  const res = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => {});
+    throw redirectError(res.status, res.statusText, res.headers.get('location'), url, redact);
   }
+  if (!res.ok) {
+    const text = await readPrefix(res.body, Math.min(ERROR_BODY_BYTES, options.max_response_bytes)).catch(() => ({ text: '', cut: false }));
+    throw httpError(res.status, res.statusText, text, res.headers, redact);
+  }
+  checkContentLength(res.headers, options.max_response_bytes);
   const header = res.headers.get('x-detbench-batch-size');
   const batchHeader = header !== null && /^\d+$/.test(header) ? Number(header) : null;
-  const builder = new CompletionBuilder(options.endpoint);
   let ttftMs: number | null = null;
   const isStream = (res.headers.get('content-type') ?? '').includes('text/event-stream');
-  if (options.stream && isStream && res.body) {
+  const streamed = options.stream && isStream && res.body !== null;
+  const builder = new CompletionBuilder(options.endpoint, streamed, redact);
+  if (streamed) {
     let done = false;
-    for await (const data of sseData(res.body)) {
+    for await (const data of sseData(cappedChunks(res.body!, options.max_response_bytes))) {
       if (data.trim() === '[DONE]') {
         done = true;
         break;
@@ -59,30 +72,28 @@ async function exchange(url: string, headers: Record<string, string>, body: stri
       try {
         chunk = JSON.parse(data);
       } catch {
-        throw new RemoteError('REMOTE_BAD_RESPONSE', `a stream event is not JSON: ${data.slice(0, 200)}`, { retryable: false });
+        throw new RemoteError('REMOTE_BAD_RESPONSE', `a stream event is not JSON: ${redact.excerpt(data, 200)}`, { retryable: false });
       }
       builder.add(chunk);
       if (ttftMs === null && builder.hasOutput) ttftMs = performance.now() - t0;
     }
     // Some servers close without [DONE]; a finish_reason still proves the completion ended.
-    if (!done && builder.result().finishReason === null) {
+    if (!done && builder.finishReason === null) {
       throw new RemoteError('REMOTE_TRUNCATED', 'the event stream ended before [DONE]', { retryable: true });
     }
   } else {
-    const text = await res.text();
+    const text = await readText(res.body, options.max_response_bytes);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new RemoteError('REMOTE_BAD_RESPONSE', `the response is not JSON: ${text.slice(0, 200)}`, { retryable: false });
+      throw new RemoteError('REMOTE_BAD_RESPONSE', `the response is not JSON: ${redact.excerpt(text, 200)}`, { retryable: false });
     }
     builder.add(json);
-    if (!Array.isArray((json as { choices?: unknown }).choices)) {
-      throw new RemoteError('REMOTE_BAD_RESPONSE', 'the response has no "choices"', { retryable: false });
-    }
   }
+  const completion = builder.result();
   const totalMs = performance.now() - t0;
-  return { completion: builder.result(), ttftMs: ttftMs ?? (options.stream ? null : totalMs), totalMs, batchHeader };
+  return { completion, ttftMs: ttftMs ?? (options.stream ? null : totalMs), totalMs, batchHeader };
 }
 
 /** The record-facing form: texts and log-probabilities per step, ids only where the server sent them. */
@@ -152,6 +163,7 @@ export const remoteApiRunner: Runner<'remote-api'> = {
       }
     }
     const secrets = key ? [key] : [];
+    const redact = redactor(secrets);
     const url = endpointUrl(options);
     const path = new URL(url).pathname;
     const headers: Record<string, string> = {
@@ -177,12 +189,12 @@ export const remoteApiRunner: Runner<'remote-api'> = {
       }
       const body = JSON.stringify(requestBody(req, options));
       try {
-        const { value, attempts } = await withRetries((signal) => exchange(url, headers, body, options, signal), policy);
+        const { value, attempts } = await withRetries((signal) => exchange(url, headers, body, options, signal, redact), policy);
         return redactDeep({ status: 'completed', generation: toGeneration(value, attempts, { size, index }, options.endpoint) }, secrets);
       } catch (err) {
         const code = err instanceof RemoteError ? err.code : 'REMOTE_ERROR';
         const message = err instanceof Error ? err.message : String(err);
-        return { status: 'errored', error: { code, message: redactText(`POST ${path}: ${message}`, secrets) } };
+        return { status: 'errored', error: { code, message: redact.text(`POST ${path}: ${message}`) } };
       }
     };
 

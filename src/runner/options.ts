@@ -95,9 +95,31 @@ export const browserWebgpuOptions = z
   })
   .strict();
 
+/**
+ * A base URL without user information: `http://user:KEY@host/v1` would put the key wherever the
+ * URL is recorded or quoted. The message never repeats the value.
+ */
+const baseUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+  .refine(
+    (url) => {
+      try {
+        const u = new URL(url);
+        return u.username === '' && u.password === '';
+      } catch {
+        return true; // not a URL: the check above says so
+      }
+    },
+    { error: 'must not contain a user name or password (user:password@host): put the key in an environment variable named by api_key_env' },
+  )
+  .describe('e.g. https://api.openai.com/v1; no user:password@ (use api_key_env)');
+
+/** The default cap on one response's size. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 export const remoteApiOptions = z
   .object({
-    base_url: z.url().describe('e.g. https://api.openai.com/v1'),
+    base_url: baseUrl,
     model: z.string().min(1),
     endpoint: z.enum(['chat', 'completions']).default('chat'),
     api_key_env: z.string().optional().describe('name of the environment variable holding the API key'),
@@ -117,6 +139,11 @@ export const remoteApiOptions = z
     max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
     return_token_ids: z.boolean().default(false).describe("ask for token ids (vLLM >= 0.10.2, detbench serve); OpenAI rejects it"),
     extra_body: z.record(z.string(), z.unknown()).optional().describe('fields merged into every request body'),
+    max_response_bytes: z
+      .int()
+      .min(1)
+      .default(DEFAULT_MAX_RESPONSE_BYTES)
+      .describe('a response (body or whole stream) past this many bytes is an errored record, REMOTE_RESPONSE_TOO_LARGE'),
   })
   .strict();
 
