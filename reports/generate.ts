@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../src/errors.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { CaptureSet } from '../src/results/capture.ts';
 import { restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
@@ -54,12 +55,15 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
     const records: ResultRecord[] = [];
     const where = new Map<ResultRecord, RecordLocation>();
     const lean = { lean: true };
+    const capture = new CaptureSet();
     for (const f of files) {
+      if (capture.addResults(f)) log(`report: ${f}: reading its capture sidecar (exact KL divergence)`);
       await streamResults(
         f,
         (r, loc) => {
           records.push(r);
           where.set(r, loc);
+          capture.note(r, f);
         },
         log,
         lean,
@@ -68,7 +72,11 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
     const t1 = performance.now();
     log(`report: read ${records.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
 
-    const metrics = computeMetrics(records, { ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
+    const restore = (r: CompletedRecord): CompletedRecord => {
+      const loc = where.get(r);
+      return loc ? (restoreLean(r, loc) as CompletedRecord) : r;
+    };
+    const metrics = computeMetrics(records, { capture, restore, ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
     for (const w of metrics.warnings) log(`report: ${w}`);
     const t2 = performance.now();
     log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);

@@ -8,6 +8,7 @@ import {
   median,
   tarr,
   type PairComparison,
+  wilson,
 } from '../src/metrics/index.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 
@@ -101,7 +102,7 @@ describe('small helpers', () => {
     expect(c).toEqual({ unique: 2, modalCount: 3, total: 4 });
     expect(exactMatchRate(c)).toBe(0.75);
     // Groups of one run say nothing about agreement and are left out.
-    expect(tarr([c, countCompletions(['z', 'z', 'z']), countCompletions(['q'])])).toEqual({ rate: 0.5, groups: 2, n: 3 });
+    expect(tarr([c, countCompletions(['z', 'z', 'z']), countCompletions(['q'])])).toEqual({ rate: 0.5, groups: 2, n: 3, agreeing: 1, ci: wilson(1, 2) });
     expect(median([3, null, 1, 2, Infinity])).toBe(2);
   });
 });
@@ -126,7 +127,7 @@ describe('computeMetrics: agreement', () => {
   it('pools the exact-match rate and computes TARr@3 per runner', () => {
     const a = m.runners[0]!;
     expect(a.exactMatchRate).toBeCloseTo(5 / 6);
-    expect(a.tarr).toEqual({ rate: 0.5, groups: 2, n: 3 });
+    expect(a.tarr).toEqual({ rate: 0.5, groups: 2, n: 3, agreeing: 1, ci: wilson(1, 2) });
     expect(a.uniqueCompletions).toEqual({ mean: 1.5, max: 2 });
   });
 
@@ -193,7 +194,7 @@ describe('computeMetrics: divergence against the reference runner', () => {
   it('aggregates per runner pair and across runners', () => {
     const b = m.pairs.find((p) => p.relation === 'cross-runner' && p.b === 'b')!;
     expect(b).toMatchObject({ a: 'ref', pairs: 1, identical: 0, exactMatchRate: 0, nearTies: 1, firstDivergence: { count: 1, min: 2, median: 2, max: 2 } });
-    expect(m.acrossRunners).toEqual({ rate: 0, groups: 1, n: 3 });
+    expect(m.acrossRunners).toEqual({ rate: 0, groups: 1, n: 3, agreeing: 0, ci: wilson(0, 1) });
     expect(m.groups[0]!.allRunnersIdentical).toBe(false);
   });
 
@@ -241,7 +242,7 @@ describe('computeMetrics: remote-style records (no token ids)', () => {
   it('counts identical remote repetitions', () => {
     const api = m.runners.find((r) => r.runner === 'api')!;
     expect(api.exactMatchRate).toBe(1);
-    expect(api.tarr).toEqual({ rate: 1, groups: 1, n: 2 });
+    expect(api.tarr).toEqual({ rate: 1, groups: 1, n: 2, agreeing: 1, ci: wilson(1, 1) });
     expect(m.groups[0]!.pairs.find((x) => x.relation === 'repetition')!.outcome).toBe('identical');
   });
 });

@@ -3,7 +3,8 @@ import type { DecodeResult } from '../../src/decode/types.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import { launchChrome, type LaunchedChrome } from './chrome.ts';
 import { decodePageBundle, Harness, ORT_DIST } from './harness.ts';
-import { ORT_BUILD, type PageApi, type PageEp, type PageFacts, type PageInit, type PageOpen, type PageRequest, type PageSession } from './protocol.ts';
+import type { CapturedRows } from '../../src/decode/capture.ts';
+import { ORT_BUILD, type PageApi, type PageEp, type PageFacts, type PageInit, type PageOpen, type PageRequest, type PageSession, type WireCapture } from './protocol.ts';
 
 /** Everything a host needs to (re)create its page. */
 export interface HostConfig {
@@ -177,7 +178,8 @@ export class BrowserHost {
       }
     }
     const page = this.page!;
-    return this.#guard(() => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests), 'the batch', this.config.timeoutMs);
+    const results = await this.#guard(() => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests), 'the batch', this.config.timeoutMs);
+    return results.map(({ capture, ...r }) => (capture ? { ...r, capture: fromWire(capture) } : r));
   }
 
   async close(): Promise<void> {
@@ -186,4 +188,11 @@ export class BrowserHost {
     this.page = null;
     await this.harness.close();
   }
+}
+
+/** The page's base64 capture back as typed arrays (copied, so they own aligned memory). */
+function fromWire(w: WireCapture): CapturedRows {
+  const bytes = new Uint8Array(Buffer.from(w.base64, 'base64'));
+  if (w.encoding === 'f32') return { encoding: 'f32', vocab: w.vocab, steps: w.steps, data: new Float32Array(bytes.buffer) };
+  return { encoding: 'u16', vocab: w.vocab, steps: w.steps, top: w.top ?? [], data: new Uint16Array(bytes.buffer) };
 }

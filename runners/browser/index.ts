@@ -121,6 +121,7 @@ function browserRunner<T extends BrowserType>(type: T): Runner<T> {
             stopIds: r.stopIds,
             topK: r.topK,
             ...(r.teacherTokens ? { teacherTokens: r.teacherTokens } : {}),
+            ...(r.capture ? { capture: r.capture } : {}),
           }));
           try {
             const results = await host.generate(page);

@@ -71,7 +71,19 @@ export interface PageSession {
   kvLocation: string | null;
 }
 
-export type PageRequest = Pick<DecodeRequest, 'promptIds' | 'maxNewTokens' | 'sampling' | 'stopIds' | 'topK' | 'teacherTokens'>;
+export type PageRequest = Pick<DecodeRequest, 'promptIds' | 'maxNewTokens' | 'sampling' | 'stopIds' | 'topK' | 'teacherTokens' | 'capture'>;
+
+/** Captured rows as they cross `page.evaluate` (JSON): the typed array as base64. */
+export interface WireCapture {
+  encoding: 'f32' | 'u16';
+  vocab: number;
+  steps: number;
+  top?: number[];
+  base64: string;
+}
+
+/** A decode result as the page returns it. */
+export type PageResult = Omit<DecodeResult, 'capture'> & { capture?: WireCapture };
 
 /** The golden fixture's rows (null = -Infinity) and cases, as test/sampler-golden.test.ts reads them. */
 export interface GoldenInput {
@@ -83,7 +95,7 @@ export interface GoldenInput {
 export interface PageApi {
   init(init: PageInit): Promise<PageFacts>;
   open(open: PageOpen): Promise<PageSession>;
-  generate(requests: PageRequest[]): Promise<DecodeResult[]>;
+  generate(requests: PageRequest[]): Promise<PageResult[]>;
   /** The tokens the page's sampler picks on the golden rows, per case. */
   golden(input: GoldenInput): number[][];
   close(): Promise<void>;

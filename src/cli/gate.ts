@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DetbenchError } from '../errors.ts';
-import { DEFAULT_GATE, evaluateGate, type GateCriteria } from '../gate/evaluate.ts';
-import { computeMetrics } from '../metrics/index.ts';
+import { DEFAULT_GATE, evaluateGate, type GateCriteria, type RateBound } from '../gate/evaluate.ts';
+import { computeMetrics, rateTable } from '../metrics/index.ts';
+import { CaptureSet } from '../results/capture.ts';
 import { readResults } from '../results/jsonl.ts';
 
 function rate(name: string) {
@@ -26,6 +27,9 @@ export function registerGate(program: Command): void {
     .option('--min-repeat-exact <rate>', 'minimum run-to-run exact-match rate per runner', rate('--min-repeat-exact'), DEFAULT_GATE.minRepeatExactMatch)
     .option('--min-top1 <rate>', 'minimum teacher-forced top-1 agreement with the reference', rate('--min-top1'))
     .option('--max-logit-diff <x>', 'maximum absolute logit difference against the reference', rate('--max-logit-diff'))
+    .option('--max-mean-kld <nats>', 'maximum mean teacher-forced KL divergence from the reference (needs runs with --capture)', rate('--max-mean-kld'))
+    .option('--max-kld-p99 <nats>', 'maximum 99th-percentile per-step KL divergence from the reference (needs --capture)', rate('--max-kld-p99'))
+    .option('--rate-bound <point|lower|upper>', 'judge minimum rates by their point value or a bound of their 95% Wilson interval', 'point')
     .option('--allow-errors', 'do not fail on errored records')
     .option('--json <file>', 'also write the verdict as JSON')
     .action(
@@ -41,10 +45,20 @@ export function registerGate(program: Command): void {
           maxLogitDiff?: number;
           allowErrors?: boolean;
           json?: string;
+          maxMeanKld?: number;
+          maxKldP99?: number;
+          rateBound: string;
         },
       ) => {
-        const records = files.flatMap((f) => readResults(f, (m) => process.stderr.write(`${m}\n`)));
-        const metrics = computeMetrics(records, { nearTie: o.nearTie, ...(o.reference ? { reference: o.reference } : {}) });
+        if (!['point', 'lower', 'upper'].includes(o.rateBound)) throw new DetbenchError('USAGE', `--rate-bound: expected point, lower or upper, got "${o.rateBound}"`);
+        const capture = new CaptureSet();
+        const records = files.flatMap((f) => {
+          capture.addResults(f);
+          const rs = readResults(f, (m) => process.stderr.write(`${m}\n`));
+          for (const r of rs) capture.note(r, f);
+          return rs;
+        });
+        const metrics = computeMetrics(records, { nearTie: o.nearTie, capture, ...(o.reference ? { reference: o.reference } : {}) });
         const criteria: GateCriteria = {
           nearTie: o.nearTie,
           noHardDivergence: !o.allowHardDivergence,
@@ -53,13 +67,23 @@ export function registerGate(program: Command): void {
           ...(o.minRepeatExact !== undefined ? { minRepeatExactMatch: o.minRepeatExact } : {}),
           ...(o.minTop1 !== undefined ? { minTop1Agreement: o.minTop1 } : {}),
           ...(o.maxLogitDiff !== undefined ? { maxLogitDiff: o.maxLogitDiff } : {}),
+          ...(o.maxMeanKld !== undefined ? { maxMeanKld: o.maxMeanKld } : {}),
+          ...(o.maxKldP99 !== undefined ? { maxKldP99: o.maxKldP99 } : {}),
+          rateBound: o.rateBound as RateBound,
         };
         const verdict = evaluateGate(metrics, criteria);
         for (const c of verdict.checks) {
           process.stdout.write(`${c.pass ? 'PASS' : 'FAIL'}  ${c.subject}: ${c.check} — ${c.detail}\n`);
         }
         process.stdout.write(`detbench gate: ${verdict.pass ? 'PASS' : 'FAIL'} (${verdict.checks.filter((c) => !c.pass).length} of ${verdict.checks.length} checks failed)\n`);
-        if (o.json) writeFileSync(o.json, JSON.stringify({ criteria, ...verdict }, null, 2));
+        if (o.json) {
+          // Every rate with its 95% interval and the divergence statistics travel with the verdict.
+          const statistics = {
+            rates: rateTable(metrics),
+            divergence: metrics.teacherForced.byPair.map((t) => ({ reference: t.reference, runner: t.runner, ...t.divergence })),
+          };
+          writeFileSync(o.json, JSON.stringify({ criteria, ...verdict, statistics }, null, 2));
+        }
         if (!verdict.pass) process.exitCode = 1;
       },
     );

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { runProfile } from '../env/profile.ts';
+import { captureFileFor } from '../results/capture.ts';
 import { runSuite } from '../run/execute.ts';
 
 /** `detbench run <suite>`: runs a suite into a results file, and optionally renders the report. */
@@ -17,21 +18,27 @@ export function registerRun(program: Command): void {
     .option('--runner <ids...>', 'run only these runner ids')
     .option('--report <dir>', 'also render the HTML report into this folder when the run ends')
     .option('--strict', 'exit 1 if any cell errored', false)
+    .option('--capture <encoding>', 'also store every step\'s full logits next to the results (results.capture.bin), for exact KL divergence: f32 (lossless) or u16 (half the size)')
     .option('--profile <id|file>', 'hardware profile recorded in every record: an id in hardware-profiles/ or a YAML file (default: auto-<hash of the detected machine>)')
-    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string }) => {
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string }) => {
+      if (opts.capture !== undefined && opts.capture !== 'f32' && opts.capture !== 'u16') {
+        throw new DetbenchError('USAGE', `--capture: expected f32 or u16, got "${opts.capture}"`);
+      }
       const profile = runProfile(opts.profile, (m) => process.stderr.write(`detbench: warning: ${m}\n`));
       const { progressReporter } = await import('./progress.ts');
       const progress = progressReporter();
       const resultsFile = join(opts.out, 'results.jsonl');
       if (opts.fresh && opts.resume) throw new DetbenchError('USAGE', '--fresh and --resume exclude each other');
-      if (opts.fresh && existsSync(resultsFile)) {
+      if (opts.fresh && (existsSync(resultsFile) || existsSync(captureFileFor(resultsFile)))) {
         const aside = join(opts.out, `results.${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-        renameSync(resultsFile, aside);
+        if (existsSync(resultsFile)) renameSync(resultsFile, aside);
+        // The sidecar belongs to those results: it moves with them.
+        if (existsSync(captureFileFor(resultsFile))) renameSync(captureFileFor(resultsFile), captureFileFor(aside));
         process.stderr.write(`detbench: moved the earlier results to ${aside}\n`);
       }
       let summary;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, onEvent: progress.onEvent });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}) });
       } finally {
         progress.stop();
       }

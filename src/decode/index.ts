@@ -8,3 +8,4 @@ export { argmax, sampleToken, type Sampling } from './sampling.ts';
 export { summarizeRow, hashFloat32, halfToFloat32, type RowSummary } from './logits.ts';
 export type { DecodeModel, DecodeRequest, DecodeResult, MakeTensor, SessionLike, StepTrace, TensorLike } from './types.ts';
 export { decodeModelFor, type ModelSpec } from './session-model.ts';
+export { CAPTURE_RANGE, CAPTURE_STEP, decodeRow, encodeRowU16, RowCapture, type CaptureEncoding, type CapturedRows } from './capture.ts';

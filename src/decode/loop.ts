@@ -1,3 +1,4 @@
+import { RowCapture } from './capture.ts';
 import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
 import { argmax, sampleToken } from './sampling.ts';
@@ -17,6 +18,8 @@ interface RowState {
   limit: number;
   /** Each step's summary, in step order (filled at the end when a recorder runs elsewhere). */
   summaries: RowSummary[];
+  /** Full rows, when the request asks for capture (created at the first step, when the vocabulary is known). */
+  capture: RowCapture | null;
 }
 
 function emptyTrace(forced: boolean): StepTrace {
@@ -71,6 +74,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
       finishReason: req.teacherTokens ? 'teacher' : 'length',
       nextPos: req.promptIds.length,
       summaries: [],
+      capture: null,
       limit,
     };
   });
@@ -149,6 +153,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         const chosen = sampling.kind === 'greedy' ? argmax(rowLogits) : sampleToken(rowLogits, sampling, row.rng!);
         const tr = row.steps;
         tr.token.push(chosen);
+        if (row.req.capture) (row.capture ??= new RowCapture(row.req.capture, vocab)).push(rowLogits);
         let summary: RowSummary | undefined;
         if (recorder) {
           recorder.push(rowLogits, row.req.topK);
@@ -222,6 +227,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         totalMs,
       },
       batch: { size: batch, index },
+      ...(row.req.capture ? { capture: (row.capture ?? new RowCapture(row.req.capture, 0)).finish() } : {}),
     };
   });
 }

@@ -1,3 +1,4 @@
+import type { CaptureEncoding, CapturedRows } from './capture.ts';
 import type { RowSummary } from './logits.ts';
 import type { Sampling } from './sampling.ts';
 
@@ -64,6 +65,8 @@ export interface DecodeRequest {
    * `teacherTokens.length` steps; `tokens` then holds what the model would have chosen.
    */
   teacherTokens?: readonly number[];
+  /** Also return every step's full row in this encoding (see `capture.ts`). */
+  capture?: CaptureEncoding;
 }
 
 /** Per-step data, stored column-wise (one entry per generated position) to keep records compact. */
@@ -94,6 +97,8 @@ export interface DecodeResult {
     totalMs: number;
   };
   batch: { size: number; index: number };
+  /** With `DecodeRequest.capture`: the full log-probabilities of every step. */
+  capture?: CapturedRows;
 }
 
 /**

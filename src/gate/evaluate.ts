@@ -1,4 +1,12 @@
+import type { Interval, Rate } from '../metrics/interval.ts';
 import type { MetricsSummary } from '../metrics/types.ts';
+
+/**
+ * How a rate meets a minimum: its point estimate, or a bound of its 95% Wilson interval. `lower`
+ * passes only when the rate is at least the threshold with 95% confidence (strict: few repetitions
+ * cannot pass a threshold of 1); `upper` fails only when it is below with 95% confidence (lenient).
+ */
+export type RateBound = 'point' | 'lower' | 'upper';
 
 /** Thresholds of the pass/fail gate. Unset ones are not checked. */
 export interface GateCriteria {
@@ -16,6 +24,12 @@ export interface GateCriteria {
   maxLogitDiff?: number;
   /** Fail when any record errored (default true); skipped records never fail the gate. */
   noErrors: boolean;
+  /** Maximum mean teacher-forced KL(P_reference ‖ Q) in nats, per (reference, runner). */
+  maxMeanKld?: number;
+  /** Maximum 99th percentile of the per-step KL, per (reference, runner). */
+  maxKldP99?: number;
+  /** What the minimum-rate thresholds compare (default `point`). */
+  rateBound?: RateBound;
 }
 
 export const DEFAULT_GATE: GateCriteria = { nearTie: 0.05, noHardDivergence: true, minRepeatExactMatch: 1, noErrors: true };
@@ -26,6 +40,10 @@ export interface GateCheck {
   subject: string;
   pass: boolean;
   detail: string;
+  /** The value judged, when the check is on one number. */
+  value?: number | null;
+  /** A rate's 95% Wilson interval. */
+  interval?: Interval | null;
 }
 
 export interface GateVerdict {
@@ -35,12 +53,30 @@ export interface GateVerdict {
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
 
+/** The number a rate is judged by. */
+function judged(r: Rate, bound: RateBound): number | null {
+  if (bound === 'point' || r.ci === null) return r.rate;
+  return bound === 'lower' ? r.ci.lo : r.ci.hi;
+}
+
+/** "0.9 [0.6–0.98] (9/10)": a rate with its interval. */
+function rateText(r: Rate): string {
+  return `${fmt(r.rate)} [${r.ci ? `${fmt(r.ci.lo)}–${fmt(r.ci.hi)}` : 'n/a'}] (${r.k}/${r.n})`;
+}
+
+function minRate(check: string, subject: string, r: Rate, min: number, bound: RateBound, extra = ''): GateCheck {
+  const v = judged(r, bound);
+  const by = bound === 'point' ? '' : ` (judged by the ${bound} bound of its 95% interval)`;
+  return { check: `${check} ≥ ${min}${by}`, subject, pass: v !== null && v >= min, detail: rateText(r) + extra, value: v, interval: r.ci };
+}
+
 /**
  * Judges a metrics summary against the criteria: what a hardware vendor validating a kernel wants
  * as a CI gate. Every check is listed, passing or not, so the verdict explains itself.
  */
 export function evaluateGate(m: MetricsSummary, c: GateCriteria): GateVerdict {
   const checks: GateCheck[] = [];
+  const bound = c.rateBound ?? 'point';
   if (c.noErrors) {
     for (const r of m.runners) {
       const errored = r.records.errored;
@@ -51,12 +87,7 @@ export function evaluateGate(m: MetricsSummary, c: GateCriteria): GateVerdict {
   if (c.minRepeatExactMatch !== undefined) {
     for (const r of m.runners) {
       if (r.exactMatchRate === null) continue;
-      checks.push({
-        check: `run-to-run exact match ≥ ${c.minRepeatExactMatch}`,
-        subject: r.runner,
-        pass: r.exactMatchRate >= c.minRepeatExactMatch,
-        detail: `${fmt(r.exactMatchRate)} (TARr@${r.tarr.n ?? '-'} ${fmt(r.tarr.rate)})`,
-      });
+      checks.push(minRate('run-to-run exact match', r.runner, r.exactMatch, c.minRepeatExactMatch, bound, ` (TARr@${r.tarr.n ?? '-'} ${fmt(r.tarr.rate)})`));
     }
   }
   for (const p of m.pairs.filter((x) => x.relation === 'cross-runner')) {
@@ -82,12 +113,7 @@ export function evaluateGate(m: MetricsSummary, c: GateCriteria): GateVerdict {
       });
     }
     if (c.minCrossExactMatch !== undefined) {
-      checks.push({
-        check: `cross-runner exact match ≥ ${c.minCrossExactMatch}`,
-        subject,
-        pass: p.exactMatchRate !== null && p.exactMatchRate >= c.minCrossExactMatch,
-        detail: `${p.identical}/${p.pairs} identical`,
-      });
+      checks.push(minRate('cross-runner exact match', subject, p.exactMatch, c.minCrossExactMatch, bound, ' identical'));
     }
     if (c.maxLogitDiff !== undefined && p.logitMaxDiff !== null) {
       checks.push({ check: `max logit diff ≤ ${c.maxLogitDiff}`, subject, pass: p.logitMaxDiff <= c.maxLogitDiff, detail: fmt(p.logitMaxDiff) });
@@ -96,13 +122,18 @@ export function evaluateGate(m: MetricsSummary, c: GateCriteria): GateVerdict {
   for (const t of m.teacherForced.byPair) {
     const subject = `${t.reference} vs ${t.runner} (teacher-forced)`;
     if (c.minTop1Agreement !== undefined) {
-      checks.push({
-        check: `top-1 agreement ≥ ${c.minTop1Agreement}`,
-        subject,
-        pass: t.top1Agreement !== null && t.top1Agreement >= c.minTop1Agreement,
-        detail: `${fmt(t.top1Agreement)} over ${t.steps} steps`,
-      });
+      checks.push(minRate('top-1 agreement', subject, t.top1, c.minTop1Agreement, bound, ' steps'));
     }
+    const d = t.divergence;
+    // A top-k KL is a lower bound: it can show a threshold exceeded, never met.
+    const kl = (check: string, max: number, v: number | null) => {
+      const exact = d.basis === 'full';
+      const pass = v !== null && exact && v <= max;
+      const why = v === null ? 'no steps' : exact ? fmt(v) : `${fmt(v)} is a top-k lower bound only (record with --capture for the exact value)`;
+      checks.push({ check: `${check} ≤ ${max}`, subject, pass, detail: `${why} over ${d.steps} steps`, value: v });
+    };
+    if (c.maxMeanKld !== undefined) kl('mean KL divergence', c.maxMeanKld, d.kl.mean);
+    if (c.maxKldP99 !== undefined) kl('99th-percentile KL divergence', c.maxKldP99, d.kl.percentiles?.['p99'] ?? null);
     if (c.maxLogitDiff !== undefined && t.maxDiff !== null) {
       checks.push({ check: `max logit diff ≤ ${c.maxLogitDiff}`, subject, pass: t.maxDiff <= c.maxLogitDiff, detail: fmt(t.maxDiff) });
     }

@@ -1,3 +1,4 @@
+import { wilson } from './interval.ts';
 import type { Tarr } from './types.ts';
 
 /** How often each completion occurs among the records, and the most common count. */
@@ -38,5 +39,5 @@ export function tarr(groups: readonly CompletionCounts[]): Tarr {
     if (g.unique === 1) agreeing++;
     n = n === null ? g.total : Math.min(n, g.total);
   }
-  return { rate: counted ? agreeing / counted : null, groups: counted, n };
+  return { rate: counted ? agreeing / counted : null, groups: counted, n, agreeing, ci: wilson(agreeing, counted) };
 }

@@ -3,8 +3,10 @@ import { countCompletions, exactMatchRate, tarr, type CompletionCounts } from '.
 import { groupKey, pickReferences, runnerKeys } from './groups.ts';
 import { comparePair } from './pairs.ts';
 import { completionKey, sequenceBasis } from './sequence.ts';
+import { DivergenceAccumulator } from './divergence-stats.ts';
+import { rateOf } from './interval.ts';
 import { mean, median, ratio } from './stats.ts';
-import { compareTeacherForced } from './teacher.ts';
+import { compareTeacherForced, type CaptureSource } from './teacher.ts';
 import type {
   GroupMetrics,
   MetricsSummary,
@@ -23,6 +25,13 @@ export interface MetricsOptions {
   reference?: string;
   /** Margin at or below which a divergence counts as a near tie (default 0.05). */
   nearTie?: number;
+  /** Captured full distributions (see `src/results/capture.ts`): teacher-forced KL becomes exact, not a top-k bound. */
+  capture?: CaptureSource;
+  /**
+   * Gives a record back in full when it was read lean (without `steps.topLogprobs`): teacher-forced
+   * divergence needs the log-probabilities of both records. Called once per record compared; not kept.
+   */
+  restore?: (r: CompletedRecord) => CompletedRecord;
 }
 
 interface RunnerAcc {
@@ -68,8 +77,10 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
           records: { completed: 0, errored: 0, skipped: 0, teacherForced: 0 },
           problems: [],
           exactMatchRate: null,
-          tarr: { rate: null, groups: 0, n: null },
+          exactMatch: rateOf(0, 0),
+          tarr: { rate: null, groups: 0, n: null, agreeing: 0, ci: null },
           uniqueCompletions: { mean: null, max: 0 },
+          uniqueShare: rateOf(0, 0),
           timings: { medianTtftMs: null, medianTokensPerSecond: null, medianSessionMs: null },
         },
         problems: new Map(),
@@ -193,19 +204,25 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
     });
   }
 
-  const tf = teacherForced(unique, keyOf);
+  const tf = teacherForced(unique, keyOf, opts.capture, opts.restore ?? ((r) => r));
   if (tf.unmatched) warnings.push(`${tf.unmatched} teacher-forced record(s) whose reference record is not among the results`);
 
   const runnerList: RunnerMetrics[] = [...runners.values()].map((a) => {
-    const uniques = a.groupCounts.filter((c) => c.total > 0).map((c) => c.unique);
+    const counted = a.groupCounts.filter((c) => c.total > 0);
+    const uniques = counted.map((c) => c.unique);
     return {
       ...a.m,
       profileIds: [...a.profiles].sort(),
       providers: [...a.providers].sort(),
       problems: [...a.problems.values()].sort((x, y) => y.count - x.count),
       exactMatchRate: ratio(a.modal, a.completedFree),
+      exactMatch: rateOf(a.modal, a.completedFree),
       tarr: tarr(a.groupCounts),
       uniqueCompletions: { mean: mean(uniques), max: uniques.length ? Math.max(...uniques) : 0 },
+      uniqueShare: rateOf(
+        uniques.reduce((x, y) => x + y, 0),
+        counted.reduce((x, c) => x + c.total, 0),
+      ),
       timings: { medianTtftMs: median(a.ttft), medianTokensPerSecond: median(a.tps), medianSessionMs: median(a.session) },
     };
   });
@@ -259,6 +276,7 @@ export function aggregatePairs(pairs: readonly PairComparison[]): PairAggregate[
           pairs: 0,
           identical: 0,
           exactMatchRate: null,
+          exactMatch: rateOf(0, 0),
           firstDivergence: { count: 0, min: null, median: null, max: null },
           nearTies: 0,
           logitMaxDiff: null,
@@ -286,6 +304,7 @@ export function aggregatePairs(pairs: readonly PairComparison[]): PairAggregate[
   return [...by.values()].map(({ agg, divs, maxes, means }) => ({
     ...agg,
     exactMatchRate: ratio(agg.identical, agg.pairs),
+    exactMatch: rateOf(agg.identical, agg.pairs),
     firstDivergence: {
       count: divs.length,
       min: divs.length ? Math.min(...divs) : null,
@@ -301,6 +320,8 @@ export function aggregatePairs(pairs: readonly PairComparison[]): PairAggregate[
 function teacherForced(
   records: readonly ResultRecord[],
   keyOf: (r: ResultRecord) => string,
+  capture: CaptureSource | undefined,
+  restore: (r: CompletedRecord) => CompletedRecord,
 ): MetricsSummary['teacherForced'] {
   const byId = new Map<string, CompletedRecord>();
   const byProfileId = new Map<string, CompletedRecord>();
@@ -318,23 +339,35 @@ function teacherForced(
       unmatched++;
       continue;
     }
-    out.push(compareTeacherForced(r, ref, { group: groupKey(r), runner: keyOf(r), reference: keyOf(ref) }));
+    out.push(compareTeacherForced(restore(r), restore(ref), { group: groupKey(r), runner: keyOf(r), reference: keyOf(ref) }, capture));
   }
   return { records: out, byPair: aggregateTeacher(out), unmatched };
 }
 
 /** Pools teacher-forced comparisons per (reference, runner). */
 export function aggregateTeacher(list: readonly TeacherForcedComparison[]): TeacherAggregate[] {
-  const by = new Map<string, { agg: TeacherAggregate; agree: number; maxes: number[]; means: number[] }>();
+  const by = new Map<string, { agg: TeacherAggregate; agree: number; maxes: number[]; means: number[]; div: DivergenceAccumulator }>();
   for (const t of list) {
     const k = `${t.reference}\u0000${t.runner}`;
     let e = by.get(k);
     if (!e) {
       e = {
-        agg: { reference: t.reference, runner: t.runner, records: 0, steps: 0, top1Agreement: null, maxDiff: null, meanDiff: null, bitwise: { equal: 0, compared: 0, share: null } },
+        agg: {
+          reference: t.reference,
+          runner: t.runner,
+          records: 0,
+          steps: 0,
+          top1Agreement: null,
+          top1: rateOf(0, 0),
+          maxDiff: null,
+          meanDiff: null,
+          bitwise: { equal: 0, compared: 0, share: null },
+          divergence: new DivergenceAccumulator().summary(),
+        },
         agree: 0,
         maxes: [],
         means: [],
+        div: new DivergenceAccumulator(),
       };
       by.set(k, e);
     }
@@ -345,10 +378,14 @@ export function aggregateTeacher(list: readonly TeacherForcedComparison[]): Teac
     if (t.meanDiff !== null) e.means.push(t.meanDiff);
     e.agg.bitwise.equal += t.bitwise.equal;
     e.agg.bitwise.compared += t.bitwise.compared;
+    const d = t.divergence;
+    for (let i = 0; i < d.kl.length; i++) e.div.add({ kl: d.kl[i] ?? null, dp: d.dp[i] ?? null, sameTop: d.sameTop[i] ?? null }, d.basis);
   }
-  return [...by.values()].map(({ agg, agree, maxes, means }) => ({
+  return [...by.values()].map(({ agg, agree, maxes, means, div }) => ({
     ...agg,
     top1Agreement: ratio(agree, agg.steps),
+    top1: rateOf(agree, agg.steps),
+    divergence: div.summary(),
     maxDiff: maxes.length ? Math.max(...maxes) : null,
     meanDiff: mean(means),
     bitwise: { ...agg.bitwise, share: ratio(agg.bitwise.equal, agg.bitwise.compared) },

@@ -8,3 +8,18 @@ export { candidatesAt, compareSteps, sharedValues, stepMaxDiff, stepView, type S
 export { compareTeacherForced } from './teacher.ts';
 export { finite, mean, median, ratio } from './stats.ts';
 export type * from './types.ts';
+export { wilson, rateOf, Z95, type Interval, type Rate } from './interval.ts';
+export { fullRowKl, topKKlLowerBound, topKStep, logprobOf, type StepDivergence, type TopK } from './divergence.ts';
+export {
+  DivergenceAccumulator,
+  meanAndSe,
+  percentileOf,
+  KL_PERCENTILES,
+  DP_PERCENTILES,
+  type DivergenceBasis,
+  type DivergenceSummary,
+  type MeanSe,
+  type Percentiles,
+} from './divergence-stats.ts';
+export { teacherDivergence, type CaptureSource } from './teacher-divergence.ts';
+export { rateTable, type RateKind, type RateRow } from './rates.ts';

@@ -1,17 +1,22 @@
 import type { CompletedRecord } from '../results/record.ts';
 import { sequenceBasis } from './sequence.ts';
 import { compareSteps } from './steps.ts';
+import { teacherDivergence, type CaptureSource } from './teacher-divergence.ts';
 import type { TeacherForcedComparison } from './types.ts';
+
+export type { CaptureSource } from './teacher-divergence.ts';
 
 /**
  * Compares a teacher-forced record with the reference record it was fed. Both saw the same inputs
  * at every step, so the whole sequence is comparable: top-1 agreement (the model's own choice
- * against the reference token), per-step drift of the shared top values, and bitwise-equal rows.
+ * against the reference token), per-step drift of the shared top values, bitwise-equal rows, and
+ * the distribution divergence (KL, Δp, same top) of every step.
  */
 export function compareTeacherForced(
   tf: CompletedRecord,
   reference: CompletedRecord,
   labels: { group: string; runner: string; reference: string },
+  capture?: CaptureSource,
 ): TeacherForcedComparison {
   const basis = sequenceBasis([tf, reference]);
   const own = basis === 'ids' ? (tf.steps.token?.length ? tf.steps.token : tf.tokens) : tf.tokenTexts;
@@ -36,5 +41,6 @@ export function compareTeacherForced(
     maxDiff: drift.max,
     meanDiff: drift.mean,
     bitwise,
+    divergence: basis === 'ids' ? teacherDivergence(tf, reference, steps, capture) : { basis: 'top-k', kl: [], dp: [], sameTop: [] },
   };
 }

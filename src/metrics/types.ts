@@ -1,3 +1,6 @@
+import type { DivergenceSummary } from './divergence-stats.ts';
+import type { Interval, Rate } from './interval.ts';
+
 /**
  * The metrics summary: plain JSON (no Infinity, NaN or Map), so it can be written to disk or
  * inlined into a report page as is. Non-finite numbers from records become `null`.
@@ -122,6 +125,10 @@ export interface Tarr {
   groups: number;
   /** Fewest completed runs in a counted group (the N of TARr@N); null when none counted. */
   n: number | null;
+  /** Counted groups whose runs are all identical. */
+  agreeing: number;
+  /** 95% Wilson interval of `rate` (agreeing of `groups`). */
+  ci: Interval | null;
 }
 
 /** A distribution of first-divergence indices. */
@@ -141,6 +148,8 @@ export interface PairAggregate {
   identical: number;
   /** identical / pairs. */
   exactMatchRate: number | null;
+  /** The same as a counted rate with its 95% Wilson interval. */
+  exactMatch: Rate;
   firstDivergence: DivergenceStats;
   /** Divergences at a near-tie margin. */
   nearTies: number;
@@ -172,8 +181,12 @@ export interface RunnerMetrics {
   problems: ProblemCount[];
   /** Pooled: repetitions equal to their group's most common completion / completed repetitions. */
   exactMatchRate: number | null;
+  /** The same as a counted rate (modal repetitions of completed ones) with its 95% Wilson interval. */
+  exactMatch: Rate;
   tarr: Tarr;
   uniqueCompletions: { mean: number | null; max: number };
+  /** Unique completions per completed repetition, pooled over groups (80 unique of 1,000 is 0.08), with its interval. */
+  uniqueShare: Rate;
   timings: { medianTtftMs: number | null; medianTokensPerSecond: number | null; medianSessionMs: number | null };
 }
 
@@ -196,6 +209,19 @@ export interface TeacherForcedComparison {
   maxDiff: number | null;
   meanDiff: number | null;
   bitwise: BitwiseShare;
+  divergence: TeacherDivergence;
+}
+
+/** Per-step divergence of one teacher-forced record from its reference (see `divergence.ts`). */
+export interface TeacherDivergence {
+  /** `full`: from captured full distributions; `top-k`: from the recorded top candidates (KL a lower bound). */
+  basis: 'full' | 'top-k';
+  /** Per step: KL(P_reference ‖ Q). */
+  kl: (number | null)[];
+  /** Per step: q(t) − p(t) for the reference token t. */
+  dp: (number | null)[];
+  /** Per step: both rank the same token first. */
+  sameTop: (boolean | null)[];
 }
 
 /** Teacher-forced comparisons pooled per (reference, runner). */
@@ -205,9 +231,13 @@ export interface TeacherAggregate {
   records: number;
   steps: number;
   top1Agreement: number | null;
+  /** The same as a counted rate with its 95% Wilson interval. */
+  top1: Rate;
   maxDiff: number | null;
   meanDiff: number | null;
   bitwise: BitwiseShare;
+  /** KL divergence, Δp and same-top-1 over every step of the pair's records, llama.cpp's statistics. */
+  divergence: DivergenceSummary;
 }
 
 /** What `computeMetrics` returns. */

@@ -6,6 +6,8 @@ import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
 import { recordProfile } from '../env/profile.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
+import type { CaptureEncoding } from '../decode/capture.ts';
+import { CaptureWriter, captureFileFor } from '../results/capture.ts';
 import { readResults, ResultsWriter } from '../results/jsonl.ts';
 import { SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../results/record.ts';
 import { RUNNERS } from '../runner/registry.ts';
@@ -33,6 +35,8 @@ export interface RunOptions {
   /** Run only these runner ids (after matrix expansion). */
   onlyRunners?: string[];
   onEvent?: (event: RunEvent) => void;
+  /** Capture every local step's full row into the sidecar (`results.capture.bin`) in this encoding. */
+  capture?: CaptureEncoding;
 }
 
 export type RunEvent =
@@ -59,6 +63,8 @@ interface RunContext {
   baseModel: LoadedModel | undefined;
   profile: { id: string; fingerprint: Fingerprint };
   writer: ResultsWriter;
+  /** The capture sidecar, when the run captures full rows. */
+  capture: CaptureWriter | null;
   emit: (record: ResultRecord) => void;
   /** Completed free-running records of the reference runner, by id (for teacher forcing). */
   referenceRecords: Map<string, CompletedRecord>;
@@ -105,6 +111,10 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
 
   const outFile = resolve(opts.outFile);
   prepareOutput(outFile, opts.resume ?? false);
+  const side = captureFileFor(outFile);
+  if (!opts.resume && existsSync(side) && statSync(side).size > 0) {
+    throw new DetbenchError('OUTPUT_EXISTS', `${side}: a capture file of earlier results exists; pass --fresh to move it aside, or choose another -o`, { file: side });
+  }
   const existing = opts.resume && existsSync(outFile) ? readResults(outFile) : [];
   const writer = new ResultsWriter(outFile);
   const finished = new Set(existing.filter((r) => r.status !== 'errored').map((r) => r.id));
@@ -118,6 +128,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     baseModel,
     profile: opts.profile ?? recordProfile(detectFingerprint()),
     writer,
+    capture: opts.capture ? new CaptureWriter(captureFileFor(outFile), opts.capture) : null,
     emit: (record) => {
       writer.append(record);
       summary[record.status]++;
@@ -269,6 +280,7 @@ async function runBatches(
         stopIds: model?.config.eosTokenIds ?? [],
         topK: ctx.suite.top_logprobs,
         ...(teacher ? { teacherTokens: teacher } : {}),
+        ...(ctx.capture && LOCAL.has(config.type) ? { capture: ctx.capture.encoding } : {}),
       };
     });
     const startedAt = new Date();
@@ -287,6 +299,14 @@ async function runBatches(
         return;
       }
       const g = outcome.generation;
+      if (ctx.capture && LOCAL.has(config.type)) {
+        // Asked for and not returned: refuse the record rather than leave its KL to a silent top-k bound.
+        if (!g.capture) {
+          ctx.emit({ ...common, status: 'errored', error: { code: 'CAPTURE_MISSING', message: `runner ${config.type} returned no captured rows` } });
+          return;
+        }
+        ctx.capture.append(common.id, g.steps.hash, g.capture);
+      }
       const prompt = ctx.prompts.get(cell.promptId)!;
       const tok = model?.tokenizer ?? ctx.baseModel?.tokenizer;
       ctx.emit({

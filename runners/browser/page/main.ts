@@ -2,7 +2,8 @@
 // Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
 import type * as OrtWeb from 'onnxruntime-web';
 import { argmax, decode, decodeModelFor, Mt19937, sampleToken, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
-import type { AdapterFacts, GoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession } from '../protocol.ts';
+import type { CapturedRows } from '../../../src/decode/capture.ts';
+import type { AdapterFacts, GoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
 
 type Ort = typeof OrtWeb;
 
@@ -113,7 +114,8 @@ const api: PageApi = {
 
   async generate(requests) {
     if (!model) throw new Error('page: generate() before open()');
-    return decode(model, requests);
+    const results = await decode(model, requests);
+    return results.map(({ capture, ...r }) => (capture ? { ...r, capture: toWire(capture) } : r));
   },
 
   golden(input: GoldenInput) {
@@ -187,3 +189,11 @@ async function decodeOne(m: DecodeModel): Promise<(string | undefined)[]> {
 }
 
 (globalThis as unknown as { detbench: PageApi }).detbench = api;
+
+/** Captured rows as base64, so that they survive `page.evaluate`'s JSON (a typed array would not). */
+function toWire(c: CapturedRows): WireCapture {
+  const bytes = new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return { encoding: c.encoding, vocab: c.vocab, steps: c.steps, ...(c.encoding === 'u16' ? { top: c.top } : {}), base64: btoa(bin) };
+}
