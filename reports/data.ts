@@ -17,6 +17,7 @@ import type {
   Tarr,
   TeacherAggregate,
 } from '../src/metrics/types.ts';
+import type { StatisticsData } from './statistics-data.ts';
 
 /** Bumped when the page can no longer read data of an older generator. */
 export const REPORT_DATA_VERSION = 1;
@@ -120,4 +121,6 @@ export interface ReportData {
   problemsTotal: number;
   profiles: ProfileRow[];
   warnings: string[];
+  /** Rates with their intervals and the repetition study (see statistics-data.ts). */
+  statistics: StatisticsData;
 }

@@ -2,6 +2,7 @@ import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runnerKeys } from '../src/metrics/groups.ts';
 import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
+import { buildStatistics } from './statistics-data.ts';
 import { pairLabel, REPORT_DATA_VERSION, type DiffCase, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
 
 /** Caps that keep the page small whatever the size of the results. */
@@ -102,6 +103,7 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     problemsTotal,
     profiles: profiles(records, keyOf),
     warnings: m.warnings,
+    statistics: buildStatistics(m),
   };
 }
 

@@ -72,6 +72,22 @@ describe('detbench gate', () => {
     expect((await gate(withSplit(0.001, 'soft2.jsonl'), '--min-cross-exact', '1')).code).toBe(1);
   });
 
+  it('judges a rate by a bound of its 95% Wilson interval when asked', async () => {
+    // Each runner: 2 prompts × 2 repetitions, all identical: 4/4, Wilson interval [0.5101, 1].
+    const point = await gate(results, '--min-repeat-exact', '0.9');
+    expect(point.code).toBe(0);
+    expect(point.out).toContain('PASS  ref: run-to-run exact match ≥ 0.9 — 1 [0.5101–1] (4/4)');
+    const lower = await gate(results, '--min-repeat-exact', '0.9', '--rate-bound', 'lower', '--json', join(dir, 'lower.json'));
+    expect(lower.code).toBe(1);
+    expect(lower.out).toContain('FAIL  ref: run-to-run exact match ≥ 0.9 (judged by the lower bound of its 95% interval) — 1 [0.5101–1] (4/4)');
+    const verdict = JSON.parse(readFileSync(join(dir, 'lower.json'), 'utf8')) as { checks: { subject: string; value: number; interval: { lo: number; hi: number } }[] };
+    const ref = verdict.checks.find((c) => c.subject === 'ref' && c.interval)!;
+    expect(ref.value).toBeCloseTo(0.510109, 6);
+    expect(ref.interval.hi).toBe(1);
+    expect((await gate(results, '--min-repeat-exact', '0.9', '--rate-bound', 'upper')).code).toBe(0);
+    expect((await gate(results, '--rate-bound', 'middle')).code).toBe(2);
+  });
+
   it('exits 2 on an unreadable results file', async () => {
     expect((await gate(join(dir, 'none.jsonl'))).code).toBe(2);
   });

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/jsonl.ts';
-import type { ResultRecord } from '../src/results/record.ts';
+import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { readRecordAt, restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-lean-'));
@@ -49,7 +49,7 @@ describe('streamResults (the report reader)', () => {
   });
 
   it('lean: drops only topLogprobs (where logits exist) and stepMs; metrics are unchanged; readRecordAt and restoreLean give the record back', async () => {
-    const all = { full: [] as ResultRecord[], lean: [] as ResultRecord[] };
+    const all = { full: [] as ResultRecord[], lean: [] as ResultRecord[], where: new Map<ResultRecord, RecordLocation>() };
     for (const f of files) {
       const full = readResults(f);
       const { records, where } = await read(f, true);
@@ -70,9 +70,12 @@ describe('streamResults (the report reader)', () => {
       });
       all.full.push(...full);
       all.lean.push(...records);
+      records.forEach((r, i) => all.where.set(r, where[i]!));
     }
     const strip = (m: ReturnType<typeof computeMetrics>) =>
       JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'logprob' ? null : v))) as unknown;
-    expect(strip(computeMetrics(all.lean))).toEqual(strip(computeMetrics(all.full)));
+    // Teacher-forced divergence needs the log-probabilities: the report restores them per record, as here.
+    const restore = (r: CompletedRecord) => restoreLean(r, all.where.get(r)!) as CompletedRecord;
+    expect(strip(computeMetrics(all.lean, { restore }))).toEqual(strip(computeMetrics(all.full)));
   });
 });

@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { pairLabel, type ReportData } from '../data.ts';
 
 /** Shared look: the page's font and muted axes. */
-const config = {
+export const config = {
   font: 'system-ui, -apple-system, "Segoe UI", sans-serif',
   axis: { labelColor: '#475569', titleColor: '#334155', gridColor: '#e2e8f0', domainColor: '#cbd5e1', labelLimit: 260 },
   legend: { labelColor: '#334155', titleColor: '#334155' },

@@ -10,6 +10,7 @@ import { divergenceSpec, exactMatchSpec, latencySpec, sessionSpec, teacherSpec }
 import { diffView } from './diff.ts';
 import { append, h, section } from './dom.ts';
 import { environments, headline, pairTable, problems, summary, teacherTable } from './sections.ts';
+import { repetitionHeadline, STATISTICS_STYLES, statisticsSection } from './statistics.ts';
 import { STYLES } from './styles.ts';
 
 /** The id of the `<script type="application/json">` element holding the data. */
@@ -27,7 +28,7 @@ function chart(spec: TopLevelSpec, cls = 'chart'): HTMLElement {
 function render(d: ReportData): void {
   document.title = d.title;
   const style = document.createElement('style');
-  style.textContent = STYLES;
+  style.textContent = STYLES + STATISTICS_STYLES;
   document.head.appendChild(style);
   const app = document.getElementById('app') ?? document.body;
 
@@ -39,6 +40,7 @@ function render(d: ReportData): void {
       ['divergence', 'Divergence'],
       ['diff', 'Token diff'],
       ['teacher', 'Teacher forcing'],
+      ['statistics', 'Statistics'],
       ['latency', 'Latency'],
       ['problems', 'Errored / skipped'],
       ['environment', 'Machines'],
@@ -53,6 +55,7 @@ function render(d: ReportData): void {
       'main',
       null,
       headline(d),
+      repetitionHeadline(d),
       ...d.warnings.map((w) => h('div', { class: 'warn' }, w)),
       summary(d),
       section(
@@ -72,6 +75,7 @@ function render(d: ReportData): void {
         d.teacher.series.length ? chart(teacherSpec(d)) : null,
         d.teacher.unmatched ? h('p', { class: 'warn' }, `${d.teacher.unmatched} teacher-forced record(s) whose reference record is missing from these results.`) : null,
       ),
+      statisticsSection(d, chart),
       section(
         'latency',
         'Latency',

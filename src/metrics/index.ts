@@ -23,3 +23,4 @@ export {
 } from './divergence-stats.ts';
 export { teacherDivergence, type CaptureSource } from './teacher-divergence.ts';
 export { rateTable, type RateKind, type RateRow } from './rates.ts';
+export { repetitionStudies, type RepetitionStudy } from './repetition.ts';

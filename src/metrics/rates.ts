@@ -29,7 +29,8 @@ export function rateTable(m: MetricsSummary): RateRow[] {
     if (r.exactMatch.n === 0) continue;
     rows.push({ kind: 'exact-match', subject: r.runner, of: "repetitions equal to their group's most common completion", rate: r.exactMatch });
     if (r.tarr.groups > 0) rows.push({ kind: 'tarr', subject: r.runner, of: `groups whose ${r.tarr.n ?? 'N'}+ repetitions are all identical (TARr@${r.tarr.n ?? 'N'})`, rate: rateOf(r.tarr.agreeing, r.tarr.groups) });
-    rows.push({ kind: 'unique-share', subject: r.runner, of: 'unique completions per completed repetition', rate: r.uniqueShare });
+    // With one completion per group the share is 1 by construction: not a measurement.
+    if (r.tarr.groups > 0) rows.push({ kind: 'unique-share', subject: r.runner, of: 'unique completions per completed repetition', rate: r.uniqueShare });
   }
   for (const p of m.pairs) {
     const cross = p.relation === 'cross-runner';

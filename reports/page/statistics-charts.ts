@@ -1,0 +1,66 @@
+/** Charts of the statistics section: rates with their 95% intervals, and where repetitions split. */
+import type { TopLevelSpec } from 'vega-lite';
+import type { ReportData } from '../data.ts';
+import { config } from './charts.ts';
+
+/** Every rate as a point with its 95% Wilson interval as a bar. */
+export function ratesSpec(d: ReportData): TopLevelSpec {
+  const values = d.statistics.rates.map((r) => ({
+    label: `${r.subject} · ${r.kind}`,
+    kind: r.kind,
+    rate: r.rate.rate,
+    lo: r.rate.ci?.lo ?? null,
+    hi: r.rate.ci?.hi ?? null,
+    count: `${r.rate.k}/${r.rate.n}`,
+  }));
+  const y = { field: 'label', type: 'nominal', sort: null, title: null } as const;
+  return {
+    config,
+    width: 'container',
+    height: { step: 20 },
+    title: 'Rates with their 95% Wilson intervals',
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'rule', strokeWidth: 2, opacity: 0.6 },
+        encoding: { y, x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: 'rate (95% interval)' }, x2: { field: 'hi' }, color: { field: 'kind', type: 'nominal', title: null } },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 50 },
+        encoding: {
+          y,
+          x: { field: 'rate', type: 'quantitative' },
+          color: { field: 'kind', type: 'nominal', title: null },
+          tooltip: [
+            { field: 'label', type: 'nominal', title: 'rate' },
+            { field: 'rate', type: 'quantitative', format: '.2%' },
+            { field: 'count', type: 'nominal', title: 'k/n' },
+            { field: 'lo', type: 'quantitative', format: '.2%', title: '95% low' },
+            { field: 'hi', type: 'quantitative', format: '.2%', title: '95% high' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** How many repetitions first part from the first one at each token index (the headline study). */
+export function splitsSpec(d: ReportData): TopLevelSpec {
+  const s = d.statistics.headline!;
+  return {
+    config,
+    width: 'container',
+    height: 180,
+    title: `Where the ${s.split} differing completions first part from the first (${s.runner})`,
+    data: { values: s.splitPositions },
+    mark: { type: 'bar', color: '#4f46e5' },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'token index of the first split', axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'count', type: 'quantitative', title: 'completions' },
+      tooltip: [
+        { field: 'step', type: 'quantitative', title: 'token' },
+        { field: 'count', type: 'quantitative', title: 'completions' },
+      ],
+    },
+  };
+}
