@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { DETBENCH_VERSION } from '../version.ts';
+import { registerExport } from './export.ts';
 import { registerGate } from './gate.ts';
 import { registerProfile } from './profile.ts';
 import { registerReport } from './report.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerProfile(program);
   registerServe(program);
   registerGate(program);
+  registerExport(program);
   return program;
 }
 
