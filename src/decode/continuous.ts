@@ -1,0 +1,261 @@
+import { assembleRows, type KvData, type KvPart } from './kv.ts';
+import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
+import { Mt19937 } from './mt19937.ts';
+import { argmax, sampleToken } from './sampling.ts';
+import type { DecodeModel, DecodeRequest, TensorLike } from './types.ts';
+
+/** One token chosen for one member, as {@link ContinuousBatch} reports it. */
+export interface TokenEvent<T> {
+  /** What the caller joined the request with. */
+  tag: T;
+  /** Step index within the request (0 = the token chosen after its prefill). */
+  step: number;
+  token: number;
+  /** The row's logits; a view valid only during the call. */
+  logits: Float32Array;
+  summary: RowSummary;
+  /** Rows in the forward pass that computed this token (the prefill group at step 0, the batch after). */
+  batchSize: number;
+  /** Set on the member's last token: why it stopped. It has left the batch by the next step. */
+  finished: 'stop' | 'length' | null;
+}
+
+/** Receives every chosen token, synchronously, before the next forward pass. */
+export type OnToken<T> = (event: TokenEvent<T>) => void;
+
+/** A request decoding in the batch. */
+interface Member<T> {
+  tag: T;
+  req: DecodeRequest;
+  rng: Mt19937 | null;
+  /** Tokens in this row's cache (prompt plus every token fed so far). */
+  cached: number;
+  /** The token chosen last, fed at the next step. */
+  next: number;
+  /** Tokens chosen so far. */
+  chosen: number;
+}
+
+/**
+ * Iteration-level ("continuous") batching over the shared decode model, as vLLM's and SGLang's
+ * schedulers do it: requests join between steps (their prompts are prefilled together, beside the
+ * running batch, and their caches placed beside the others'), and a request leaves as soon as it is
+ * finished or withdrawn, so a request's companions change while it decodes. Each step is one
+ * forward pass over every member, left-padded to the longest cache; the chosen token depends only
+ * on the row's logits, its sampling settings and its own generator. Imports nothing from Node or
+ * the DOM; the caller decides when to join, step and withdraw.
+ */
+export class ContinuousBatch<T> {
+  private members: Member<T>[] = [];
+  /** Per layer: key, value. Each `[members, heads, length, headDim]`. */
+  private kv: KvData[] = [];
+  private length = 0;
+  private half: Float32Array | null = null;
+
+  constructor(private readonly model: DecodeModel) {}
+
+  /** Requests decoding now. */
+  get size(): number {
+    return this.members.length;
+  }
+
+  /** The longest cache in the batch (positions every row is padded to). */
+  get cacheLength(): number {
+    return this.length;
+  }
+
+  /** The tags of the members, in row order. */
+  tags(): T[] {
+    return this.members.map((m) => m.tag);
+  }
+
+  /**
+   * Prefills `joiners` as one left-padded group, reports each one's first token, and places the
+   * caches of those not yet finished beside the running rows'. If the prefill throws, the running
+   * batch is unchanged.
+   */
+  async join(joiners: readonly { tag: T; req: DecodeRequest }[], onToken: OnToken<T>): Promise<void> {
+    if (joiners.length === 0) return;
+    for (const { req } of joiners) {
+      if (req.teacherTokens) throw new Error('continuous batching does not teacher-force');
+      if (req.promptIds.length === 0) throw new Error('every request needs at least one prompt token');
+      if (req.maxNewTokens < 1) throw new Error('every request needs at least one new token');
+    }
+    const { model } = this;
+    const n = joiners.length;
+    const width = Math.max(...joiners.map((j) => j.req.promptIds.length));
+    const ids = new BigInt64Array(n * width).fill(BigInt(model.padTokenId));
+    const pos = new BigInt64Array(n * width);
+    const mask = new BigInt64Array(n * width);
+    joiners.forEach(({ req }, b) => {
+      const pad = width - req.promptIds.length;
+      req.promptIds.forEach((id, t) => {
+        ids[b * width + pad + t] = BigInt(id);
+        pos[b * width + pad + t] = BigInt(t);
+        mask[b * width + pad + t] = 1n;
+      });
+    });
+    const feeds = this.feeds(ids, pos, mask, n, width, this.emptyCache(n));
+    const out = await model.session.run(feeds);
+    const logits = this.logitsOf(out, n);
+    const fresh: Member<T>[] = joiners.map(({ tag, req }) => ({
+      tag,
+      req,
+      rng: req.sampling.kind === 'sample' ? new Mt19937(req.sampling.seed) : null,
+      cached: req.promptIds.length,
+      next: model.padTokenId,
+      chosen: 0,
+    }));
+    const present = this.presentOf(out);
+    const keep = fresh.map((m, b) => this.choose(m, logits.row(b), n, onToken));
+    const rows = keep.flatMap((k, b) => (k ? [b] : []));
+    if (rows.length === 0) return;
+    const longest = Math.max(this.length, ...rows.map((b) => fresh[b]!.cached));
+    const running = this.members.map((_, i) => i);
+    this.kv = present.map((p, i) =>
+      this.assemble([...(this.members.length ? [this.part(this.kv[i]!, this.members.length, this.length, running)] : []), this.part(p, n, width, rows)], longest),
+    );
+    this.members = [...this.members, ...rows.map((b) => fresh[b]!)];
+    this.length = longest;
+  }
+
+  /** One decode step over every member; finished members leave the batch before it returns. */
+  async step(onToken: OnToken<T>): Promise<void> {
+    const { model } = this;
+    const n = this.members.length;
+    if (n === 0) return;
+    const width = this.length + 1;
+    const ids = new BigInt64Array(n);
+    const pos = new BigInt64Array(n);
+    const mask = new BigInt64Array(n * width);
+    this.members.forEach((m, b) => {
+      ids[b] = BigInt(m.next);
+      pos[b] = BigInt(m.cached);
+      mask.fill(1n, b * width + width - (m.cached + 1), (b + 1) * width);
+    });
+    const past = this.kv.map((data) => model.makeTensor(model.kvType, data, [n, model.numKvHeads, this.length, model.headDim]));
+    const feeds = this.feeds(ids, pos, mask, n, 1, past, width);
+    const out = await model.session.run(feeds);
+    const logits = this.logitsOf(out, n);
+    const present = this.presentOf(out);
+    const keep: number[] = [];
+    this.members.forEach((m, b) => {
+      m.cached++;
+      if (this.choose(m, logits.row(b), n, onToken)) keep.push(b);
+    });
+    this.kv = present;
+    this.length = width;
+    if (keep.length < n) this.retain(keep);
+  }
+
+  /** Withdraws the members whose tag matches (a client that went away), freeing their cache rows. */
+  withdraw(match: (tag: T) => boolean): T[] {
+    const gone = this.members.filter((m) => match(m.tag)).map((m) => m.tag);
+    if (gone.length) this.retain(this.members.flatMap((m, b) => (match(m.tag) ? [] : [b])));
+    return gone;
+  }
+
+  /** Drops every member (after a failed step); returns their tags. */
+  clear(): T[] {
+    const tags = this.tags();
+    this.members = [];
+    this.kv = [];
+    this.length = 0;
+    return tags;
+  }
+
+  /** Keeps only rows `keep`, trimming positions that no remaining row uses. */
+  private retain(keep: readonly number[]): void {
+    const n = this.members.length;
+    const kept = keep.map((b) => this.members[b]!);
+    if (kept.length === 0) {
+      this.clear();
+      return;
+    }
+    const longest = Math.max(...kept.map((m) => m.cached));
+    this.kv = this.kv.map((data) => this.assemble([this.part(data, n, this.length, keep)], longest));
+    this.members = kept;
+    this.length = longest;
+  }
+
+  /** Picks the member's next token and reports it; false when the member is finished. */
+  private choose(m: Member<T>, row: Float32Array, batchSize: number, onToken: OnToken<T>): boolean {
+    const s = m.req.sampling;
+    const token = s.kind === 'greedy' ? argmax(row) : sampleToken(row, s, m.rng!);
+    const step = m.chosen++;
+    m.next = token;
+    const finished = m.req.stopIds.includes(token) ? 'stop' : m.chosen >= m.req.maxNewTokens ? 'length' : null;
+    onToken({ tag: m.tag, step, token, logits: row, summary: summarizeRow(row, m.req.topK), batchSize, finished });
+    return finished === null;
+  }
+
+  private feeds(
+    ids: BigInt64Array,
+    pos: BigInt64Array,
+    mask: BigInt64Array,
+    n: number,
+    width: number,
+    past: TensorLike[],
+    maskWidth = width,
+  ): Record<string, TensorLike> {
+    const { model } = this;
+    const feeds: Record<string, TensorLike> = {
+      input_ids: model.makeTensor('int64', ids, [n, width]),
+      attention_mask: model.makeTensor('int64', mask, [n, maskWidth]),
+    };
+    if (model.hasPositionIds) feeds.position_ids = model.makeTensor('int64', pos, [n, width]);
+    for (let i = 0; i < model.numLayers; i++) {
+      feeds[model.pastKey(i)] = past[2 * i]!;
+      feeds[model.pastValue(i)] = past[2 * i + 1]!;
+    }
+    return feeds;
+  }
+
+  private emptyCache(n: number): TensorLike[] {
+    const { model } = this;
+    const empty = model.makeTensor(model.kvType, model.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [n, model.numKvHeads, 0, model.headDim]);
+    return Array.from({ length: 2 * model.numLayers }, () => empty);
+  }
+
+  /** The last position's logits of each row, as float32. */
+  private logitsOf(out: Record<string, TensorLike>, n: number): { row(b: number): Float32Array } {
+    const logits = out.logits;
+    if (!logits) throw new Error('the model returned no "logits" output');
+    const [rows, seqLen, vocab] = logits.dims as [number, number, number];
+    if (rows !== n) throw new Error(`the model returned logits for ${rows} rows, not ${n}`);
+    let data = this.cpuData(logits, 'logits') as Float32Array | Uint16Array;
+    if (!(data instanceof Float32Array)) {
+      if (this.half?.length !== data.length) this.half = new Float32Array(data.length);
+      data = halfToFloat32(data, this.half);
+    }
+    const all = data;
+    return { row: (b) => all.subarray((b * seqLen + seqLen - 1) * vocab, (b * seqLen + seqLen) * vocab) };
+  }
+
+  private presentOf(out: Record<string, TensorLike>): KvData[] {
+    const { model } = this;
+    const present: KvData[] = [];
+    for (let i = 0; i < model.numLayers; i++) {
+      for (const name of [model.presentKey(i), model.presentValue(i)]) {
+        const t = out[name];
+        if (!t) throw new Error(`the model returned no "${name}" output`);
+        present.push(this.cpuData(t, name) as KvData);
+      }
+    }
+    return present;
+  }
+
+  /** Continuous batching moves cache rows on the host: a device-resident cache is refused, not copied. */
+  private cpuData(t: TensorLike, name: string): unknown {
+    if (t.location && t.location !== 'cpu') throw new Error(`continuous batching needs "${name}" on the CPU, but it is on ${t.location}`);
+    return t.data;
+  }
+
+  private part(data: KvData, batch: number, length: number, rows: readonly number[]): KvPart {
+    return { data, batch, length, rows };
+  }
+
+  private assemble(parts: KvPart[], length: number): KvData {
+    return assembleRows(parts, this.model.numKvHeads, this.model.headDim, length);
+  }
+}
