@@ -62,6 +62,7 @@ export async function loopSession(
     environment: { ...fields.environment, kvType: dm.kvType, recording },
     runtimeVersion: ortNodeVersion(),
     generate: (requests) => generateWithLoop(dm, requests),
+    decodeModel: dm,
     close: async () => {
       await ring?.close();
       await session.release();

@@ -15,13 +15,13 @@ interface ServeFlags {
   port: number;
   runner: 'node-cpu';
   threads: number;
-  batching: 'on' | 'off';
+  batching: 'continuous' | 'static' | 'off';
   maxBatch: number;
   batchWindowMs: number;
   quiet: boolean;
 }
 
-/** `detbench serve`: an OpenAI-compatible HTTP server for a local model, with dynamic batching. */
+/** `detbench serve`: an OpenAI-compatible HTTP server for a local model, with continuous or static batching. */
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -33,13 +33,17 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port (0: any free port)', positiveInt('--port', 0), 8411)
     .addOption(new Option('--runner <type>', 'local runner that computes').choices(['node-cpu']).default('node-cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads (0: let onnxruntime choose)', positiveInt('--threads', 0), 1)
-    .addOption(new Option('--batching <mode>', 'on: decode concurrent requests together; off: one at a time').choices(['on', 'off']).default('on'))
+    .addOption(
+      new Option('--batching <mode>', 'continuous: requests join and leave the running batch between steps; static: one batch at a time, decoded to the end; off: one request at a time')
+        .choices(['continuous', 'static', 'off'])
+        .default('continuous'),
+    )
     .option('--max-batch <n>', 'largest batch', positiveInt('--max-batch', 1), 8)
-    .option('--batch-window-ms <ms>', 'how long a request waits for others to join its batch', positiveInt('--batch-window-ms', 0), 10)
+    .option('--batch-window-ms <ms>', 'how long a request that finds nothing running waits for others to join it', positiveInt('--batch-window-ms', 0), 10)
     .option('--quiet', 'no log line per batch', false)
     .action(async (flags: ServeFlags) => {
       const { startServe } = await import('../serve/server.ts');
-      const batching = flags.batching === 'off' ? null : { maxBatch: flags.maxBatch, windowMs: flags.batchWindowMs };
+      const batching = flags.batching === 'off' ? null : { mode: flags.batching, maxBatch: flags.maxBatch, windowMs: flags.batchWindowMs };
       let handle;
       try {
         handle = await startServe({
@@ -60,7 +64,7 @@ export function registerServe(program: Command): void {
         }
         throw err;
       }
-      const mode = batching ? `dynamic batching (max ${batching.maxBatch}, window ${batching.windowMs} ms)` : 'batching off';
+      const mode = batching ? `${batching.mode} batching (max ${batching.maxBatch}, window ${batching.windowMs} ms)` : 'batching off';
       process.stderr.write(
         `detbench serve: ${handle.modelName} on ${handle.url} with ${flags.runner} (${flags.threads} thread${flags.threads === 1 ? '' : 's'}), ${mode}, system_fingerprint ${handle.engine.systemFingerprint}\n`,
       );

@@ -1,4 +1,4 @@
-import type { DecodeRequest, DecodeResult, StepTrace } from '../decode/types.ts';
+import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace } from '../decode/types.ts';
 import type { LoadedModel } from '../model/types.ts';
 import type { RunnerOptionMap, RunnerType } from './options.ts';
 
@@ -37,6 +37,11 @@ export interface RunnerSession {
   runtimeVersion: string | null;
   /** Generates a batch; the requests share forward passes where the runner batches. */
   generate(requests: GenerationRequest[]): Promise<GenerationOutcome[]>;
+  /**
+   * The session bound to the shared decode loop, for callers that drive it step by step
+   * (`detbench serve`'s continuous batching); absent on runners whose loop runs elsewhere.
+   */
+  decodeModel?: DecodeModel;
   close(): Promise<void>;
 }
 

@@ -8,9 +8,14 @@ export interface Batchable {
 
 /** How jobs are grouped. */
 export interface BatchingOptions {
+  /**
+   * `continuous` (default): requests join and leave the running batch at every step boundary.
+   * `static`: a batch is formed once and decoded to the end; later requests wait for the next.
+   */
+  mode?: 'continuous' | 'static';
   /** Largest batch. 1 runs every job alone. */
   maxBatch: number;
-  /** How long the first waiting job waits for others to join it. */
+  /** How long the first waiting job waits for others to join it (when nothing is running). */
   windowMs: number;
 }
 

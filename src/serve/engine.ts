@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Template } from '@huggingface/jinja';
-import * as ort from 'onnxruntime-node';
-import { GRAPH_OPT, makeNodeTensor } from '../../runners/node-cpu.ts';
+import { ContinuousBatch } from '../decode/continuous.ts';
 import { decode, type StepEvent } from '../decode/loop.ts';
-import { decodeModelFor } from '../decode/session-model.ts';
-import type { DecodeModel, DecodeRequest, DecodeResult } from '../decode/types.ts';
+import type { DecodeRequest, DecodeResult } from '../decode/types.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
 import { nodeCpuOptions, type RunnerOptionMap } from '../runner/options.ts';
-import { specOf } from '../runner/spec.ts';
+import { RUNNERS } from '../runner/registry.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import type { BatchingOptions } from './batcher.ts';
 import { ApiError, type ChatMessage } from './protocol.ts';
@@ -36,54 +34,87 @@ export interface Engine {
   runnerOptions: RunnerOptionMap['node-cpu'];
   /** Derived from the model's sha256, the runner and its options, the batching config and detbench's version. */
   systemFingerprint: string;
+  /**
+   * The most UTF-8 bytes a prompt can have and still fit the context: the context length times the
+   * longest token's bytes. Longer text is refused before it is tokenized.
+   */
+  promptByteLimit: number;
   /** Ids of a completion prompt (special tokens added, as `detbench run` does). */
   encodePrompt(text: string): number[];
   /** Ids of a chat: the model's chat template if it has one, else the contents joined by blank lines. */
   encodeChat(messages: ChatMessage[]): number[];
-  /** One batch through the shared decode loop, in one call: every request shares every forward pass. */
+  /** One static batch through the shared decode loop, in one call: every request shares every forward pass. */
   decodeBatch(requests: DecodeRequest[], onStep: (e: StepEvent) => void): Promise<DecodeResult[]>;
+  /** An empty continuous batch over the session (one per server: they share the session). */
+  openBatch<T>(): ContinuousBatch<T>;
   close(): Promise<void>;
 }
 
+/** How a batching configuration reads in a fingerprint and a log line. */
+export function describeBatching(b: BatchingOptions | null): string {
+  return b ? `${b.mode ?? 'continuous'} max=${b.maxBatch} window=${b.windowMs}ms` : 'off';
+}
+
 /** `fp_` and 12 hex digits of SHA-256 over what decides the numbers a response is computed with. */
-export function fingerprintOf(parts: { sha256: string; runner: string; runnerOptions: object; batching: BatchingOptions | null }): string {
-  const batching = parts.batching ? `dynamic max=${parts.batching.maxBatch} window=${parts.batching.windowMs}ms` : 'off';
-  const text = [parts.sha256, parts.runner, JSON.stringify(parts.runnerOptions), batching, `detbench ${DETBENCH_VERSION}`, `ort ${ort.env.versions.node ?? '?'}`].join('\n');
+export function fingerprintOf(parts: { sha256: string; runner: string; runnerOptions: object; batching: BatchingOptions | null; runtime: string | null }): string {
+  const text = [parts.sha256, parts.runner, JSON.stringify(parts.runnerOptions), describeBatching(parts.batching), `detbench ${DETBENCH_VERSION}`, `ort ${parts.runtime ?? '?'}`].join('\n');
   return `fp_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
 }
 
-/** Loads the model and opens the session the node-cpu runner would open with the same options. */
+/** Opens the model with the node-cpu runner, as `detbench run` would with the same options. */
 export async function openEngine(opts: EngineOptions): Promise<Engine> {
   const model = await loadModel(opts.modelDir, opts.onnxFile ? { onnxFile: opts.onnxFile } : {});
   const runnerOptions = nodeCpuOptions.parse(opts.runnerOptions ?? {});
-  const session = await ort.InferenceSession.create(model.onnxPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: runnerOptions.intra_op_threads,
-    interOpNumThreads: runnerOptions.inter_op_threads,
-    graphOptimizationLevel: GRAPH_OPT[runnerOptions.graph_optimization],
-    executionMode: 'sequential',
-  });
-  const dm: DecodeModel = decodeModelFor(session, specOf(model), makeNodeTensor);
+  const session = await (await RUNNERS[opts.runner]()).open(model, runnerOptions);
+  const dm = session.decodeModel;
+  if (!dm) {
+    await session.close();
+    throw new Error(`the ${opts.runner} runner does not expose its decode model`);
+  }
   const template = model.chatTemplate ? new Template(model.chatTemplate) : undefined;
   const tok = model.tokenizer;
+  let longestToken = 1;
+  for (let id = 0; id < tok.vocabSize; id++) longestToken = Math.max(longestToken, Buffer.byteLength(tok.tokenText(id)));
+  const maxPositions = model.config.maxPositions;
+  const promptByteLimit = maxPositions * longestToken;
 
   const nonEmpty = (ids: number[], param: string) => {
     if (ids.length === 0) throw new ApiError(400, 'The prompt tokenizes to nothing.', 'invalid_request_error', param, 'empty_prompt');
     return ids;
+  };
+  // Every token covers at most `longestToken` bytes of text, so longer text cannot fit the context:
+  // refused before the tokenizer sees it, which keeps one request from holding the event loop.
+  const bounded = (bytes: number, param: string) => {
+    if (bytes > promptByteLimit) {
+      throw new ApiError(
+        400,
+        `This model's maximum context length is ${maxPositions} tokens. However, your prompt is ${bytes} bytes, at least ${Math.ceil(bytes / longestToken)} tokens (no token is longer than ${longestToken} bytes).`,
+        'invalid_request_error',
+        param,
+        'context_length_exceeded',
+      );
+    }
   };
 
   return {
     model,
     runner: opts.runner,
     runnerOptions,
-    systemFingerprint: fingerprintOf({ sha256: model.sha256, runner: opts.runner, runnerOptions, batching: opts.batching }),
-    encodePrompt: (text) => nonEmpty(tok.encode(text), 'prompt'),
+    systemFingerprint: fingerprintOf({ sha256: model.sha256, runner: opts.runner, runnerOptions, batching: opts.batching, runtime: session.runtimeVersion }),
+    promptByteLimit,
+    encodePrompt(text) {
+      bounded(Buffer.byteLength(text), 'prompt');
+      return nonEmpty(tok.encode(text), 'prompt');
+    },
     encodeChat(messages) {
+      bounded(messages.reduce((n, m) => n + Buffer.byteLength(m.content), 0), 'messages');
       if (!template) return nonEmpty(tok.encode(messages.map((m) => m.content).join('\n\n')), 'messages');
       const rendered = template.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '' });
+      bounded(Buffer.byteLength(rendered), 'messages');
       return nonEmpty(tok.encode(rendered, { addSpecialTokens: false }), 'messages');
     },
     decodeBatch: (requests, onStep) => decode(dm, requests, { onStep }),
-    close: () => session.release(),
+    openBatch: <T>() => new ContinuousBatch<T>(dm),
+    close: () => session.close(),
   };
 }

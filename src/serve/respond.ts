@@ -1,12 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { StepEvent } from '../decode/loop.ts';
+import type { RowSummary } from '../decode/logits.ts';
 import type { DecodeResult } from '../decode/types.ts';
 import type { TextTokenizer } from '../model/types.ts';
 import { ApiError, type ParsedRequest } from './protocol.ts';
 
-/** Header naming the size of the batch a response was computed in. */
+/**
+ * Header naming the size of the batch a response was computed in: the largest of its steps', or in
+ * a stream (whose headers precede every later step) the first forward pass's.
+ */
 export const BATCH_HEADER = 'x-detbench-batch-size';
+
+/** Header with every batch size of a non-streamed response and how many of its tokens each computed: `1:1 2:15`. */
+export const BATCH_SIZES_HEADER = 'x-detbench-batch-sizes';
+
+/** The part of a chosen token the responder reads. */
+export interface ChosenToken {
+  token: number;
+  /** The row's logits; read during the call only. */
+  logits: Float32Array;
+  summary: RowSummary;
+}
+
+/** `size:count` pairs, smallest size first. */
+export function batchHistogram(sizes: readonly number[]): string {
+  const counts = new Map<number, number>();
+  for (const s of sizes) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
+}
 
 /** One candidate as OpenAI's chat logprobs list it. */
 interface TopEntry {
@@ -20,6 +41,8 @@ interface StepEntry extends TopEntry {
   id: number;
   /** Hash of the step's whole logits row (bitwise identity across responses). */
   hash: string;
+  /** Rows of the forward pass that computed it. */
+  batchSize: number;
   top: TopEntry[];
 }
 
@@ -33,7 +56,7 @@ export interface ResponseContext {
   promptIds: number[];
   /** The seed a sampled request ran with (its own, or the one drawn for it). */
   seed: number | null;
-  batching: 'dynamic' | 'off';
+  batching: 'continuous' | 'static' | 'off';
 }
 
 const utf8 = (s: string) => [...Buffer.from(s, 'utf8')];
@@ -62,7 +85,7 @@ export class Responder {
   private readonly entries: StepEntry[] = [];
   private readonly textIds: number[] = [];
   private emitted = '';
-  private batch = { size: 0, index: 0, queueMs: 0 };
+  private batch: { size: number; index: number | null; queueMs: number } = { size: 0, index: 0, queueMs: 0 };
   private failed = false;
 
   constructor(
@@ -80,18 +103,34 @@ export class Responder {
     return !this.failed && !this.res.destroyed && !this.res.writableEnded;
   }
 
-  private detbench() {
-    return { batch_size: this.batch.size, batch_index: this.batch.index, batching: this.ctx.batching, queue_ms: this.batch.queueMs, seed: this.ctx.seed };
+  /** The largest batch any token so far was computed in (the first pass's size before any token). */
+  private get largestBatch(): number {
+    return this.entries.reduce((m, x) => Math.max(m, x.batchSize), this.batch.size);
   }
 
-  start(size: number, index: number, queueMs: number): void {
+  private detbench(batchSize = this.largestBatch) {
+    return {
+      batch_size: batchSize,
+      ...(this.batch.index === null ? {} : { batch_index: this.batch.index }),
+      batching: this.ctx.batching,
+      queue_ms: this.batch.queueMs,
+      seed: this.ctx.seed,
+    };
+  }
+
+  /**
+   * The request's first forward pass begins: `size` rows (its batch, or its prefill group), at row
+   * `index` (null where rows move, under continuous batching), after `queueMs` waiting.
+   */
+  start(size: number, index: number | null, queueMs: number): void {
     this.batch = { size, index, queueMs: Math.round(queueMs * 1000) / 1000 };
     if (!this.ctx.req.stream || !this.open) return;
     this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', [BATCH_HEADER]: String(size) });
     if (this.chat) this.chunk({ role: 'assistant', content: '' }, null, null, true);
   }
 
-  step(e: StepEvent): void {
+  /** One chosen token, computed in a forward pass of `batchSize` rows. */
+  step(e: ChosenToken, batchSize: number): void {
     if (this.failed) return;
     try {
       const { tokenizer } = this.ctx;
@@ -102,7 +141,7 @@ export class Responder {
         const t = tokenizer.tokenText(id);
         return { token: t, logprob: e.summary.logprobs[r]!, bytes: utf8(t) };
       });
-      const entry: StepEntry = { id: e.token, hash: e.summary.hash, token: text, logprob: e.logits[e.token]! - lse, bytes: utf8(text), top };
+      const entry: StepEntry = { id: e.token, hash: e.summary.hash, batchSize, token: text, logprob: e.logits[e.token]! - lse, bytes: utf8(text), top };
       this.entries.push(entry);
       if (!this.ctx.stopIds.includes(e.token)) this.textIds.push(e.token);
       if (this.ctx.req.stream && this.open) this.chunk(this.chat ? { content: this.textDelta(false) } : this.textDelta(false), [entry], null, false);
@@ -111,7 +150,7 @@ export class Responder {
     }
   }
 
-  finish(result: DecodeResult): void {
+  finish(result: Pick<DecodeResult, 'finishReason'>): void {
     if (!this.open) return;
     const finish = result.finishReason === 'length' ? 'length' : 'stop';
     const usage = { prompt_tokens: this.ctx.promptIds.length, completion_tokens: this.entries.length, total_tokens: this.ctx.promptIds.length + this.entries.length };
@@ -132,9 +171,14 @@ export class Responder {
       choices: [choice],
       usage,
       ...(this.ctx.req.returnTokenIds ? { prompt_token_ids: this.ctx.promptIds } : {}),
-      detbench: { ...this.detbench(), step_hashes: this.entries.map((x) => x.hash) },
+      detbench: { ...this.detbench(), batch_sizes: this.entries.map((x) => x.batchSize), step_hashes: this.entries.map((x) => x.hash) },
     });
-    this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [BATCH_HEADER]: String(this.batch.size) });
+    this.res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      [BATCH_HEADER]: String(this.largestBatch),
+      [BATCH_SIZES_HEADER]: batchHistogram(this.entries.map((x) => x.batchSize)),
+    });
     this.res.end(body);
   }
 
@@ -192,14 +236,18 @@ export class Responder {
     return this.entries.slice(0, Math.max(first, 0)).reduce((n, x) => n + x.token.length, 0);
   }
 
-  /** One stream chunk; the first carries the batch facts. */
+  /**
+   * One stream chunk; the first carries the batch facts as known then, each token's chunk its
+   * batch size, and the last (finish_reason set) the largest batch size of the whole answer.
+   */
   private chunk(deltaOrText: Record<string, unknown> | string, entries: StepEntry[] | null, finish: string | null, first: boolean): void {
     const choice: Record<string, unknown> = this.chat
       ? { index: 0, delta: deltaOrText, logprobs: entries ? this.logprobs(entries) : null, finish_reason: finish }
       : { index: 0, text: deltaOrText, logprobs: entries ? this.logprobs(entries) : null, finish_reason: finish };
     if (this.ctx.req.returnTokenIds && entries) choice.token_ids = entries.map((x) => x.id);
     const isFirst = first || (!this.chat && this.entries.length === 1 && entries !== null);
-    const det = { ...(isFirst ? this.detbench() : {}), ...(entries ? { step_hashes: entries.map((x) => x.hash) } : {}) };
+    const facts = isFirst ? this.detbench(this.batch.size) : finish ? this.detbench() : {};
+    const det = { ...facts, ...(entries ? { batch_sizes: entries.map((x) => x.batchSize), step_hashes: entries.map((x) => x.hash) } : {}) };
     this.write({ ...this.envelope(), choices: [choice], ...(Object.keys(det).length ? { detbench: det } : {}) });
   }
 

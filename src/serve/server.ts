@@ -3,11 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { DecodeRequest } from '../decode/types.ts';
 import { DynamicBatcher, type Batchable, type BatchingOptions } from './batcher.ts';
-import { openEngine, type Engine, type EngineOptions } from './engine.ts';
+import { describeBatching, openEngine, type Engine, type EngineOptions } from './engine.ts';
 import { ApiError, parseRequest, samplingOf, type Endpoint, type ParsedRequest } from './protocol.ts';
 import { Responder, sendError } from './respond.ts';
+import { ContinuousScheduler } from './scheduler.ts';
 
-export { BATCH_HEADER } from './respond.ts';
+export { BATCH_HEADER, BATCH_SIZES_HEADER } from './respond.ts';
 
 /** Options of {@link startServe}. */
 export interface ServeOptions extends EngineOptions {
@@ -17,7 +18,7 @@ export interface ServeOptions extends EngineOptions {
   port?: number;
   /** The model id clients must send (default: the model folder's name). */
   modelName?: string;
-  /** One line per batch and per failure; default silent. */
+  /** One line per batch (static) or membership change (continuous), per failure and per client gone; default silent. */
   log?: (line: string) => void;
 }
 
@@ -36,7 +37,15 @@ export interface ServeHandle {
 interface Job extends Batchable {
   decode: DecodeRequest;
   responder: Responder;
+  /** Resolves the request's handler; idempotent. */
   done: () => void;
+}
+
+/** The request's client is gone (it aborted while sending its body): nothing to answer, nothing wrong. */
+class ClientGone extends Error {
+  constructor() {
+    super('the client went away');
+  }
 }
 
 const MAX_BODY = 4 << 20;
@@ -45,10 +54,16 @@ const MAX_COMPLETIONS_DEFAULT = 16;
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError(413, `The request body exceeds ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'request_too_large');
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY) throw new ApiError(413, `The request body exceeds ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'request_too_large');
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    // Node reports a client that hangs up mid-body as `Error: aborted` (ECONNRESET).
+    if (!(err instanceof ApiError) && (req.destroyed || !req.complete)) throw new ClientGone();
+    throw err;
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -62,23 +77,26 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 /**
  * `detbench serve`: an OpenAI-compatible server for a local model (`/v1/chat/completions`,
  * `/v1/completions`, `/v1/models`), decoding through the same loop as the node-cpu runner.
- * Concurrent requests are batched dynamically (or decoded one by one with batching off); each
- * response says the size of the batch it was computed in.
+ * Concurrent requests are batched continuously (they join and leave the running batch between
+ * steps), statically (one batch at a time), or decoded one by one with batching off; each response
+ * says the batch sizes its tokens were computed in.
  */
 export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const engine = await openEngine(opts);
   const modelName = opts.modelName ?? engine.model.name;
   const log = opts.log ?? (() => {});
-  const batching: BatchingOptions = opts.batching ?? { maxBatch: 1, windowMs: 0 };
   const config = engine.model.config;
+  const mode = opts.batching ? (opts.batching.mode ?? 'continuous') : 'off';
 
-  const runBatch = async (jobs: Job[]) => {
+  let staticRunning = 0;
+  const runStatic = async (jobs: Job[]) => {
     const t0 = performance.now();
+    staticRunning = jobs.length;
     jobs.forEach((j, i) => j.responder.start(jobs.length, i, t0 - j.arrivedAt));
     try {
       const results = await engine.decodeBatch(
         jobs.map((j) => j.decode),
-        (e) => jobs[e.row]!.responder.step(e),
+        (e) => jobs[e.row]!.responder.step(e, jobs.length),
       );
       results.forEach((r, i) => jobs[i]!.responder.finish(r));
       log(`batch of ${jobs.length} in ${(performance.now() - t0).toFixed(1)} ms`);
@@ -86,10 +104,50 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       log(`batch of ${jobs.length} failed: ${err instanceof Error ? err.message : String(err)}`);
       for (const j of jobs) j.responder.fail(err);
     } finally {
+      staticRunning = 0;
       for (const j of jobs) j.done();
     }
   };
-  const batcher = new DynamicBatcher<Job>(runBatch, batching);
+
+  /** Where jobs go: the continuous scheduler, or the one-batch-at-a-time batcher (static, and off as batches of 1). */
+  let queue: { submit(job: Job): void; waiting: number; running: number; idle(): Promise<void> };
+  if (mode === 'continuous') {
+    const scheduler = new ContinuousScheduler<Job>(engine.openBatch<Job>(), opts.batching!, {
+      joined: (job, group, running) => {
+        job.responder.start(group, null, performance.now() - job.arrivedAt);
+        if (running > 0) log(`${group} joining ${running} running`);
+      },
+      token: (job, e) => {
+        job.responder.step(e, e.batchSize);
+        if (e.finished) {
+          job.responder.finish({ finishReason: e.finished });
+          job.done();
+        }
+      },
+      failed: (job, err) => {
+        job.responder.fail(err);
+        job.done();
+      },
+      withdrawn: (job) => {
+        log('client went away: its request left the batch');
+        job.done();
+      },
+      log,
+    });
+    queue = scheduler;
+  } else {
+    const batcher = new DynamicBatcher<Job>(runStatic, opts.batching ?? { maxBatch: 1, windowMs: 0 });
+    queue = {
+      submit: (job) => batcher.submit(job),
+      get waiting() {
+        return batcher.waiting;
+      },
+      get running() {
+        return staticRunning;
+      },
+      idle: () => batcher.idle(),
+    };
+  }
 
   /** Tokenizes, checks the context, queues, and resolves once the answer is written. */
   const complete = (p: ParsedRequest, res: ServerResponse): Promise<void> => {
@@ -123,16 +181,19 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
         stopIds: config.eosTokenIds,
         promptIds,
         seed: sampling.kind === 'sample' ? sampling.seed : null,
-        batching: opts.batching ? 'dynamic' : 'off',
+        batching: mode,
       },
       res,
     );
     return new Promise<void>((resolve) => {
       let finished = false;
-      res.on('close', () => {
-        if (!finished) log('client went away before its answer');
-      });
-      batcher.submit({
+      // The continuous scheduler says so itself when it withdraws the request.
+      if (mode !== 'continuous') {
+        res.on('close', () => {
+          if (!finished) log('client went away before its answer');
+        });
+      }
+      queue.submit({
         arrivedAt: performance.now(),
         cancelled: () => res.destroyed,
         decode: { promptIds, maxNewTokens: maxTokens, sampling, stopIds: config.eosTokenIds, topK: Math.max(1, p.topLogprobs ?? 1) },
@@ -150,10 +211,18 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     const method = req.method ?? 'GET';
     const endpoints: Record<string, Endpoint> = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions' };
     const modelObject = { id: modelName, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'detbench' };
-    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok', model: modelName, waiting: batcher.waiting });
+    if (method === 'GET' && path === '/health') {
+      return sendJson(res, 200, { status: 'ok', model: modelName, batching: describeBatching(opts.batching), running: queue.running, waiting: queue.waiting });
+    }
     if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [modelObject] });
     if (method === 'GET' && path.startsWith('/v1/models/')) {
-      const id = decodeURIComponent(path.slice('/v1/models/'.length));
+      const raw = path.slice('/v1/models/'.length);
+      let id: string;
+      try {
+        id = decodeURIComponent(raw);
+      } catch {
+        throw new ApiError(404, `The model \`${raw}\` does not exist (its name is not valid percent-encoded UTF-8).`, 'invalid_request_error', 'model', 'model_not_found');
+      }
       if (id === modelName) return sendJson(res, 200, modelObject);
       throw new ApiError(404, `The model \`${id}\` does not exist.`, 'invalid_request_error', 'model', 'model_not_found');
     }
@@ -186,6 +255,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      if (err instanceof ClientGone) return log('client went away while sending its request');
       if (!(err instanceof ApiError)) log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       sendError(res, err instanceof ApiError ? err : new ApiError(500, 'The server had an error while processing your request.', 'server_error'));
     });
@@ -212,7 +282,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await batcher.idle();
+      await queue.idle();
       await engine.close();
     },
   };
