@@ -131,7 +131,7 @@ describe('a suite naming a Hub repo id', () => {
     const out = join(dir, 'badrepo');
     const r = await cli('run', suite('badrepo', 'test-org/absent'), '-o', out);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`${join(dir, 'badrepo.yaml')}: model: ${hub.url} has no model repo test-org/absent (or it is private: set HF_TOKEN)`);
+    expect(r.err).toContain(`${join(dir, 'badrepo.yaml')}:2: model: ${hub.url} has no model repo test-org/absent (or it is private: set HF_TOKEN)`);
     expect(r.err).not.toMatch(/\n\s+at /);
     expect(existsSync(join(out, 'results.jsonl'))).toBe(false);
     const bad = await cli('run', suite('badid', '{ hub: "not a repo" }'), '-o', join(dir, 'badid'));

@@ -1,10 +1,11 @@
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { runProfile } from '../env/profile.ts';
 import { captureFileFor } from '../results/capture.ts';
 import { runSuite } from '../run/execute.ts';
+import { DEFAULT_MAX_CELLS } from '../suite/count.ts';
 
 /** `detbench run <suite>`: runs a suite into a results file, and optionally renders the report. */
 export function registerRun(program: Command): void {
@@ -19,17 +20,22 @@ export function registerRun(program: Command): void {
     .option('--report <dir>', 'also render the HTML report into this folder when the run ends')
     .option('--strict', 'exit 1 if any cell errored', false)
     .option('--capture <encoding>', 'also store every step\'s full logits next to the results (results.capture.bin), for exact KL divergence: f32 (lossless) or u16 (half the size)')
+    .option('--max-cells <n>', `refuse a suite that plans more cells than this (prompts × settings × runners × batch sizes × repetitions, teacher-forced passes included); default ${DEFAULT_MAX_CELLS}`)
     .option('--profile <id|file>', 'hardware profile recorded in every record: an id in hardware-profiles/ or a YAML file (default: auto-<hash of the detected machine>)')
-    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string }) => {
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string }) => {
       if (opts.capture !== undefined && opts.capture !== 'f32' && opts.capture !== 'u16') {
         throw new DetbenchError('USAGE', `--capture: expected f32 or u16, got "${opts.capture}"`);
       }
+      const maxCells = opts.maxCells === undefined ? DEFAULT_MAX_CELLS : Number(opts.maxCells);
+      if (!Number.isSafeInteger(maxCells) || maxCells < 1) throw new DetbenchError('USAGE', `--max-cells ${opts.maxCells}: expected a whole number ≥ 1`);
       const profile = runProfile(opts.profile, (m) => process.stderr.write(`detbench: warning: ${m}\n`));
       const { progressReporter } = await import('./progress.ts');
       const progress = progressReporter();
       const resultsFile = join(opts.out, 'results.jsonl');
       if (opts.fresh && opts.resume) throw new DetbenchError('USAGE', '--fresh and --resume exclude each other');
-      if (opts.fresh && (existsSync(resultsFile) || existsSync(captureFileFor(resultsFile)))) {
+      // A folder in the results file's place is refused by runSuite, not moved aside.
+      const resultsIsFolder = existsSync(resultsFile) && !statSync(resultsFile).isFile();
+      if (opts.fresh && !resultsIsFolder && (existsSync(resultsFile) || existsSync(captureFileFor(resultsFile)))) {
         const aside = join(opts.out, `results.${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
         if (existsSync(resultsFile)) renameSync(resultsFile, aside);
         // The sidecar belongs to those results: it moves with them.
@@ -38,7 +44,7 @@ export function registerRun(program: Command): void {
       }
       let summary;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}) });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}) });
       } finally {
         progress.stop();
       }

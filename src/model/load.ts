@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DetbenchError } from '../errors.ts';
@@ -16,11 +16,11 @@ export interface LoadModelOptions {
   onnxFile?: string;
 }
 
+/** Whether `file` exists; a folder where a file belongs is an error here, not a later EISDIR. */
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
+  const st = await stat(file).catch(() => undefined);
+  if (st && !st.isFile()) throw new DetbenchError('MODEL_FILE_INVALID', `${file}: is a folder (or another non-file); expected a file`, { file });
+  return st !== undefined;
 }
 
 async function readJson(file: string, code: string): Promise<object> {
@@ -91,6 +91,11 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const tokenizerPath = file('tokenizer.json');
   const tokenizerConfigPath = file('tokenizer_config.json');
   const onnxPath = file(onnxFile);
+  // model_file comes from a suite: it may not name a file outside the model folder (as external data may not).
+  const root = path.resolve(dir);
+  if (path.isAbsolute(onnxFile) || !path.resolve(root, onnxFile).startsWith(root + path.sep)) {
+    throw new DetbenchError('MODEL_FILE_OUTSIDE', `${onnxFile}: lies outside the model folder ${dir}; expected a file inside it`, { file: onnxPath });
+  }
   const generationPath = file('generation_config.json');
 
   const required = [configPath, tokenizerPath, tokenizerConfigPath, onnxPath];

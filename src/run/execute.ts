@@ -14,7 +14,8 @@ import { RUNNERS } from '../runner/registry.ts';
 import type { RunnerOptionMap, RunnerType } from '../runner/options.ts';
 import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner/types.ts';
 import { cellId, expandCells, expandRunners, expandSettings, type Cell, type RunnerConfig, type Setting } from '../suite/expand.ts';
-import { loadSuite, type LoadedSuite } from '../suite/load.ts';
+import { checkCellCount, countCells, DEFAULT_MAX_CELLS } from '../suite/count.ts';
+import { atSuiteLine, loadSuite, suiteError, type LoadedSuite } from '../suite/load.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import type { HubProgress } from '../model/hub/fetch-watch.ts';
 import type { HubProvenance } from '../model/hub/snapshot.ts';
@@ -34,6 +35,8 @@ export interface RunOptions {
   profile?: { id: string; fingerprint: Fingerprint };
   /** Run only these runner ids (after matrix expansion). */
   onlyRunners?: string[];
+  /** Refuse a suite that plans more cells than this (default {@link DEFAULT_MAX_CELLS}). */
+  maxCells?: number;
   onEvent?: (event: RunEvent) => void;
   /** Capture every local step's full row into the sidecar (`results.capture.bin`) in this encoding. */
   capture?: CaptureEncoding;
@@ -80,6 +83,7 @@ interface RunContext {
  */
 export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const suite = loadSuite(opts.suiteFile);
+  checkCellCount(suite, countCells(suite, LOCAL, opts.onlyRunners), opts.maxCells ?? DEFAULT_MAX_CELLS);
   const settingList = expandSettings(suite);
   const allRunners = expandRunners(suite);
   let runners = [...allRunners];
@@ -97,16 +101,19 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
 
   const needsModel = runners.some((r) => LOCAL.has(r.type));
   if (needsModel && !suite.model) {
-    throw new DetbenchError('SUITE_INVALID', `${suite.file}: model: required by local runners (${runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id).join(', ')})`, {
-      file: suite.file,
-      field: 'model',
-    });
+    const local = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id);
+    throw suiteError('SUITE_INVALID', suite.at(['model']), `required by local runners (${local.join(', ')}); expected a model folder (model: path) or remote-api runners only`);
   }
   const source = await openModelSource(suite, opts.onEvent && ((p) => opts.onEvent!({ kind: 'download', ...p })));
   const modelDir = source?.dir;
   const baseFile = source?.baseFile ?? 'onnx/model.onnx';
   await fetchFiles(source, [baseFile, ...runners.filter((r) => LOCAL.has(r.type)).map((r) => modelFileFor(r.options as { precision?: string; model_file?: string }, baseFile))]);
-  const baseModel = modelDir ? await loadModel(modelDir, { onnxFile: baseFile }) : undefined;
+  const modelAt = suite.at(suite.model?.file ? ['model', 'file'] : ['model']);
+  const baseModel = modelDir
+    ? await loadModel(modelDir, { onnxFile: baseFile }).catch((err: unknown) => {
+        throw atSuiteLine(err, modelAt);
+      })
+    : undefined;
   const prompts = preparePrompts(suite, baseModel);
 
   const outFile = resolve(opts.outFile);
@@ -170,6 +177,9 @@ function namesRunner(name: string, expandedId: string): boolean {
 
 /** Refuses to overwrite an earlier run's results (they would be lost) and checks the path is writable. */
 function prepareOutput(outFile: string, resume: boolean): void {
+  if (existsSync(outFile) && !statSync(outFile).isFile()) {
+    throw new DetbenchError('OUTPUT_UNWRITABLE', `${outFile}: is a folder (or another non-file) where the results file goes; expected a file or nothing there, or another -o`, { file: outFile });
+  }
   if (existsSync(outFile) && statSync(outFile).size > 0 && !resume) {
     throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, or choose another -o`, { file: outFile });
   }

@@ -3,7 +3,7 @@ import { DetbenchError } from '../errors.ts';
 import { onnxFileForDtype } from '../model/hub/dtype.ts';
 import type { HubProgress } from '../model/hub/fetch-watch.ts';
 import { openHubModel, type HubProvenance, type HubSnapshot } from '../model/hub/snapshot.ts';
-import type { LoadedSuite } from '../suite/load.ts';
+import { atSuiteLine, type LoadedSuite } from '../suite/load.ts';
 
 /** Where a suite's model lives on disk, and, for a Hub model, how to fetch more of its files. */
 export interface ModelSource {
@@ -37,7 +37,7 @@ async function inSuite<T>(suite: LoadedSuite, fn: () => Promise<T>): Promise<T> 
     return await fn();
   } catch (err) {
     if (!(err instanceof DetbenchError)) throw err;
-    throw new DetbenchError(err.code, `${suite.file}: model: ${err.message}`, { cause: err, file: suite.file, field: 'model' });
+    throw atSuiteLine(err, suite.at(['model']));
   }
 }
 

@@ -8,7 +8,24 @@ const precision = z
   .enum(['fp32', 'fp16'])
   .default('fp32')
   .describe('fp32 loads onnx/model.onnx, fp16 loads onnx/model_fp16.onnx (unless model_file is set)');
-const modelFile = z.string().optional().describe('ONNX file inside the model folder, overriding precision');
+/** Whether a relative path stays inside its folder: not absolute, no `..` that climbs out (checked as written). */
+function staysInside(p: string): boolean {
+  if (/^([\\/]|[A-Za-z]:)/.test(p)) return false;
+  let depth = 0;
+  for (const part of p.split(/[\\/]/)) {
+    if (part === '..') depth--;
+    else if (part !== '' && part !== '.') depth++;
+    if (depth < 0) return false;
+  }
+  return depth > 0;
+}
+
+/** An ONNX file named relative to the model folder, which it may not leave (as external data may not). */
+export const modelFile = z
+  .string()
+  .refine(staysInside, 'expected a file inside the model folder (a relative path that does not climb out with "..")')
+  .optional()
+  .describe('ONNX file inside the model folder, overriding precision');
 const graphOptimization = z
   .enum(['disabled', 'basic', 'extended', 'all'])
   .default('all')

@@ -1,15 +1,49 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../errors.ts';
 import { isRepoId } from '../model/hub/repo-id.ts';
-import { lineOf, readLocatedYaml, zodErrorAt, type LocatedYaml } from '../yaml.ts';
+import { fieldName, lineOf, readLocatedYaml, zodErrorAt, type LocatedYaml } from '../yaml.ts';
 import { suiteSchema, type SuiteFile } from './schema.ts';
+
+/** Where a value of the suite was written: a file (the suite or a prompts file), a line, a field. */
+export interface SourceAt {
+  file: string;
+  line: number | undefined;
+  field: string;
+}
+
+/** A prompt of the suite, read from the suite or from its prompts file. */
+export interface ResolvedPrompt {
+  id: string;
+  text: string;
+  system?: string;
+  /** Where it was written, for errors found later (too long for the model, a template that fails). */
+  source: SourceAt;
+}
 
 /** A suite with its source location, prompts read from their files. */
 export interface LoadedSuite extends SuiteFile {
   file: string;
   dir: string;
-  resolvedPrompts: { id: string; text: string; system?: string }[];
+  resolvedPrompts: ResolvedPrompt[];
+  /** Where a field of the suite file was written (`['max_new_tokens']`), for checks made after loading. */
+  at(path: readonly PropertyKey[]): SourceAt;
+}
+
+/** `file:line: field: message`, the shape of every suite error. */
+export function atMessage(at: SourceAt, message: string): string {
+  return `${at.file}:${at.line ?? '?'}: ${at.field}: ${message}`;
+}
+
+/** A DetbenchError for a problem found at `at`, worded like every other suite error. */
+export function suiteError(code: string, at: SourceAt, message: string): DetbenchError {
+  return new DetbenchError(code, atMessage(at, message), { file: at.file, line: at.line, field: at.field });
+}
+
+/** A DetbenchError about something the suite names (its model), re-worded to start at the suite's line. */
+export function atSuiteLine(err: unknown, at: SourceAt): unknown {
+  if (!(err instanceof DetbenchError)) return err;
+  return new DetbenchError(err.code, atMessage(at, err.message), { file: at.file, line: at.line, field: at.field, cause: err });
 }
 
 /**
@@ -23,7 +57,8 @@ export function loadSuite(file: string): LoadedSuite {
   if (!parsed.success) throw zodErrorAt(y, parsed.error, 'SUITE_INVALID');
   const dir = dirname(path);
   const suite = { ...parsed.data, model: hubOrFolder(parsed.data.model, dir) };
-  return { ...suite, file: path, dir, resolvedPrompts: resolvePrompts(suite, dir, file, y) };
+  const at = (p: readonly PropertyKey[]): SourceAt => ({ file, line: lineOf(y, p), field: fieldName(p) });
+  return { ...suite, file: path, dir, resolvedPrompts: resolvePrompts(suite, dir, file, y), at };
 }
 
 /**
@@ -36,42 +71,40 @@ function hubOrFolder(model: SuiteFile['model'], dir: string): SuiteFile['model']
   return { hub: model.path, revision: 'main' };
 }
 
-function resolvePrompts(
-  suite: SuiteFile,
-  dir: string,
-  file: string,
-  y: LocatedYaml,
-): LoadedSuite['resolvedPrompts'] {
-  const out: LoadedSuite['resolvedPrompts'] = [];
+function resolvePrompts(suite: SuiteFile, dir: string, file: string, y: LocatedYaml): ResolvedPrompt[] {
+  const out: ResolvedPrompt[] = [];
   suite.prompts.forEach((p, i) => {
     if ('text' in p) {
-      out.push({ id: p.id ?? `p${i + 1}`, text: p.text, ...(p.system ? { system: p.system } : {}) });
+      const source = { file, line: lineOf(y, ['prompts', i]), field: `prompts[${i}]` };
+      out.push({ id: p.id ?? `p${i + 1}`, text: p.text, ...(p.system ? { system: p.system } : {}), source });
       return;
     }
+    const at = { file, line: lineOf(y, ['prompts', i, 'file']), field: `prompts[${i}].file` };
     let text: string;
     try {
       text = readFileSync(resolve(dir, p.file), 'utf8');
     } catch (cause) {
-      const line = lineOf(y, ['prompts', i, 'file']);
-      throw new DetbenchError('SUITE_INVALID', `${file}:${line ?? '?'}: prompts[${i}].file: cannot read ${p.file}`, {
-        file,
-        line,
-        field: `prompts[${i}].file`,
-        cause,
-      });
+      throw new DetbenchError('SUITE_INVALID', atMessage(at, `cannot read ${p.file} (${(cause as Error).message})`), { ...at, cause });
     }
     const prefix = p.id_prefix ?? p.file.replace(/^.*\//, '').replace(/\.[^.]*$/, '');
+    const promptsFile = join(dirname(file), p.file);
     let n = 0;
-    for (const raw of text.split('\n')) {
+    text.split('\n').forEach((raw, lineIndex) => {
       const line = raw.trimEnd();
-      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-      out.push({ id: `${prefix}-${++n}`, text: line.replace(/\\n/g, '\n') });
-    }
+      if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+      const source = { file: promptsFile, line: lineIndex + 1, field: `prompts[${i}].file` };
+      out.push({ id: `${prefix}-${++n}`, text: line.replace(/\\n/g, '\n'), source });
+    });
+    // A file of comments would make an empty suite that "succeeds" with nothing measured.
+    if (n === 0) throw suiteError('SUITE_INVALID', at, `${p.file} holds no prompt (every line is blank or a # comment); expected one prompt per line`);
   });
-  const ids = new Set<string>();
+  const seen = new Map<string, ResolvedPrompt>();
   for (const p of out) {
-    if (ids.has(p.id)) throw new DetbenchError('SUITE_INVALID', `${file}: prompts: duplicate prompt id "${p.id}"`, { file, field: 'prompts' });
-    ids.add(p.id);
+    const first = seen.get(p.id);
+    if (first) {
+      throw suiteError('SUITE_INVALID', p.source, `duplicate prompt id "${p.id}" (first at ${first.source.file}:${first.source.line ?? '?'}); expected unique ids`);
+    }
+    seen.set(p.id, p);
   }
   return out;
 }

@@ -1,14 +1,28 @@
 import { z } from 'zod';
 import { HUB_DTYPES } from '../model/hub/dtype.ts';
 import { isRepoId } from '../model/hub/repo-id.ts';
-import { RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner/options.ts';
+import { modelFile, RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner/options.ts';
+import { issueMessage } from '../yaml.ts';
+import { shown, unionError } from './messages.ts';
 
 const id = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only, starting with a letter or digit');
 
-const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+/**
+ * One value or a non-empty list of distinct values (a repeated value would give two cells the
+ * same id). `what` names one value for messages ("a number ≥ 0").
+ */
+const oneOrMany = <T extends z.ZodType>(item: T, what: string) =>
+  z
+    .union([item, z.array(item).min(1)], { error: unionError(`${what} or a list of them`) })
+    .transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[])
+    .superRefine((list, ctx) => {
+      list.forEach((v, i) => {
+        const j = list.indexOf(v);
+        if (j < i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate value ${shown(v)} (also at [${j}]); expected distinct values` });
+      });
+    });
 
 export const promptSchema = z.union([
   z.object({ id: id.optional(), text: z.string().min(1), system: z.string().optional() }).strict(),
@@ -18,43 +32,82 @@ export const promptSchema = z.union([
       id_prefix: id.optional(),
     })
     .strict(),
-]);
+], { error: unionError('{ text, id?, system? } or { file, id_prefix? }') });
 
 export const decodingSchema = z
   .object({
     greedy: z.boolean().default(true).describe('include one greedy (argmax) setting'),
-    temperature: oneOrMany(z.number().min(0)).default([]).describe('sampled settings; 0 means greedy'),
-    top_k: oneOrMany(z.int().min(0)).default([0]).describe('0 disables top-k'),
-    top_p: oneOrMany(z.number().gt(0).max(1)).default([1]).describe('1 disables top-p'),
-    seed: oneOrMany(z.int().min(0).max(Number.MAX_SAFE_INTEGER)).default([0]),
+    temperature: oneOrMany(z.number().min(0), 'a number ≥ 0').default([]).describe('sampled settings; 0 means greedy'),
+    top_k: oneOrMany(z.int().min(0), 'an integer ≥ 0').default([0]).describe('0 disables top-k'),
+    top_p: oneOrMany(z.number().gt(0).max(1), 'a number in (0, 1]').default([1]).describe('1 disables top-p'),
+    seed: oneOrMany(z.int().min(0).max(Number.MAX_SAFE_INTEGER), 'an integer ≥ 0').default([0]),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (!d.greedy && d.temperature.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['greedy'], message: 'false with no temperature leaves no decoding setting; expected greedy: true or a temperature list' });
+    }
+  });
 
 const runnerEntry = z
   .object({
     id: id.describe('label of this runner configuration in results and reports'),
     type: z.enum(RUNNER_TYPES as [RunnerType, ...RunnerType[]]),
-    options: z.record(z.string(), z.unknown()).default({}),
+    options: z.record(z.string(), z.unknown(), { error: 'expected a mapping of option names to values' }).default({}),
     repetitions: z.int().min(1).max(1000).optional().describe("overrides the suite's repetitions for this runner (for slow runners)"),
     matrix: z
-      .record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1))
+      .record(
+        z.string(),
+        z.array(z.union([z.string(), z.number(), z.boolean()], { error: unionError('a string, number or boolean') })).min(1),
+      )
       .optional()
       .describe('sweep option values: one runner per combination, id suffixed with the values'),
   })
   .strict()
-  .superRefine((entry, ctx) => {
-    const schema = RUNNER_OPTIONS[entry.type];
-    const keys = Object.keys(entry.matrix ?? {});
-    const probe = { ...entry.options, ...Object.fromEntries(keys.map((k) => [k, entry.matrix![k]![0]])) };
-    const parsed = schema.safeParse(probe);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const key = issue.path[0];
-        const inMatrix = typeof key === 'string' && keys.includes(key);
-        ctx.addIssue({ code: 'custom', message: issue.message, path: [inMatrix ? 'matrix' : 'options', ...issue.path] });
+  .superRefine(checkRunnerOptions);
+
+/**
+ * Validates a runner's options and every value of its matrix against the runner type's schema,
+ * each issue at its own place (`runners[0].matrix.intra_op_threads[1]`), so that expanding the
+ * matrix later cannot fail. The options schemas have no rules across keys, so checking each
+ * value beside the first value of the other keys covers every combination.
+ */
+function checkRunnerOptions(entry: { type: RunnerType; options: Record<string, unknown>; matrix?: Record<string, unknown[]> | undefined }, ctx: z.RefinementCtx): void {
+  const schema = RUNNER_OPTIONS[entry.type];
+  const matrix = entry.matrix ?? {};
+  const keys = Object.keys(matrix);
+  const known = Object.keys(schema.shape);
+  const first = Object.fromEntries(keys.map((k) => [k, matrix[k]![0]]));
+  const report = (value: Record<string, unknown>, only?: { key: string; index: number }) => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        if (only) continue;
+        for (const key of issue.keys) {
+          const where = keys.includes(key) ? 'matrix' : 'options';
+          ctx.addIssue({ code: 'custom', path: [where, key], message: `unknown ${entry.type} option "${key}"; expected one of ${known.join(', ')}` });
+        }
+        continue;
       }
+      const key = issue.path[0];
+      if (only && key !== only.key) continue;
+      const inMatrix = typeof key === 'string' && keys.includes(key);
+      const path = inMatrix ? ['matrix', key, only?.index ?? 0, ...issue.path.slice(1)] : ['options', ...issue.path];
+      ctx.addIssue({ code: 'custom', message: issueMessage(issue), path });
     }
-  });
+  };
+  report({ ...entry.options, ...first });
+  for (const key of keys) {
+    const values = matrix[key]!;
+    if (key in entry.options) ctx.addIssue({ code: 'custom', path: ['matrix', key], message: `"${key}" is also set in options; expected it in one place` });
+    values.forEach((v, i) => {
+      const j = values.indexOf(v);
+      if (j < i) ctx.addIssue({ code: 'custom', path: ['matrix', key, i], message: `duplicate value ${shown(v)} (also at [${j}]); expected distinct values` });
+      else if (i > 0) report({ ...entry.options, ...first, [key]: v }, { key, index: i });
+    });
+  }
+}
 
 /** A suite file as written (before prompt files are read and the grid is expanded). */
 export const suiteSchema = z
@@ -63,18 +116,21 @@ export const suiteSchema = z
     id,
     description: z.string().default(''),
     model: z
-      .union([
-        z.string(),
-        z.object({ path: z.string(), file: z.string().optional() }).strict(),
-        z
-          .object({
-            hub: z.string().refine(isRepoId, { message: 'expected a Hugging Face Hub repo id, owner/name' }),
-            revision: z.string().min(1).default('main').describe('branch, tag or commit sha'),
-            dtype: z.enum(HUB_DTYPES).optional().describe('the ONNX file to fetch: fp32 is onnx/model.onnx, others onnx/model_<dtype>.onnx'),
-            file: z.string().optional(),
-          })
-          .strict(),
-      ])
+      .union(
+        [
+          z.string(),
+          z.object({ path: z.string(), file: modelFile.describe('ONNX file inside the model folder (default onnx/model.onnx)') }).strict(),
+          z
+            .object({
+              hub: z.string().refine(isRepoId, { message: 'expected a Hugging Face Hub repo id, owner/name' }),
+              revision: z.string().min(1).default('main').describe('branch, tag or commit sha'),
+              dtype: z.enum(HUB_DTYPES).optional().describe('the ONNX file to fetch: fp32 is onnx/model.onnx, others onnx/model_<dtype>.onnx'),
+              file: modelFile.describe('ONNX file inside the repo (overrides dtype)'),
+            })
+            .strict(),
+        ],
+        { error: unionError('a model folder (a path), { path, file? } or { hub, revision?, dtype?, file? }') },
+      )
       .optional()
       .transform((m) => (typeof m === 'string' ? { path: m } : m))
       .describe(
@@ -86,7 +142,7 @@ export const suiteSchema = z
     max_new_tokens: z.int().min(1).max(4096).default(32),
     repetitions: z.int().min(1).max(1000).default(3),
     top_logprobs: z.int().min(1).max(100).default(10).describe('candidates recorded per step'),
-    batch_sizes: oneOrMany(z.int().min(1).max(256)).default([1]).describe('sweep: each cell runs inside a batch of this size'),
+    batch_sizes: oneOrMany(z.int().min(1).max(256), 'an integer from 1 to 256').default([1]).describe('sweep: each cell runs inside a batch of this size'),
     teacher_forcing: z.boolean().default(true).describe('also run every non-reference runner fed the reference tokens'),
     reference: id.optional().describe('runner id the others are compared with (default: the first runner)'),
     runners: z.array(runnerEntry).min(1),
