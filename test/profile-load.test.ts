@@ -45,7 +45,7 @@ describe('hardware profile files', () => {
     const file = write('typo.yaml', ['id: typo', 'machine:', '  cpu: { cores: 2 }', 'runners:', '  node-cuda:', '    device: 0', 'gpu: H100', ''].join('\n'));
     const err = detbenchError(() => loadProfile(file));
     expect(err.message).toContain(`${file}:6: runners.node-cuda.device: unknown node-cuda option`);
-    expect(err.message).toMatch(/:1: \(root\): Unrecognized key.*"gpu"/);
+    expect(err.message).toMatch(/:7: \(root\): Unrecognized key.*"gpu"/);
   });
 
   it('reports YAML syntax errors and missing files with their own codes', () => {
