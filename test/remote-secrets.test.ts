@@ -78,7 +78,7 @@ describe('remote-api: credentials in base_url', () => {
       keyonly: { runner: `  - { id: api, type: remote-api, options: { base_url: "http://${KEY}@127.0.0.1:${port}/v1", model: m } }`, field: 'runners[0].options.base_url', line: 5 },
       matrix: {
         runner: `  - id: api\n    type: remote-api\n    options: { model: m }\n    matrix: { base_url: ["http://user:${KEY}@127.0.0.1:${port}/v1"] }`,
-        field: 'runners[0].matrix.base_url',
+        field: 'runners[0].matrix.base_url[0]',
         line: 8,
       },
     };
