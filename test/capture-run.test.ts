@@ -1,8 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashFloat32 } from '../src/decode/logits.ts';
 import { CaptureReader, captureFileFor, sidecarBytesPerStep } from '../src/results/capture.ts';
 import { readResults } from '../src/results/jsonl.ts';
@@ -10,6 +9,7 @@ import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { findChrome } from '../runners/browser/index.ts';
 import { detbenchError } from './helpers/errors.ts';
+import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);
@@ -19,19 +19,6 @@ if (!chromium) console.warn(`browser capture test skipped: ${'reason' in chrome 
 let dir: string;
 let suite: string;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(['node', 'detbench', ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 const completed = (file: string) => readResults(file).filter((r): r is CompletedRecord => r.status === 'completed');
 

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChrome } from '../runners/browser/chrome.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { main } from '../src/cli/main.ts';
 import { runSuite, type RunEvent } from '../src/run/execute.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 import { startFakeHub, type FakeHub } from './helpers/hub-server.ts';
+import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const COMMIT = 'c0ffee'.padEnd(40, '0');
@@ -19,20 +19,6 @@ if (!chromium) console.warn(`browser-wasm on a Hub model skipped: ${'reason' in 
 const TOKEN = 'hf_private_token_never_written_0123456789';
 let hub: FakeHub;
 
-/** Runs the CLI in-process and captures what it writes. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(['node', 'detbench', ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 let dir: string;
 const saved = { ...process.env };
 

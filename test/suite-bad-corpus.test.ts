@@ -3,8 +3,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 /**
@@ -70,18 +70,8 @@ function expectation(file: string): Expectation {
 
 /** Runs the CLI in-process with stdout and stderr captured. */
 async function cliInProcess(args: string[]): Promise<{ exit: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const exit = await main(['node', 'detbench', ...args]);
-    return { exit, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
+  const { code, out, err } = await cli(...args);
+  return { exit: code, out, err };
 }
 
 function cliSpawned(args: string[], heapMb: number): { exit: number; out: string; err: string } {
