@@ -1,12 +1,16 @@
-// npm run bench:node [-- <model-dir> [new-tokens] [rounds] [iterations-per-round]]
+// npm run bench:node [-- <model-dir> [new-tokens] [rounds] [iterations-per-round]] [--busy] [--sampled]
+// --busy: a spinning process occupies one core throughout (no core left for the recording worker).
+// --sampled: detbench also decodes a sampled setting (temperature 0.8, top-k 40, top-p 0.95).
 // Greedy decode tokens/s of detbench's node-cpu path (shared decode loop, full recording) against
 // transformers.js generate() on the same model folder and the same onnxruntime-node, and against a
 // bare session.run loop that records nothing. One process, alternating rounds, medians, ratios.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
+import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import { argmax } from '../src/decode/sampling.ts';
 import type { DecodeModel } from '../src/decode/types.ts';
@@ -16,10 +20,13 @@ import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu.ts';
 import { nodeCpuOptions } from '../src/runner/options.ts';
 import { median, quartiles } from './bench-stats.ts';
 
-const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
-const newTokens = Number(process.argv[3] ?? 64);
-const rounds = Number(process.argv[4] ?? 100);
-const perRoundIterations = Number(process.argv[5] ?? 3);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const busy = process.argv.includes('--busy');
+const sampled = process.argv.includes('--sampled');
+const modelDir = resolve(args[0] ?? 'models/detbench-tiny');
+const newTokens = Number(args[1] ?? 64);
+const rounds = Number(args[2] ?? 100);
+const perRoundIterations = Number(args[3] ?? 3);
 const threads = 1;
 const prompt = 'The module provides functions for';
 
@@ -35,6 +42,20 @@ const runner = await nodeCpuRunner.open(model, nodeCpuOptions.parse({ intra_op_t
 const request = { promptIds, promptText: prompt, maxNewTokens: newTokens, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 10 };
 async function detbench(): Promise<number> {
   const [r] = await runner.generate([request]);
+  if (r?.status !== 'completed') throw new Error(`node-cpu failed: ${JSON.stringify(r)}`);
+  return r.generation.tokens.length;
+}
+
+// The same decode loop with the recording in line (what a runner does when no core is spare).
+const inlineRequest = { ...request, sampling: { kind: 'greedy' as const } };
+async function detbenchInline(): Promise<number> {
+  const [r] = await decode(dm, [inlineRequest]);
+  return r!.tokens.length;
+}
+// A sampled setting through the runner, to compare with greedy (same loop, same recording).
+const sampledRequest = { ...request, sampling: { kind: 'sample' as const, temperature: 0.8, topK: 40, topP: 0.95, seed: 1 }, stopIds: [] };
+async function detbenchSampled(): Promise<number> {
+  const [r] = await runner.generate([sampledRequest]);
   if (r?.status !== 'completed') throw new Error(`node-cpu failed: ${JSON.stringify(r)}`);
   return r.generation.tokens.length;
 }
@@ -104,8 +125,11 @@ const theirs = (await tfModel.generate({ ...tfInputs, max_new_tokens: newTokens,
 const theirTokens = theirs.tolist()[0]!.slice(promptIds.length).map(Number);
 const sameTokens = JSON.stringify(ours) === JSON.stringify(theirTokens);
 
-const tasks: Record<string, () => Promise<number>> = { detbench, bare: () => bare(dm), 'transformers.js': transformers };
-const perRound: Record<string, number[]> = { detbench: [], bare: [], 'transformers.js': [], ceiling: [] };
+const tasks: Record<string, () => Promise<number>> = { detbench, 'detbench inline': detbenchInline, bare: () => bare(dm), 'transformers.js': transformers };
+if (sampled) tasks['detbench sampled'] = detbenchSampled;
+const perRound: Record<string, number[]> = Object.fromEntries([...Object.keys(tasks), 'ceiling'].map((k) => [k, []]));
+// A competitor for the cores: one process that spins until the bench ends.
+const spinner = busy ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : null;
 for (let round = 0; round < rounds; round++) {
   // Rotate the order each round so drift (heat, other load) does not favour one side.
   const names = Object.keys(tasks);
@@ -135,9 +159,14 @@ const result = {
   sameGreedyTokens: sameTokens,
   tokensPerSecond: tps,
   // Per-round ratios first, then their median: drift between rounds (other load, heat) cancels.
+  busy,
+  recording: runner.environment?.recording ?? null,
   ratios: {
     detbenchVsTransformers: median(roundRatios('detbench', 'transformers.js')),
     recordingOverhead: 1 - median(roundRatios('detbench', 'bare')),
+    inlineRecordingOverhead: 1 - median(roundRatios('detbench inline', 'bare')),
+    inlineVsTransformers: median(roundRatios('detbench inline', 'transformers.js')),
+    ...(sampled ? { sampledVsGreedy: median(roundRatios('detbench sampled', 'detbench')) } : {}),
     bareVsTransformers: median(roundRatios('bare', 'transformers.js')),
     // The most any loop could reach against transformers.js on this session: time inside
     // session.run only. Below 1.25, the first goal is out of reach on this model and machine.
@@ -155,6 +184,7 @@ const result = {
   },
   goals: { detbenchVsTransformers: '>= 1.25', recordingOverhead: '<= 0.05' },
 };
+spinner?.kill();
 mkdirSync('out/bench', { recursive: true });
 writeFileSync('out/bench/bench-node.json', JSON.stringify(result, null, 2));
 console.log(JSON.stringify(result, null, 2));

@@ -39,7 +39,7 @@ function rec(s: Spec): CompletedRecord {
   const n = s.remote ? (s.texts ?? []).length : tokens.length;
   const idx = [...Array(n).keys()];
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: `s/${prompt}/greedy/${runner}/b1/r${rep}${mode === 'teacher-forced' ? '/tf' : ''}`,
     suite: { id: 's', file: 's.yaml' },
     prompt: { id: prompt, text: 'Hello' },

@@ -16,7 +16,7 @@ function rec(runner: string, texts: string[]): CompletedRecord {
   const n = texts.length;
   const ids = texts.map((_, i) => 10 + i + (runner === 'b' && i > 0 ? 100 : 0));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: `s/p/greedy/${runner}/b1/r0`,
     suite: { id: 's', file: 's.yaml' },
     prompt: { id: 'p', text: `Say ${SCRIPT} and ${IMG}` },

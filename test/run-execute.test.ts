@@ -50,7 +50,7 @@ describe('runSuite on node-cpu', () => {
     expect(summary).toMatchObject({ completed: records.length, errored: 0, skipped: 0 });
     const r = records[0] as CompletedRecord;
     expect(r.status).toBe('completed');
-    expect(r.schemaVersion).toBe(1);
+    expect(r.schemaVersion).toBe(2);
     expect(r.runner.id).toBe('ref');
     expect(r.provider).toEqual({ requested: 'cpu', effective: 'cpu' });
     expect(r.model?.sha256).toMatch(/^[0-9a-f]{64}$/);

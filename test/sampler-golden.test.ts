@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { argmax, Mt19937, sampleToken, type Sampling } from '../src/decode/index.ts';
+import { argmax, Mt19937, sampleToken, summarizeRow, type RowSummary, type Sampling } from '../src/decode/index.ts';
 
 interface Golden {
+  schemaVersion: number;
   rows: (number | null)[][];
+  summaries: RowSummary[];
   cases: (Sampling & { expected: number[] })[];
 }
 
@@ -12,6 +14,10 @@ export const golden: Golden = JSON.parse(readFileSync(new URL('./fixtures/sample
 export const goldenRows = golden.rows.map((r) => Float32Array.from(r, (v) => (v === null ? -Infinity : v)));
 
 describe('sampler golden fixtures (Python reference)', () => {
+  it('were written for the current algorithm (schemaVersion 2)', () => {
+    expect(golden.schemaVersion).toBe(2);
+  });
+
   for (const c of golden.cases) {
     const label = c.kind === 'greedy' ? 'greedy' : `T=${c.temperature} k=${c.topK} p=${c.topP} seed=${c.seed}`;
     it(`picks the Python reference's tokens: ${label}`, () => {
@@ -20,6 +26,10 @@ describe('sampler golden fixtures (Python reference)', () => {
       expect(picked).toEqual(c.expected);
     });
   }
+
+  it('records the Python reference summaries bit for bit (top-5, dexp/dlog logprobs, margin, hash)', () => {
+    expect(goldenRows.map((row) => summarizeRow(row, 5))).toEqual(golden.summaries);
+  });
 
   it('breaks exact ties toward the lowest id', () => {
     const row = new Float32Array([1, 5, 3, 5, 5]);

@@ -1,6 +1,7 @@
 import type { DecodeRequest, DecodeResult } from '../../src/decode/types.ts';
 import type { ModelSpec } from '../../src/decode/session-model.ts';
 import type { Sampling } from '../../src/decode/sampling.ts';
+import type { RowSummary } from '../../src/decode/logits.ts';
 
 /**
  * What Node and the page exchange through `page.evaluate` (plain JSON both ways). Tokenization
@@ -91,6 +92,13 @@ export interface GoldenInput {
   cases: Sampling[];
 }
 
+/** A large row (float32, little-endian, base64), the top-k to record and draws to sample with per setting. */
+export interface VocabGoldenInput {
+  row: string;
+  k: number;
+  cases: { temperature: number; topK: number; topP: number; draws: number[] }[];
+}
+
 /** What page/main.ts installs as `globalThis.detbench`. */
 export interface PageApi {
   init(init: PageInit): Promise<PageFacts>;
@@ -98,5 +106,9 @@ export interface PageApi {
   generate(requests: PageRequest[]): Promise<PageResult[]>;
   /** The tokens the page's sampler picks on the golden rows, per case. */
   golden(input: GoldenInput): number[][];
+  /** The page's summaries (top `k`) of rows sent as float32 bits in base64 (JSON would turn -0 into 0). */
+  goldenSummaries(rows: string[], k: number): RowSummary[];
+  /** The page's summary of one large row and the tokens its sampler picks for each draw. */
+  vocabGolden(input: VocabGoldenInput): { summary: RowSummary; tokens: number[][] };
   close(): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import { logSumExp } from './logits.ts';
+
 /**
  * Full-distribution capture: each step's whole logits row, so a teacher-forced comparison can
  * compute KL divergence exactly rather than bound it from the recorded top-k. Two encodings:
@@ -34,17 +36,9 @@ export type CapturedRows =
       data: Uint16Array;
     };
 
-/** Log-sum-exp of a row in float64, index order (the same order as `summarizeRow`). */
-function logSumExp(row: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
-  return max + Math.log(sum);
-}
-
 /** Quantises one logits row into `out` (`u16`) and returns the row's best log-probability. */
 export function encodeRowU16(row: Float32Array, out: Uint16Array): number {
+  // The very log-sum-exp of the recorded summaries (dexp/dlog), so the captured top log-probability equals the recorded one.
   const lse = logSumExp(row);
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;

@@ -1,3 +1,5 @@
+import { dexp, dexpSum, dlog } from './dexp.ts';
+
 /** Per-step observations of one logits row: what detbench records besides the chosen token. */
 export interface RowSummary {
   /** Top candidate ids, best first (ties: lower id first). */
@@ -12,52 +14,127 @@ export interface RowSummary {
 }
 
 /**
- * Summarises a row in two passes (top-k with a small insertion list, then log-sum-exp in index order).
- * `k` is clamped to the row length.
+ * Summarises a row in two passes: one for the top-k list, the hash and the maximum, one for the
+ * log-sum-exp (which needs the maximum first). The definition, as `scripts/sampler_reference.py`
+ * repeats it: the top `k` by value descending, ties to the lower id, NaN ranking as -Infinity;
+ * m = the largest finite logit; lse = m + dlog(sum of dexp(logit - m) over the finite logits, in id
+ * order, one float64 accumulator); logprob = logit - lse (NaN when no logit is finite). `k` is
+ * clamped to the row length.
  */
 export function summarizeRow(row: Float32Array, k: number): RowSummary {
   const n = row.length;
   const kk = Math.max(2, Math.min(k, n));
-  const topIds = new Int32Array(kk).fill(-1);
+  const topIds = new Int32Array(kk);
   const topVals = new Float64Array(kk).fill(-Infinity);
   const words = new Uint32Array(row.buffer, row.byteOffset, n);
-  let filled = 0;
-  // One pass for the top-k list and the hash; a second, unavoidable, for the log-sum-exp.
+  // Even words feed one 32-bit hash lane, odd words the other: one multiply per word.
   let h1 = 0x811c9dc5;
   let h2 = 0x9747b28c ^ n;
-  for (let i = 0; i < n; i++) {
-    // Even words feed one 32-bit lane, odd words the other: one multiply per word.
+  // The first kk values enter the list whatever they are (-Infinity and NaN included)...
+  const head = Math.min(kk, n);
+  for (let i = 0; i < head; i++) {
     if (i & 1) h2 = Math.imul(h2 ^ words[i]!, 0x5bd1e995);
     else h1 = Math.imul(h1 ^ words[i]!, 0x01000193);
-    const v = row[i]!;
-    // Strictly greater: an equal value keeps the earlier (lower) id ahead.
-    if (filled < kk || v > topVals[kk - 1]!) {
-      let pos = filled < kk ? filled++ : kk - 1;
-      while (pos > 0 && v > topVals[pos - 1]!) {
-        topVals[pos] = topVals[pos - 1]!;
-        topIds[pos] = topIds[pos - 1]!;
-        pos--;
-      }
-      topVals[pos] = v;
-      topIds[pos] = i;
+    let pos = i;
+    // NaN ranks as -Infinity (so `low` below is never NaN); its logit is still reported as NaN.
+    const x = row[i]!;
+    const v = x === x ? x : -Infinity;
+    while (pos > 0 && v > topVals[pos - 1]!) {
+      topVals[pos] = topVals[pos - 1]!;
+      topIds[pos] = topIds[pos - 1]!;
+      pos--;
     }
+    topVals[pos] = v;
+    topIds[pos] = i;
   }
-  const max = topVals[0]!;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(row[i]! - max);
-  const lse = max + Math.log(sum);
+  // ...then only a value strictly above the last one (an equal value keeps the lower id ahead).
+  let low = head < kk ? -Infinity : topVals[kk - 1]!;
+  let i = head;
+  if (i < n && i & 1) {
+    h2 = Math.imul(h2 ^ words[i]!, 0x5bd1e995);
+    const v = row[i]!;
+    if (v > low) low = insert(topVals, topIds, v, i);
+    i++;
+  }
+  // Two words per turn: no parity test in the loop.
+  for (; i + 1 < n; i += 2) {
+    h1 = Math.imul(h1 ^ words[i]!, 0x01000193);
+    h2 = Math.imul(h2 ^ words[i + 1]!, 0x5bd1e995);
+    const a = row[i]!;
+    if (a > low) low = insert(topVals, topIds, a, i);
+    const b = row[i + 1]!;
+    if (b > low) low = insert(topVals, topIds, b, i + 1);
+  }
+  if (i < n) {
+    h1 = Math.imul(h1 ^ words[i]!, 0x01000193);
+    const v = row[i]!;
+    if (v > low) low = insert(topVals, topIds, v, i);
+  }
 
-  const take = Math.min(k, filled);
+  const lse = logSumExp(row, topVals[0]!);
+  const take = Math.min(k, head);
   const ids: number[] = [];
   const logits: number[] = [];
   const logprobs: number[] = [];
   for (let r = 0; r < take; r++) {
-    ids.push(topIds[r]!);
-    logits.push(topVals[r]!);
-    logprobs.push(topVals[r]! - lse);
+    const id = topIds[r]!;
+    const v = row[id]!;
+    ids.push(id);
+    logits.push(v);
+    logprobs.push(v - lse);
   }
-  const margin = filled > 1 ? topVals[0]! - topVals[1]! : Infinity;
+  const margin = head > 1 ? topVals[0]! - topVals[1]! : Infinity;
   return { ids, logits, logprobs, margin, hash: finishHash(h1, h2) };
+}
+
+/** The largest value of a row, +Infinity included, NaN left out (-Infinity for none). */
+function rowTop(row: Float32Array): number {
+  let top = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > top) top = row[i]!;
+  return top;
+}
+
+/** Puts `v` (above the list's last value) in its place; returns the new last value. */
+function insert(vals: Float64Array, ids: Int32Array, v: number, id: number): number {
+  let pos = vals.length - 1;
+  while (pos > 0 && v > vals[pos - 1]!) {
+    vals[pos] = vals[pos - 1]!;
+    ids[pos] = ids[pos - 1]!;
+    pos--;
+  }
+  vals[pos] = v;
+  ids[pos] = id;
+  return vals[vals.length - 1]!;
+}
+
+/**
+ * The log-sum-exp the summaries use: m + dlog(sum of dexp(x - m)) over the finite values, in id
+ * order, m the largest finite value (NaN when none is finite). `top` is the row's largest value
+ * (+Infinity and NaN included) when the caller knows it.
+ */
+export function logSumExp(row: Float32Array, top: number = rowTop(row)): number {
+  const n = row.length;
+  let m = top;
+  if (m === Infinity) {
+    // Rare: +Infinity is no finite maximum; find the real one (the sum below then skips x > 0).
+    m = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = row[i]!;
+      if (v > m && v < Infinity) m = v;
+    }
+  }
+  if (!(m > -Infinity)) return NaN;
+  let sum = 0;
+  if (top === Infinity) {
+    for (let i = 0; i < n; i++) {
+      const x = row[i]! - m;
+      if (x <= 0) sum += dexp(x);
+    }
+  } else {
+    // dexp is 0 for -Infinity and NaN: they add nothing, as the definition skips them.
+    sum = dexpSum(row, m);
+  }
+  return m + dlog(sum);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { RowCapture } from './capture.ts';
 import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
-import { argmax, sampleToken } from './sampling.ts';
+import { argmax, sampleWithDraw } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace, TensorLike } from './types.ts';
 
 /** One row of the batch while it decodes. */
@@ -23,7 +23,7 @@ interface RowState {
 }
 
 function emptyTrace(forced: boolean): StepTrace {
-  const t: StepTrace = { token: [], topIds: [], topLogits: [], topLogprobs: [], margin: [], hash: [] };
+  const t: StepTrace = { token: [], topIds: [], topLogits: [], topLogprobs: [], margin: [], hash: [], draw: [] };
   if (forced) t.forced = [];
   return t;
 }
@@ -150,15 +150,24 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         const start = (b * seqLen + seqLen - 1) * vocab;
         const rowLogits = data.subarray(start, start + vocab);
         const sampling = row.req.sampling;
-        const chosen = sampling.kind === 'greedy' ? argmax(rowLogits) : sampleToken(rowLogits, sampling, row.rng!);
-        const tr = row.steps;
-        tr.token.push(chosen);
         if (row.req.capture) (row.capture ??= new RowCapture(row.req.capture, vocab)).push(rowLogits);
         let summary: RowSummary | undefined;
         if (recorder) {
           recorder.push(rowLogits, row.req.topK);
           queued.push(row);
         } else row.summaries.push((summary = summarizeRow(rowLogits, row.req.topK)));
+        const tr = row.steps;
+        let chosen: number;
+        if (sampling.kind === 'greedy') {
+          // The summary's best id is the argmax (same ties, NaN never first): no second pass.
+          chosen = summary && summary.ids.length > 0 ? summary.ids[0]! : argmax(rowLogits);
+          tr.draw!.push(null);
+        } else {
+          const u = row.rng!.random();
+          chosen = sampleWithDraw(rowLogits, sampling, u);
+          tr.draw!.push(u);
+        }
+        tr.token.push(chosen);
         row.tokens.push(chosen);
         next = chosen;
         const teacher = row.req.teacherTokens;

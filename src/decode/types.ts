@@ -80,6 +80,11 @@ export interface StepTrace {
   topLogprobs: number[][];
   margin: number[];
   hash: string[];
+  /**
+   * Local runners: the uniform draw (`random()`, in [0, 1)) each sampled step consumed, null where
+   * nothing was drawn (greedy). With the logits it replays the step: `sampleWithDraw(row, sampling, draw)`.
+   */
+  draw?: (number | null)[];
 }
 
 export interface DecodeResult {

@@ -4,7 +4,7 @@ import type { RunnerType } from '../runner/options.ts';
 import type { Fingerprint } from '../env/fingerprint.ts';
 
 /** Bumped on any incompatible change of the record shape. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Fields every record carries, whatever its status. */
 export interface RecordCommon {

@@ -80,7 +80,7 @@ function onlyAsciiEscapes(s: string): boolean {
 const HIGH = /[\u0080-\u00ff]/;
 
 /** Per-step arrays the record contract types as numbers: nothing to re-decode in them. */
-const NUMERIC_STEPS = new Set(['token', 'forced', 'topIds', 'topLogits', 'topLogprobs', 'margin']);
+const NUMERIC_STEPS = new Set(['token', 'forced', 'topIds', 'topLogits', 'topLogprobs', 'margin', 'draw']);
 
 /** Re-decodes as UTF-8 every string (and key) of a value parsed from latin1-decoded UTF-8 bytes. */
 function fixLatin1<T>(v: T, skip?: ReadonlySet<string>): T {

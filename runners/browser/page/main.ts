@@ -1,9 +1,9 @@
 // The page side of the browser runners: onnxruntime-web + the very decode module Node uses.
 // Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
 import type * as OrtWeb from 'onnxruntime-web';
-import { argmax, decode, decodeModelFor, Mt19937, sampleToken, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
+import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
 import type { CapturedRows } from '../../../src/decode/capture.ts';
-import type { AdapterFacts, GoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
+import type { AdapterFacts, GoldenInput, VocabGoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
 
 type Ort = typeof OrtWeb;
 
@@ -126,12 +126,27 @@ const api: PageApi = {
     });
   },
 
+  goldenSummaries(rows: string[], k: number) {
+    return rows.map((r) => summarizeRow(unpack(r), k));
+  },
+
+  vocabGolden(input: VocabGoldenInput) {
+    const row = unpack(input.row);
+    const tokens = input.cases.map((c) => c.draws.map((u) => sampleWithDraw(row, { kind: 'sample', temperature: c.temperature, topK: c.topK, topP: c.topP, seed: 0 }, u)));
+    return { summary: summarizeRow(row, input.k), tokens };
+  },
+
   async close() {
     await session?.release();
     session = null;
     model = null;
   },
 };
+
+/** A float32 row from its little-endian bits in base64. */
+function unpack(base64: string): Float32Array {
+  return new Float32Array(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer);
+}
 
 /** Reinterprets a Float16Array as its raw bits (what the decode loop expects of fp16 data). */
 function bits(data: unknown): unknown {

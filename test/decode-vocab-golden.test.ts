@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Mt19937, sampleWithDraw, summarizeRow, type RowSummary } from '../src/decode/index.ts';
+import { realisticRow } from '../scripts/realistic-logits.ts';
+
+/** One committed large row: rebuilt from its seed here and in scripts/sampler_reference.py. */
+export interface VocabGoldenRow {
+  vocab: number;
+  seed: number;
+  summary: RowSummary;
+  cases: { temperature: number; topK: number; topP: number; draws: number[]; expected: number[] }[];
+}
+/** Written by `python3 scripts/sampler_reference.py vocab`. */
+export const vocabGolden: { schemaVersion: number; rows: VocabGoldenRow[] } = JSON.parse(
+  readFileSync(new URL('./fixtures/vocab-golden.json', import.meta.url), 'utf8'),
+);
+
+describe('records and samples at real vocabulary sizes match the Python reference', () => {
+  for (const g of vocabGolden.rows) {
+    const row = realisticRow(g.vocab, g.seed);
+
+    it(`summarises a ${g.vocab}-logit row bit for bit (top-10, logprobs, margin, hash)`, () => {
+      expect(summarizeRow(row, 10)).toEqual(g.summary);
+    });
+
+    it(`picks the reference's tokens from a ${g.vocab}-logit row for every setting and draw`, () => {
+      // The draws are Python's random.Random(seed + 1).random() sequence (then the edges 0 and 1 - 2^-53).
+      for (const c of g.cases) {
+        const rng = new Mt19937(g.seed + 1);
+        expect(c.draws.slice(0, 6)).toEqual(Array.from({ length: 6 }, () => rng.random()));
+        const picked = c.draws.map((u) => sampleWithDraw(row, { kind: 'sample', temperature: c.temperature, topK: c.topK, topP: c.topP, seed: 0 }, u));
+        expect({ setting: [c.temperature, c.topK, c.topP], picked }).toEqual({ setting: [c.temperature, c.topK, c.topP], picked: c.expected });
+      }
+    });
+  }
+});
