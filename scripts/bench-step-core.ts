@@ -61,8 +61,10 @@ export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<St
       await bench.run();
       const ms: Record<string, number> = {};
       for (const t of bench.tasks) {
-        const r = t.result as { latency?: { p50?: number; mean?: number } } | undefined;
-        ms[t.name] = r?.latency?.p50 ?? r?.latency?.mean ?? NaN;
+        const r = t.result as { latency?: { p50?: number; mean?: number }; error?: unknown; state?: string } | undefined;
+        const m = r?.latency?.p50 ?? r?.latency?.mean;
+        if (m === undefined) throw new Error(`${t.name} at ${vocab}: no latency (${String(r?.error ?? r?.state ?? 'no result')})`);
+        ms[t.name] = m;
       }
       for (const [task, m] of Object.entries(ms)) {
         out.push({ vocab, rows: kind, task, usPerRow: m * 1000, nsPerLogit: (m * 1e6) / vocab, vsArgmax: m / ms.argmax! });

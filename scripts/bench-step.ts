@@ -1,4 +1,4 @@
-// npm run bench:step [-- <ms-per-task>] [--no-browser]
+// npm run bench:step [-- <ms-per-task>] [--no-browser] [--no-node]
 // One row's summary and one sampled step at vocabularies 4,096 to 262,144, in Node and in headless
 // Chromium (the same module bundled into a page), against an argmax of the same row. Written to
 // out/bench/bench-step.json; the table goes to stdout.
@@ -12,7 +12,7 @@ import { runStepBench, type StepBenchRow } from './bench-step-core.ts';
 const msPerTask = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 200);
 const withBrowser = !process.argv.includes('--no-browser');
 
-const node = await runStepBench(msPerTask);
+const node = process.argv.includes('--no-node') ? [] : await runStepBench(msPerTask);
 let browser: { version: string; rows: StepBenchRow[] } | { skipped: string } = { skipped: '--no-browser' };
 if (withBrowser) {
   const chrome = findChrome(undefined);

@@ -37,3 +37,19 @@ describe('halfToFloat32', () => {
     expect(Number.isNaN(halfToFloat32(Uint16Array.of(0x7e00), new Float32Array(1))[0])).toBe(true);
   });
 });
+
+describe('summarizeRow with NaN and infinities', () => {
+  it('ranks NaN as -Infinity (reported as NaN), and leaves non-finite logits out of the log-sum-exp', () => {
+    const s = summarizeRow(new Float32Array([Number.NaN, 3, Number.NEGATIVE_INFINITY, 5, 3]), 4);
+    expect(s.ids).toEqual([3, 1, 4, 0]);
+    expect(s.logits).toEqual([5, 3, 3, Number.NaN]);
+    expect(s.margin).toBe(2);
+    const lse = 5 + Math.log(1 + 2 * Math.exp(-2));
+    expect(s.logprobs[0]).toBeCloseTo(5 - lse, 14);
+    const inf = summarizeRow(new Float32Array([1, Number.POSITIVE_INFINITY, 2]), 3);
+    expect(inf.ids).toEqual([1, 2, 0]);
+    // The finite maximum (2) is the reference: +Infinity stays +Infinity, the others are finite.
+    expect(inf.logprobs[0]).toBe(Number.POSITIVE_INFINITY);
+    expect(inf.logprobs[1]).toBeCloseTo(-Math.log(1 + Math.exp(-1)), 14);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, type DecodeModel, type DecodeRequest, type TensorLike } from '../src/decode/index.ts';
+import { decode, Mt19937, sampleWithDraw, type DecodeModel, type DecodeRequest, type TensorLike } from '../src/decode/index.ts';
 
 const VOCAB = 8;
 
@@ -88,6 +88,29 @@ describe('decode loop', () => {
     expect(r!.steps.margin).toEqual([0.5, 0.5, 0.5, 0.5]);
     expect(r!.steps.topIds[0]).toHaveLength(3);
     expect(r!.timings.stepMs).toHaveLength(4);
+  });
+
+  it("records each sampled step's uniform draw (the generator's sequence), null for greedy, and the draw replays the token", async () => {
+    const { model } = fakeModel();
+    const sampling = { kind: 'sample' as const, temperature: 1.5, topK: 0, topP: 1, seed: 42 };
+    const logitsSeen: Float32Array[] = [];
+    const [s, g] = await decode(model, [greedy([1, 2, 3], { sampling }), greedy([1, 2, 3])], {
+      onStep: (e) => {
+        if (e.row === 0) logitsSeen.push(Float32Array.from(e.logits));
+      },
+    });
+    const rng = new Mt19937(42);
+    expect(s!.steps.draw).toEqual([rng.random(), rng.random(), rng.random(), rng.random()]);
+    expect(g!.steps.draw).toEqual([null, null, null, null]);
+    expect(logitsSeen.map((row, i) => sampleWithDraw(row, sampling, s!.steps.draw![i]!))).toEqual(s!.tokens);
+  });
+
+  it('picks the greedy token from the summary it records: the argmax, ties to the lowest id', async () => {
+    const { model } = fakeModel();
+    const [withTop, withoutTop] = await decode(model, [greedy([1, 2, 3]), greedy([1, 2, 3], { topK: 0 })]);
+    expect(withTop!.tokens).toEqual(expected([1, 2, 3], 4));
+    expect(withoutTop!.tokens).toEqual(expected([1, 2, 3], 4));
+    expect(withTop!.tokens.map((t, i) => withTop!.steps.topIds[i]![0])).toEqual(withTop!.tokens);
   });
 
   it('gives every row of a left-padded batch what it gives alone', async () => {

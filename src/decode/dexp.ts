@@ -66,7 +66,7 @@ export const EXP_C5 = 0.008333333333333333;
 // The loops below repeat dexp's body in line: V8 does not always inline a call in a hot loop,
 // and a call that returns a double boxes it (several times the arithmetic). Tests hold them to dexp.
 
-/** The sum, in index order, of dexp(row[i] - m) over every i (non-finite values add 0). */
+/** The sum, in index order, of dexp(row[i] - m) over every i, for a row without +Infinity (-Infinity and NaN add 0). */
 export function dexpSum(row: Float32Array, m: number): number {
   let sum = 0;
   for (let i = 0; i < row.length; i++) {

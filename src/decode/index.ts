@@ -5,7 +5,7 @@
 export { decode } from './loop.ts';
 export { Mt19937 } from './mt19937.ts';
 export { argmax, sampleToken, sampleWithDraw, type Sampling, type SampleSettings } from './sampling.ts';
-export { dexp, dlog } from './dexp.ts';
+export { dexp, dexpSum, dexpWeights, dlog } from './dexp.ts';
 export { summarizeRow, hashFloat32, halfToFloat32, type RowSummary } from './logits.ts';
 export type { DecodeModel, DecodeRequest, DecodeResult, MakeTensor, SessionLike, StepTrace, TensorLike } from './types.ts';
 export { decodeModelFor, type ModelSpec } from './session-model.ts';
