@@ -39,7 +39,7 @@ const golden = JSON.parse(readFileSync(new URL('./fixtures/divergence-golden.jso
 function record(id: string, rows: Float32Array[], tokens: number[], mode: 'free' | 'teacher-forced'): CompletedRecord {
   const sums = rows.map((r) => summarizeRow(r, golden.topK));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id,
     suite: { id: 's', file: 's.yaml' },
     prompt: { id: 'p', text: 'x' },

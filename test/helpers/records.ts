@@ -21,7 +21,7 @@ export function completedRecord(s: RecordSpec): CompletedRecord {
   const tf = mode === 'teacher-forced';
   const id = (r: string) => `${suite}/${prompt}/greedy/${r}/b1/r${rep}`;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: id(runner) + (tf ? '/tf' : ''),
     suite: { id: suite, file: `${suite}.yaml` },
     prompt: { id: prompt, text: 'Hello' },
