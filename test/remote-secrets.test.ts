@@ -81,6 +81,11 @@ describe('remote-api: credentials in base_url', () => {
         field: 'runners[0].matrix.base_url[0]',
         line: 8,
       },
+      second: {
+        runner: `  - id: api\n    type: remote-api\n    options: { model: m }\n    matrix: { base_url: ["http://127.0.0.1:${port}/v1", "http://user:${KEY}@127.0.0.1:${port}/v1"] }`,
+        field: 'runners[0].matrix.base_url[1]',
+        line: 8,
+      },
     };
     for (const [name, c] of Object.entries(cases)) {
       const suite = join(dir, `url-${name}.yaml`);
