@@ -1,6 +1,7 @@
 import { DetbenchError } from '../../src/errors.ts';
 import type { RunnerOptionMap } from '../../src/runner/options.ts';
 import type { Generation, GenerationOutcome, GenerationRequest, Runner } from '../../src/runner/types.ts';
+import { LoadGenerator } from '../../src/serve/load.ts';
 import { DETBENCH_VERSION } from '../../src/version.ts';
 import { cappedChunks, checkContentLength, readPrefix, readText, sseData } from './body.ts';
 import { httpError, redirectError, RemoteError, withRetries, type RetryPolicy } from './http.ts';
@@ -135,7 +136,10 @@ function toGeneration(x: Exchange, attempts: number, batch: { size: number; inde
       tokenLogprobs: c.tokenLogprobs,
       latency: { ttftMs: x.ttftMs, totalMs: x.totalMs },
       attempts,
-      ...(x.batchHeader !== null || c.servedBatchSize !== null ? { servedBatchSize: x.batchHeader ?? c.servedBatchSize } : {}),
+      // The body's (or the stream's last chunk's) detbench.batch_size is the largest batch of the whole
+      // answer; a stream's header was sent before its later steps and gives only the first pass's.
+      ...(x.batchHeader !== null || c.servedBatchSize !== null ? { servedBatchSize: c.servedBatchSize ?? x.batchHeader } : {}),
+      ...(c.servedBatchSizes.length ? { servedBatchSizes: c.servedBatchSizes } : {}),
     },
   };
 }
@@ -198,6 +202,20 @@ export const remoteApiRunner: Runner<'remote-api'> = {
       }
     };
 
+    // Started before the first request, so the runner's requests find the load already running.
+    const load = options.background_load
+      ? new LoadGenerator({
+          baseUrl: options.base_url,
+          model: options.model,
+          clients: options.background_load.clients,
+          prompts: options.background_load.prompts,
+          maxTokens: options.background_load.max_tokens,
+          seed: options.background_load.seed,
+          ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}),
+        })
+      : null;
+    load?.start();
+
     return {
       provider: { requested: 'remote', effective: 'remote' },
       environment: {
@@ -206,11 +224,14 @@ export const remoteApiRunner: Runner<'remote-api'> = {
         model: options.model,
         stream: options.stream,
         concurrency: options.concurrency,
+        ...(options.background_load ? { backgroundLoad: { clients: options.background_load.clients, maxTokens: options.background_load.max_tokens } } : {}),
       },
       sessionMs: 0,
       runtimeVersion: null,
       generate: (requests) => mapLimit(requests, options.concurrency, (req, i) => one(req, i, requests.length)),
-      close: async () => {},
+      close: async () => {
+        await load?.stop();
+      },
     };
   },
 };

@@ -24,6 +24,8 @@ export interface RemoteCompletion {
   usage: Record<string, unknown> | null;
   /** detbench serve's own report: the size of the batch the response was computed in. */
   servedBatchSize: number | null;
+  /** detbench serve's batch size of each token (`detbench.batch_sizes`), in token order. */
+  servedBatchSizes: number[];
   /** detbench serve's hash of each step's logits row (equal hashes: bitwise-equal rows). */
   stepHashes: string[];
 }
@@ -56,6 +58,7 @@ export class CompletionBuilder {
     systemFingerprint: null,
     usage: null,
     servedBatchSize: null,
+    servedBatchSizes: [],
     stepHashes: [],
   };
   /** Whether any content or token has arrived (for the time to first token). */
@@ -89,6 +92,7 @@ export class CompletionBuilder {
     if (typeof m.system_fingerprint === 'string') this.c.systemFingerprint = m.system_fingerprint;
     if (m.usage) this.c.usage = m.usage;
     if (m.detbench?.batch_size !== undefined) this.c.servedBatchSize = m.detbench.batch_size;
+    if (m.detbench?.batch_sizes) this.c.servedBatchSizes.push(...m.detbench.batch_sizes);
     if (m.detbench?.step_hashes) this.c.stepHashes.push(...m.detbench.step_hashes);
     const choices = m.choices ?? [];
     const choice = choices.find((ch) => (ch.index ?? 0) === 0);

@@ -22,7 +22,7 @@ const envelope = {
   system_fingerprint: strOrNull,
   usage: z.record(z.string(), z.unknown(), { error: 'expected an object or null' }).nullable().optional(),
   /** detbench serve's own facts. */
-  detbench: object({ batch_size: count.optional(), step_hashes: list(str).optional() }).optional(),
+  detbench: object({ batch_size: count.optional(), batch_sizes: list(count).optional(), step_hashes: list(str).optional() }).optional(),
 };
 
 const choiceCommon = {

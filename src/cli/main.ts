@@ -3,10 +3,12 @@ import { DetbenchError } from '../errors.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import { registerExport } from './export.ts';
 import { registerGate } from './gate.ts';
+import { registerLoad } from './load.ts';
 import { registerProfile } from './profile.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
+import { registerUnique } from './unique.ts';
 
 /** Exit codes: 0 success, 1 the run finished but a gate failed or a cell errored (with --strict), 2 bad input. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerReport(program);
   registerProfile(program);
   registerServe(program);
+  registerLoad(program);
+  registerUnique(program);
   registerGate(program);
   registerExport(program);
   return program;

@@ -161,6 +161,16 @@ export const remoteApiOptions = z
       .min(1)
       .default(DEFAULT_MAX_RESPONSE_BYTES)
       .describe('a response (body or whole stream) past this many bytes is an errored record, REMOTE_RESPONSE_TOO_LARGE'),
+    background_load: z
+      .object({
+        clients: z.int().min(1).max(256).describe('concurrent clients, each sending its next request when its answer ends'),
+        prompts: z.array(z.string().min(1)).min(1).describe('prompts the load draws from'),
+        max_tokens: z.tuple([z.int().min(1), z.int().min(1)]).default([32, 128]).describe('output length per load request, drawn from [min, max]'),
+        seed: z.int().min(0).default(0).describe('seeds the draws'),
+      })
+      .strict()
+      .optional()
+      .describe('greedy completions of other prompts sent to the same server for as long as this runner runs, so its requests share batches with strangers'),
   })
   .strict();
 

@@ -41,9 +41,9 @@ export class ContinuousScheduler<J extends ContinuousJob> {
     if (!(opts.maxBatch >= 1)) throw new RangeError(`maxBatch must be >= 1, got ${opts.maxBatch}`);
   }
 
-  /** Jobs waiting to join. */
+  /** Jobs waiting to join (not counting those whose client has gone: they leave at the next step boundary). */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.filter((j) => !j.cancelled()).length;
   }
 
   /** Jobs decoding now (rows of the batch, cache included). */
