@@ -7,6 +7,7 @@ import { headline, uniqueSamples } from '../src/metrics/unique-samples.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
+import { loadSuite } from '../src/suite/load.ts';
 import { LoadGenerator } from '../src/serve/load.ts';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
@@ -141,5 +142,25 @@ describe('uniqueSamples', () => {
     expect(headline(loaded)).toBe("3 completions, 3 unique, first split at token 2, margin 0.25 (2 split from alone's: at 2 ×1, 3 ×1)");
     // Without a reference each runner is measured against its own most common completion.
     expect(uniqueSamples([rec('x', 0, [1, 2], [1, 1]), rec('x', 1, [1, 2], [1, 1]), rec('x', 2, [1, 3], [1, 0.1])])[0]).toMatchObject({ unique: 2, against: 'x', splits: [{ step: 1, margin: 0.1 }] });
+  });
+});
+
+describe('the batch-invariance and SGLang suites', () => {
+  it('load, with the load generator and the batch sizes they promise', () => {
+    const load = (name: string) => loadSuite(new URL(`../suites/${name}.yaml`, import.meta.url).pathname);
+    const bi = load('batch-invariance');
+    expect(bi.runners.map((r) => r.id)).toEqual(['alone', 'loaded']);
+    expect((bi.runners[1]!.options as { background_load?: { clients: number } }).background_load?.clients).toBe(8);
+    expect((bi.runners[0]!.options as { background_load?: unknown }).background_load).toBeUndefined();
+    for (const mode of ['single', 'mixed', 'prefix']) {
+      const s = load(`sglang-${mode}`);
+      expect(s.id).toBe(`sglang-${mode}`);
+      expect(Math.max(...s.batch_sizes)).toBe(16);
+    }
+    expect(load('sglang-single').resolvedPrompts).toHaveLength(1);
+    expect(load('sglang-mixed').resolvedPrompts).toHaveLength(3);
+    const prefixes = load('sglang-prefix').resolvedPrompts.map((p) => p.text);
+    expect(prefixes.map((p) => p.length)).toEqual([1, 120, 240, 555]);
+    for (const p of prefixes) expect(prefixes.at(-1)!.startsWith(p)).toBe(true);
   });
 });
