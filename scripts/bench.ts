@@ -43,6 +43,7 @@ const request = { promptIds, promptText: prompt, maxNewTokens: newTokens, sampli
 async function detbench(): Promise<number> {
   const [r] = await runner.generate([request]);
   if (r?.status !== 'completed') throw new Error(`node-cpu failed: ${JSON.stringify(r)}`);
+  stepMs.detbench!.push(...r.generation.timings.stepMs.slice(1));
   return r.generation.tokens.length;
 }
 
@@ -50,6 +51,7 @@ async function detbench(): Promise<number> {
 const inlineRequest = { ...request, sampling: { kind: 'greedy' as const } };
 async function detbenchInline(): Promise<number> {
   const [r] = await decode(dm, [inlineRequest]);
+  stepMs['detbench inline']!.push(...r!.timings.stepMs.slice(1));
   return r!.tokens.length;
 }
 // A sampled setting through the runner, to compare with greedy (same loop, same recording).
@@ -57,6 +59,7 @@ const sampledRequest = { ...request, sampling: { kind: 'sample' as const, temper
 async function detbenchSampled(): Promise<number> {
   const [r] = await runner.generate([sampledRequest]);
   if (r?.status !== 'completed') throw new Error(`node-cpu failed: ${JSON.stringify(r)}`);
+  stepMs['detbench sampled']!.push(...r.generation.timings.stepMs.slice(1));
   return r.generation.tokens.length;
 }
 
@@ -82,11 +85,14 @@ async function bare(m: DecodeModel): Promise<number> {
     const t0 = performance.now();
     const out = await session.run(feeds);
     runMs += performance.now() - t0;
+    const stepStart = t0;
     const logits = out.logits!;
     const v = logits.dims[2]!;
     const s = logits.dims[1]!;
     const next = argmax((logits.data as Float32Array).subarray((s - 1) * v, s * v));
     tokens++;
+    // The same span the decode loop times per step: the forward pass and the choice (and recording).
+    if (step > 0) stepMs.bare!.push(performance.now() - stepStart);
     const len = n + step + 1;
     feeds.input_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(next)), [1, 1]);
     feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(len).fill(1n), [1, len]);
@@ -99,6 +105,11 @@ async function bare(m: DecodeModel): Promise<number> {
   sessionRunMs.push(runMs);
   return tokens;
 }
+/**
+ * Per-step times (after the prefill) of each loop, pooled over all rounds. On a machine shared with
+ * other tenants, whole generations absorb preemptions of tens of ms; the median step does not.
+ */
+const stepMs: Record<string, number[]> = { detbench: [], 'detbench inline': [], 'detbench sampled': [], bare: [] };
 /** Time inside session.run per bare generation: what a loop that cost nothing would take. */
 const sessionRunMs: number[] = [];
 
@@ -188,6 +199,13 @@ const result = {
         [`${k} vs bare`, Math.max(...perRound[k]!) / Math.max(...perRound.bare!)],
         ...(k === 'transformers.js' ? [] : [[`${k} vs transformers.js`, Math.max(...perRound[k]!) / Math.max(...perRound['transformers.js']!)]]),
       ]),
+  ),
+  medianStepMs: Object.fromEntries(Object.entries(stepMs).filter(([, v]) => v.length > 0).map(([k, v]) => [k, median(v)])),
+  // Per step, from those medians: what the recording (and sampling) adds to the bare loop's step.
+  stepOverheadVsBare: Object.fromEntries(
+    Object.entries(stepMs)
+      .filter(([k, v]) => k !== 'bare' && v.length > 0)
+      .map(([k, v]) => [k, median(v) / median(stepMs.bare!) - 1]),
   ),
   machineLoadAverage: loadavg().map((x) => Number(x.toFixed(2))),
   ratiosOfMedians: {
