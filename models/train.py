@@ -38,7 +38,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOC_SRC = "/usr/share/doc/python3.11/html/_sources"
 EOS = "<|endoftext|>"
 MASK_VALUE = -1.0e4  # finite, representable in fp16; used with torch.where (never added)
 PROMPTS = [
@@ -53,58 +52,8 @@ def log(*a):
 
 
 # ----------------------------------------------------------------------------- corpus
-ROLE = re.compile(r":[a-zA-Z:]+:`~?!?([^`<]*?)(?:\s*<[^>]*>)?`")
-def clean_rst(text):
-    """Light clean-up of reST: keep prose and code, drop label/index/comment lines and
-    role markup (``:func:`len``` -> ``len``)."""
-    out = []
-    skip_block = False
-    for line in text.split("\n"):
-        s = line.strip()
-        if skip_block:
-            if s == "" or line.startswith((" ", "\t")):
-                continue
-            skip_block = False
-        if re.match(r"\.\. (index|_[^:]*|highlight|sectionauthor|moduleauthor|versionchanged|"
-                    r"versionadded|deprecated|toctree|include|testsetup|testcleanup|"
-                    r"impl-detail|only|raw|\|)", s) or (s.startswith("..") and s[2:3] in ("", " ") and "::" not in s):
-            skip_block = True
-            continue
-        line = ROLE.sub(lambda m: m.group(1), line)
-        out.append(line.rstrip())
-    text = "\n".join(out)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip() + "\n"
-
-
-def extract_corpus(cache):
-    docs_path = os.path.join(cache, "docs.jsonl")
-    if os.path.exists(docs_path):
-        return
-    if not os.path.isdir(DOC_SRC):
-        sys.exit(f"{DOC_SRC} missing: apt-get install -y python3-doc")
-    files = []
-    for root, _, names in os.walk(DOC_SRC):
-        for n in names:
-            if n.endswith(".rst.txt"):
-                rel = os.path.relpath(os.path.join(root, n), DOC_SRC)
-                # the licence texts of third-party code and the bug-number changelog are
-                # not documentation prose; includes/ are fragments
-                if rel in ("license.rst.txt", "whatsnew/changelog.rst.txt") or rel.startswith("includes/"):
-                    continue
-                files.append(rel)
-    files.sort()
-    with open(docs_path + ".tmp", "w") as f, open(os.path.join(cache, "corpus.txt"), "w") as c, \
-            open(os.path.join(cache, "files.txt"), "w") as fl:
-        for rel in files:
-            with open(os.path.join(DOC_SRC, rel), encoding="utf-8") as h:
-                t = clean_rst(h.read())
-            if len(t) < 200:
-                continue
-            f.write(json.dumps({"path": rel, "text": t}, ensure_ascii=False) + "\n")
-            c.write(t + "\n")
-            fl.write(rel + "\n")
-    os.replace(docs_path + ".tmp", docs_path)
+# In models/corpus.py (no torch needed), shared with the n-gram control runner.
+from corpus import DOC_SRC, clean_rst, extract_corpus  # noqa: E402,F401
 
 
 def node_tok(*args):

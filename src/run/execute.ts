@@ -303,6 +303,7 @@ async function runBatches(
     batch.cells.forEach((cell, row) => {
       const refId = mode === 'teacher-forced' ? cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId }) : null;
       const common = commonFields(ctx, config, cell, mode, model, refId, startedAt, session.runtimeVersion);
+      if (session.model) common.model = session.model;
       const outcome = outcomes[row] ?? { status: 'errored', error: { code: 'RUNNER_PROTOCOL', message: `runner returned no outcome for row ${row}` } };
       if (outcome.status === 'errored') {
         ctx.emit({ ...common, status: 'errored', error: outcome.error });

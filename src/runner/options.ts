@@ -174,6 +174,22 @@ export const remoteApiOptions = z
   })
   .strict();
 
+export const markovOptions = z
+  .object({
+    order: z
+      .int()
+      .min(1)
+      .max(3)
+      .default(3)
+      .describe('tokens of context + 1: 3 looks at the last two tokens (a trigram), 2 at the last one, 1 at none'),
+    table: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('n-gram table (.bin.gz, written by scripts/build-markov.ts); default: models/detbench-tiny-markov/ngram.bin.gz, counted on the shipped model\'s corpus'),
+  })
+  .strict();
+
 /** Option schemas by runner type: the one place a runner type is declared. */
 export const RUNNER_OPTIONS = {
   'node-cpu': nodeCpuOptions,
@@ -182,10 +198,17 @@ export const RUNNER_OPTIONS = {
   'browser-wasm': browserWasmOptions,
   'browser-webgpu': browserWebgpuOptions,
   'remote-api': remoteApiOptions,
+  markov: markovOptions,
 } as const;
 
 export type RunnerType = keyof typeof RUNNER_OPTIONS;
 export const RUNNER_TYPES = Object.keys(RUNNER_OPTIONS) as RunnerType[];
+
+/**
+ * Runner types that compute with a model of their own rather than the suite's (the markov control):
+ * their records are grouped and compared only with records of the same type.
+ */
+export const OWN_MODEL_TYPES: ReadonlySet<RunnerType> = new Set<RunnerType>(['markov']);
 
 /** Parsed (defaults applied) options of each runner type. */
 export type RunnerOptionMap = { [K in RunnerType]: z.output<(typeof RUNNER_OPTIONS)[K]> };

@@ -12,4 +12,5 @@ export const RUNNERS = {
   'browser-wasm': async () => (await import('../../runners/browser/index.ts')).browserWasmRunner,
   'browser-webgpu': async () => (await import('../../runners/browser/index.ts')).browserWebgpuRunner,
   'remote-api': async () => (await import('../../runners/remote-api/index.ts')).remoteApiRunner,
+  markov: async () => (await import('../../runners/markov/index.ts')).markovRunner,
 } satisfies { [K in RunnerType]: RunnerFactory<K> };

@@ -33,6 +33,11 @@ export interface RunnerSession {
   environment: Record<string, unknown>;
   /** Milliseconds spent creating the session (model load), kept apart from generation time. */
   sessionMs: number;
+  /**
+   * What the runner computes with when it is not the suite's model (the markov control's n-gram
+   * table); records then name this model instead.
+   */
+  model?: { name: string; file: string; sha256: string };
   /** onnxruntime version actually used, or null. */
   runtimeVersion: string | null;
   /** Generates a batch; the requests share forward passes where the runner batches. */
