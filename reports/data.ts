@@ -55,13 +55,19 @@ export interface DiffCase {
 
 /** How a runner pair is labelled everywhere on the page (generator and renderer alike). */
 export function pairLabel(p: { a: string; b: string; relation: PairComparison['relation'] }): string {
-  return p.relation === 'repetition' ? `${p.b} (rep k vs rep 0)` : `${p.a} → ${p.b}`;
+  if (p.relation === 'repetition') return `${p.b} (rep k vs rep 0)`;
+  if (p.relation === 'batch') return `${p.b} (batched vs alone)`;
+  if (p.relation === 'seed') return `${p.b} (seed vs first seed)`;
+  return `${p.a} → ${p.b}`;
 }
 
 /** One first-divergence observation, for the divergence chart. */
 export interface DivergencePoint {
   /** {@link pairLabel} of the pair. */
   pair: string;
+  /** Runner keys of the pair's two sides. */
+  a: string;
+  b: string;
   relation: PairComparison['relation'];
   step: number;
   nearTie: boolean;
@@ -73,7 +79,7 @@ export interface TeacherSeries {
   runner: string;
   /** Per position: the largest step max-difference over the pair's records. */
   maxDiff: (number | null)[];
-  /** Per position: share of records whose own choice equals the reference token. */
+  /** Per position: share of records whose own best candidate (argmax) equals the reference token. */
   agreement: (number | null)[];
 }
 
@@ -96,6 +102,78 @@ export interface ProfileRow {
   tools: string[];
   /** A few distinct runner-reported environments, by runner. */
   environments: { runner: string; provider: string; environment: Record<string, unknown> }[];
+}
+
+/** What a finding is about: the cause it isolates (see reports/findings.ts). */
+export type FindingKind =
+  | 'repeat'
+  | 'threads'
+  | 'wasm'
+  | 'webgpu'
+  | 'cuda'
+  | 'remote'
+  | 'backend'
+  | 'options'
+  | 'precision'
+  | 'batch'
+  | 'seed'
+  | 'control'
+  | 'teacher';
+
+/** One finding: counts from the metrics that the page words in the reader's language. */
+export interface Finding {
+  kind: FindingKind;
+  /** The runner keys whose records it covers (the changed side). */
+  runners: string[];
+  /** The runner compared against, for cross-runner causes; null for within-runner ones. */
+  reference: string | null;
+  /** What changed, as identifiers (`precision fp32 → fp16`), or null. */
+  change: string | null;
+  /** Pairs compared (teacher: records). */
+  pairs: number;
+  identical: number;
+  /** Pairs whose completions differ. */
+  changed: number;
+  /** Median first divergent token over the changed pairs. */
+  medianFirst: number | null;
+  /** Changed pairs that split at a near tie. */
+  nearTies: number;
+  /** Steps with bitwise-identical logits rows (before the split), pooled. */
+  bitwise: BitwiseShare;
+  maxDiff: number | null;
+  /** 95% Wilson interval of changed / pairs: how sure the share is. */
+  interval: [number, number] | null;
+  /** Teacher forcing only: argmax and sampled-choice agreement with the reference token. */
+  teacher: { steps: number; argmax: number | null; sampled: number | null } | null;
+  /** Where the evidence is: a section, and the index of a diff case in `diffs` when one shows it. */
+  link: { section: string; diff: number | null };
+}
+
+/** The page's languages. */
+export type ReportLang = 'en' | 'de';
+
+/** One recorded step for the sampling explorer. */
+export interface ExplorerStep {
+  /** The token chosen (teacher-forced: chose), as id and text. */
+  token: number;
+  ids: number[];
+  logits: number[];
+  /** log-sum-exp of the whole row (logprob = logit − lse): gives the mass of the unrecorded tail. */
+  lse: number;
+  /** The uniform draw in [0, 1) the sampler consumed (`steps.draw`), null where nothing was drawn. */
+  draw: number | null;
+}
+
+/** One completion the sampling explorer can step through. */
+export interface ExplorerRecord {
+  recordId: string;
+  runner: string;
+  promptId: string;
+  promptText: string;
+  settingId: string;
+  sampling: { kind: 'greedy' } | { kind: 'sample'; temperature: number; topK: number; topP: number; seed: number };
+  tokenTexts: string[];
+  steps: ExplorerStep[];
 }
 
 /** Everything the page shows. */
@@ -123,4 +201,10 @@ export interface ReportData {
   warnings: string[];
   /** Rates with their intervals and the repetition study (see statistics-data.ts). */
   statistics: StatisticsData;
+  /** Plain-language findings, first on the page. */
+  findings: Finding[];
+  /** The language the page opens in (a switch in the page changes it). */
+  lang: ReportLang;
+  /** Completions for the sampling explorer, and the text of each candidate id they show. */
+  explorer: { records: ExplorerRecord[]; total: number; vocab: Record<string, string> };
 }

@@ -9,6 +9,7 @@ import { restoreLean, streamResults, type RecordLocation } from '../src/results/
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
 import { renderHtml } from './html.ts';
+import type { ReportLang } from './data.ts';
 import { buildReportData } from './view-model.ts';
 
 /** Options of {@link generateReport}. */
@@ -20,6 +21,8 @@ export interface ReportOptions {
   log?: (m: string) => void;
   /** Margin at or below which a split counts as a near tie (default 0.05). */
   nearTie?: number;
+  /** The language the page opens in (default English; the page has a switch). */
+  lang?: ReportLang;
 }
 
 /** What {@link generateReport} wrote. */
@@ -87,7 +90,7 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
       if (!full) reloaded.set(r, (full = loc ? (restoreLean(r, loc) as CompletedRecord) : r));
       return full;
     };
-    const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload });
+    const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload, ...(opts.lang ? { lang: opts.lang } : {}) });
     records.length = 0;
     where.clear();
     log(`report: page data (${data.diffs.length} diffs) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);

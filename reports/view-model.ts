@@ -3,7 +3,9 @@ import { runnerKeys } from '../src/metrics/groups.ts';
 import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
 import { buildStatistics } from './statistics-data.ts';
-import { pairLabel, REPORT_DATA_VERSION, type DiffCase, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
+import { explorerData } from './explorer-data.ts';
+import { buildFindings } from './findings.ts';
+import { pairLabel, REPORT_DATA_VERSION, type DiffCase, type ReportLang, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
 
 /** Caps that keep the page small whatever the size of the results. */
 export const LIMITS = {
@@ -28,6 +30,8 @@ export interface ViewOptions {
   generatedAt?: string;
   /** The record in full, when it was read lean (per-step fields the metrics skip); default: as is. */
   reload?: (r: CompletedRecord) => CompletedRecord;
+  /** The language the page opens in (default English). */
+  lang?: ReportLang;
 }
 
 /** Every k-th element so that at most `max` remain (deterministic, keeps the spread). */
@@ -53,7 +57,7 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
   const divergent = allPairs.filter((p): p is Extract<PairComparison, { outcome: 'diverged' }> => p.outcome === 'diverged');
 
   const divergences: DivergencePoint[] = thin(
-    divergent.map((p) => ({ pair: pairLabel({ a: p.a.runner, b: p.b.runner, relation: p.relation }), relation: p.relation, step: p.firstDivergence, nearTie: p.divergence.nearTie })),
+    divergent.map((p) => ({ pair: pairLabel({ a: p.a.runner, b: p.b.runner, relation: p.relation }), a: p.a.runner, b: p.b.runner, relation: p.relation, step: p.firstDivergence, nearTie: p.divergence.nearTie })),
     LIMITS.divergencePoints,
   );
 
@@ -104,6 +108,9 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     profiles: profiles(records, keyOf),
     warnings: m.warnings,
     statistics: buildStatistics(m),
+    findings: buildFindings(records, m, keyOf, diffs),
+    lang: o.lang ?? 'en',
+    explorer: explorerData(records, keyOf, o.reload ?? ((r) => r)),
   };
 }
 
@@ -234,7 +241,7 @@ function teacherSeries(list: readonly TeacherForcedComparison[]): TeacherSeries[
       e.agreeN[i] = (e.agreeN[i] ?? 0) + 1;
       e.agreeD[i] = (e.agreeD[i] ?? 0) + 1;
     }
-    for (const i of t.disagreements) if (i < LIMITS.teacherSteps) e.agreeN[i]! -= 1;
+    for (const i of t.argmaxDisagreements) if (i < LIMITS.teacherSteps) e.agreeN[i]! -= 1;
   }
   return [...by.values()].map(({ s, agreeN, agreeD }) => ({
     ...s,

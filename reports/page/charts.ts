@@ -1,5 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { pairLabel, type ReportData } from '../data.ts';
+import type { ReportData } from '../data.ts';
+import { t } from './i18n.ts';
+import { pairText } from './sections.ts';
 
 /** Shared look: the page's font and muted axes. */
 export const config = {
@@ -9,7 +11,7 @@ export const config = {
   view: { stroke: null },
 } as const;
 
-const relationColor = { domain: ['cross-runner', 'repetition'], range: ['#4f46e5', '#94a3b8'] };
+const relationColor = () => ({ domain: (['cross-runner', 'repetition', 'batch', 'seed'] as const).map((r) => t(`relation.${r}`)), range: ['#4f46e5', '#94a3b8', '#0d9488', '#d97706'] });
 
 /** Exact-match rate per runner pair (share of compared record pairs fully identical). */
 export function exactMatchSpec(d: ReportData): TopLevelSpec {
@@ -17,18 +19,18 @@ export function exactMatchSpec(d: ReportData): TopLevelSpec {
     config,
     width: 'container',
     height: { step: 22 },
-    title: 'Exact-match rate per runner pair',
-    data: { values: d.pairs.map((p) => ({ pair: pairLabel(p), relation: p.relation, rate: p.exactMatchRate, pairs: p.pairs, nearTies: p.nearTies })) },
+    title: t('chart.exact'),
+    data: { values: d.pairs.map((p) => ({ pair: pairText(p), relation: t(`relation.${p.relation}`), rate: p.exactMatchRate, pairs: p.pairs, nearTies: p.nearTies })) },
     mark: { type: 'bar', cornerRadiusEnd: 3 },
     encoding: {
       y: { field: 'pair', type: 'nominal', sort: null, title: null },
-      x: { field: 'rate', type: 'quantitative', title: 'identical pairs', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
-      color: { field: 'relation', type: 'nominal', scale: relationColor, title: null },
+      x: { field: 'rate', type: 'quantitative', title: t('chart.identicalPairs'), axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+      color: { field: 'relation', type: 'nominal', scale: relationColor(), title: null },
       tooltip: [
         { field: 'pair', type: 'nominal' },
-        { field: 'rate', type: 'quantitative', format: '.1%', title: 'exact match' },
-        { field: 'pairs', type: 'quantitative', title: 'pairs compared' },
-        { field: 'nearTies', type: 'quantitative', title: 'near-tie splits' },
+        { field: 'rate', type: 'quantitative', format: '.1%', title: t('chart.exactMatch') },
+        { field: 'pairs', type: 'quantitative', title: t('chart.pairsCompared') },
+        { field: 'nearTies', type: 'quantitative', title: t('col.nearTies') },
       ],
     },
   };
@@ -36,23 +38,24 @@ export function exactMatchSpec(d: ReportData): TopLevelSpec {
 
 /** Where outputs part ways: first-divergence index of each divergent pair, near ties marked. */
 export function divergenceSpec(d: ReportData): TopLevelSpec {
-  const values = d.divergences.map((p) => ({ pair: p.pair, relation: p.relation, step: p.step, split: p.nearTie ? 'near tie' : 'clear margin' }));
+  const [tie, clear] = [t('chart.nearTie'), t('chart.clear')];
+  const values = d.divergences.map((p) => ({ pair: pairText({ a: p.a, b: p.b, relation: p.relation }), relation: p.relation, step: p.step, split: p.nearTie ? tie : clear }));
   return {
     config,
     width: 'container',
     height: { step: 26 },
-    title: 'First divergent token per pair',
+    title: t('chart.firstDiv'),
     data: { values },
     layer: [
       {
         mark: { type: 'tick', thickness: 2, opacity: 0.55 },
         encoding: {
           y: { field: 'pair', type: 'nominal', title: null, sort: null },
-          x: { field: 'step', type: 'quantitative', title: 'token index of the first divergence' },
-          color: { field: 'split', type: 'nominal', scale: { domain: ['near tie', 'clear margin'], range: ['#f59e0b', '#4f46e5'] }, title: 'margin at the split' },
+          x: { field: 'step', type: 'quantitative', title: t('chart.firstDivAxis') },
+          color: { field: 'split', type: 'nominal', scale: { domain: [tie, clear], range: ['#f59e0b', '#4f46e5'] }, title: t('chart.marginAt') },
           tooltip: [
             { field: 'pair', type: 'nominal' },
-            { field: 'step', type: 'quantitative', title: 'first divergence' },
+            { field: 'step', type: 'quantitative', title: t('chart.firstDivAxis') },
             { field: 'split', type: 'nominal' },
           ],
         },
@@ -62,7 +65,7 @@ export function divergenceSpec(d: ReportData): TopLevelSpec {
         encoding: {
           y: { field: 'pair', type: 'nominal', sort: null },
           x: { aggregate: 'median', field: 'step', type: 'quantitative' },
-          tooltip: [{ aggregate: 'median', field: 'step', type: 'quantitative', title: 'median first divergence' }],
+          tooltip: [{ aggregate: 'median', field: 'step', type: 'quantitative', title: t('chart.medianFirst') }],
         },
       },
     ],
@@ -85,7 +88,7 @@ export function latencySpec(d: ReportData): TopLevelSpec {
   return {
     config,
     data: { values: d.latency },
-    hconcat: [panel('ttftMs', 'Time to first token'), panel('tokensPerSecond', 'Decode throughput (excl. prefill)')],
+    hconcat: [panel('ttftMs', t('chart.ttft')), panel('tokensPerSecond', t('chart.tps'))],
   };
 }
 
@@ -95,7 +98,7 @@ export function sessionSpec(d: ReportData): TopLevelSpec {
     config,
     width: 320,
     height: { step: 22 },
-    title: 'Session creation (median, per runner)',
+    title: t('chart.session'),
     data: { values: d.runners.filter((r) => r.timings.medianSessionMs !== null).map((r) => ({ runner: r.runner, ms: r.timings.medianSessionMs })) },
     mark: { type: 'bar', cornerRadiusEnd: 3, color: '#64748b' },
     encoding: {
@@ -118,18 +121,18 @@ export function teacherSpec(d: ReportData): TopLevelSpec {
     config,
     width: 'container',
     height: 220,
-    title: 'Teacher-forced: largest logit difference per position (same inputs on both sides)',
+    title: t('chart.teacher'),
     data: { values },
     mark: { type: 'line', strokeWidth: 1.4, interpolate: 'step-after' },
     encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'position', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'diff', type: 'quantitative', title: 'max |Δ logit|', scale: { type: 'symlog', constant: 1e-4 } },
+      x: { field: 'step', type: 'quantitative', title: t('chart.position'), axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'diff', type: 'quantitative', title: t('col.maxDiff'), scale: { type: 'symlog', constant: 1e-4 } },
       color: { field: 'pair', type: 'nominal', title: null },
       tooltip: [
         { field: 'pair', type: 'nominal' },
         { field: 'step', type: 'quantitative' },
-        { field: 'diff', type: 'quantitative', format: '.3g', title: 'max |Δ logit|' },
-        { field: 'agreement', type: 'quantitative', format: '.1%', title: 'top-1 agreement' },
+        { field: 'diff', type: 'quantitative', format: '.3g', title: t('col.maxDiff') },
+        { field: 'agreement', type: 'quantitative', format: '.1%', title: t('chart.agreement') },
       ],
     },
   };

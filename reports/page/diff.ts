@@ -2,6 +2,8 @@ import type { DiffCase } from '../data.ts';
 import type { Candidate, StepView } from '../../src/metrics/types.ts';
 import { append, clear, h } from './dom.ts';
 import { diff, logit, pct, tokenLabel, visibleToken } from './format.ts';
+import { onOpenDiff } from './findings.ts';
+import { t } from './i18n.ts';
 
 function signed(x: number | null): string {
   if (x === null) return '—';
@@ -9,15 +11,22 @@ function signed(x: number | null): string {
 }
 
 /** Margins at or below this are called a near tie on the page (the metrics' default threshold). */
-const NEAR_TIE = 0.05;
+export const NEAR_TIE = 0.05;
 
 function caseLabel(c: DiffCase): string {
-  const pair = c.relation === 'repetition' ? `${c.b.runner}: rep ${c.b.repetition} vs rep ${c.a.repetition}` : `${c.a.runner} → ${c.b.runner} (rep ${c.b.repetition})`;
-  return `${pair} · splits at token ${c.step}${c.nearTie ? ' · near tie' : ''}`;
+  const pair =
+    c.relation === 'repetition'
+      ? t('diff.caseRep', { runner: c.b.runner, b: c.b.repetition, a: c.a.repetition })
+      : c.relation === 'batch'
+        ? t('diff.caseBatch', { runner: c.b.runner, batch: c.batchSize, rep: c.b.repetition })
+        : c.relation === 'seed'
+          ? t('diff.caseSeed', { runner: c.b.runner, setting: c.settingId, rep: c.b.repetition })
+          : t('diff.caseCross', { a: c.a.runner, b: c.b.runner, rep: c.b.repetition });
+  return `${pair}${t('diff.splitsAt', { step: c.step })}${c.nearTie ? t('diff.nearTieTag') : ''}`;
 }
 
 function groupLabel(c: DiffCase): string {
-  return `${c.promptId} · ${c.settingId} · batch ${c.batchSize}`;
+  return t('diff.group', { prompt: c.promptId, setting: c.settingId, batch: c.batchSize });
 }
 
 /** One lane of tokens: shared prefix, the divergent token, then the rest dimmed. */
@@ -26,18 +35,18 @@ function lane(c: DiffCase, side: 'a' | 'b'): HTMLElement {
   const more = side === 'a' ? c.moreA : c.moreB;
   const ref = side === 'a' ? c.a : c.b;
   const row = h('div', { class: 'tokens' });
-  if (c.offset > 0) append(row, h('span', { class: 'elided' }, `… ${c.offset} earlier tokens`));
-  tokens.forEach((t, i) => {
+  if (c.offset > 0) append(row, h('span', { class: 'elided' }, t('diff.earlier', { n: c.offset })));
+  tokens.forEach((tok, i) => {
     const pos = c.offset + i;
     const cls = pos < c.step ? 'tok same' : pos === c.step ? `tok split split-${side}` : 'tok after';
-    append(row, h('span', { class: cls, title: `token ${pos}` }, visibleToken(t)));
+    append(row, h('span', { class: cls, title: t('diff.token', { pos }) }, visibleToken(tok)));
   });
-  if (c.offset + tokens.length <= c.step) append(row, h('span', { class: `tok split split-${side} ended` }, '(ended)'));
-  if (more > 0) append(row, h('span', { class: 'elided' }, `… ${more} more`));
+  if (c.offset + tokens.length <= c.step) append(row, h('span', { class: `tok split split-${side} ended` }, t('diff.ended')));
+  if (more > 0) append(row, h('span', { class: 'elided' }, t('diff.more', { n: more })));
   return h(
     'div',
     { class: `lane lane-${side}` },
-    h('div', { class: 'lane-head' }, h('span', { class: `badge badge-${side}` }, side.toUpperCase()), h('strong', null, ref.runner), ` rep ${ref.repetition} · ${ref.profileId}`),
+    h('div', { class: 'lane-head' }, h('span', { class: `badge badge-${side}` }, side.toUpperCase()), h('strong', null, ref.runner), t('diff.rep', { rep: ref.repetition, profile: ref.profileId })),
     row,
   );
 }
@@ -63,7 +72,7 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
       'tr',
       { class: cls },
       h('td', { class: 'rank' }, String(i + 1)),
-      h('td', null, h('span', { class: 'tok cand' }, tokenLabel(x)), x.id !== null && x.text !== null ? h('span', { class: 'tid' }, `#${x.id}`) : null),
+      h('td', null, h('span', { class: 'tok cand' }, tokenLabel(x, t('diff.ended'))), x.id !== null && x.text !== null ? h('span', { class: 'tid' }, `#${x.id}`) : null),
       h('td', { class: 'num' }, logit(x.logit)),
       h('td', { class: 'num' }, logit(x.logprob)),
       h('td', { class: 'num delta' }, signed(otherValue(x))),
@@ -79,14 +88,27 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
       { class: 'cands-head' },
       h('span', { class: `badge badge-${side}` }, side.toUpperCase()),
       h('strong', null, runner),
-      ' chose ',
-      h('span', { class: `tok split split-${side}` }, tokenLabel(chosen)),
-      h('span', { class: `margin ${margin !== null && margin <= NEAR_TIE ? 'tie' : ''}` }, `margin ${margin === null ? '—' : diff(margin)}`),
+      t('diff.chose'),
+      h('span', { class: `tok split split-${side}` }, tokenLabel(chosen, t('diff.ended'))),
+      h('span', { class: `margin ${margin !== null && margin <= NEAR_TIE ? 'tie' : ''}` }, t('diff.margin', { m: margin === null ? '—' : diff(margin) })),
     ),
     h(
       'table',
       { class: 'grid cand-table' },
-      h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'candidate'), h('th', null, 'logit'), h('th', null, 'logprob'), h('th', { title: 'this logit minus the other runner’s logit for the same candidate' }, `Δ vs ${side === 'a' ? 'B' : 'A'}`), h('th', null, 'probability'))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', null, '#'),
+          h('th', null, t('diff.candidate')),
+          h('th', null, t('diff.logit')),
+          h('th', null, t('diff.logprob')),
+          h('th', { title: t('diff.deltaTitle') }, t('diff.delta', { side: side === 'a' ? 'B' : 'A' })),
+          h('th', null, t('diff.probability')),
+        ),
+      ),
       h('tbody', null, ...rows),
     ),
   );
@@ -97,11 +119,11 @@ function renderCase(c: DiffCase): HTMLElement {
   const stats = h(
     'div',
     { class: 'split-stats' },
-    stat('first divergent token', String(c.step)),
-    stat('smallest margin at the split', c.minMargin === null ? '—' : diff(c.minMargin), c.nearTie ? 'near tie: rounding decides' : 'clear margin'),
-    stat('max |Δ logit| at the split', diff(c.splitMaxDiff), c.splitMaxDiff !== null && c.minMargin !== null && c.splitMaxDiff >= c.minMargin ? 'drift ≥ margin: enough to flip' : 'same inputs on both sides'),
-    stat('max |Δ| of top values before the split', diff(c.drift.max), c.drift.values ? `mean ${diff(c.drift.mean)} · ${c.drift.values}` : 'no shared candidates'),
-    stat('bitwise-equal logits rows before the split', c.bitwise.share === null ? '—' : pct(c.bitwise.share), `${c.bitwise.equal}/${c.bitwise.compared} steps`),
+    stat(t('diff.statFirst'), String(c.step)),
+    stat(t('diff.statMargin'), c.minMargin === null ? '—' : diff(c.minMargin), c.nearTie ? t('diff.nearTie') : t('diff.clear')),
+    stat(t('diff.statSplitDiff'), diff(c.splitMaxDiff), c.splitMaxDiff !== null && c.minMargin !== null && c.splitMaxDiff >= c.minMargin ? t('diff.enough') : t('diff.sameInputs')),
+    stat(t('diff.statBefore'), diff(c.drift.max), c.drift.values ? t('diff.meanOf', { mean: diff(c.drift.mean), values: c.drift.values }) : t('diff.noShared')),
+    stat(t('diff.statBitwise'), c.bitwise.share === null ? '—' : pct(c.bitwise.share), t('diff.steps', { equal: c.bitwise.equal, compared: c.bitwise.compared })),
   );
   return h(
     'div',
@@ -110,7 +132,7 @@ function renderCase(c: DiffCase): HTMLElement {
     h('div', { class: 'lanes' }, lane(c, 'a'), lane(c, 'b')),
     stats,
     h('div', { class: 'cand-pair' }, candidates(c.atA, c.atB, 'a', c.a.runner), candidates(c.atB, c.atA, 'b', c.b.runner)),
-    h('p', { class: 'note' }, `Compared on ${c.basis === 'ids' ? 'token ids' : 'token texts (a runner reported no ids)'}. Highlighted: each side's choice; outlined: the other side's choice.`),
+    h('p', { class: 'note' }, t('diff.foot', { basis: c.basis === 'ids' ? t('diff.basisIds') : t('diff.basisTexts') })),
   );
 }
 
@@ -122,15 +144,15 @@ function stat(label: string, value: string, sub?: string): HTMLElement {
 export function diffView(cases: DiffCase[], total: number): HTMLElement {
   const root = h('div', { class: 'diff' });
   if (cases.length === 0) {
-    append(root, h('p', { class: 'empty' }, 'No divergent pairs: every compared output matched exactly.'));
+    append(root, h('p', { class: 'empty' }, t('diff.none')));
     return root;
   }
   const groups = [...new Set(cases.map((c) => c.group))];
-  const groupSel = h('select', { attrs: { 'aria-label': 'prompt and setting' } }, ...groups.map((g) => {
+  const groupSel = h('select', { attrs: { 'aria-label': t('diff.pickGroup').trim() } }, ...groups.map((g) => {
     const first = cases.find((c) => c.group === g)!;
     return h('option', { attrs: { value: g } }, `${groupLabel(first)} (${cases.filter((c) => c.group === g).length})`);
   }));
-  const pairSel = h('select', { attrs: { 'aria-label': 'runner pair' } });
+  const pairSel = h('select', { attrs: { 'aria-label': t('diff.pickPair').trim() } });
   const body = h('div');
   const show = () => {
     const list = cases.filter((c) => c.group === groupSel.value);
@@ -147,10 +169,19 @@ export function diffView(cases: DiffCase[], total: number): HTMLElement {
   pairSel.addEventListener('change', show);
   append(
     root,
-    h('div', { class: 'pickers' }, h('label', null, 'Prompt / setting ', groupSel), h('label', null, 'Pair ', pairSel)),
-    total > cases.length ? h('p', { class: 'note' }, `Showing ${cases.length} of ${total} divergent pairs: the earliest split per prompt, setting and runner pair.`) : null,
+    h('div', { class: 'pickers' }, h('label', null, t('diff.pickGroup'), groupSel), h('label', null, t('diff.pickPair'), pairSel)),
+    total > cases.length ? h('p', { class: 'note' }, t('diff.showing', { shown: cases.length, total })) : null,
     body,
   );
   fillPairs();
+  // A finding's "evidence" link opens its case: select the group, then the pair within it.
+  onOpenDiff((index) => {
+    const c = cases[index];
+    if (!c) return;
+    groupSel.value = c.group;
+    fillPairs();
+    pairSel.value = String(cases.filter((x) => x.group === c.group).indexOf(c));
+    show();
+  });
   return root;
 }

@@ -1,92 +1,101 @@
 /**
  * The report page's entry (bundled with vega, vega-lite and vega-embed by reports/bundle.ts).
- * Reads the data the generator inlined and renders every section; model text only ever goes
- * into text nodes.
+ * Reads the data the generator inlined and renders every section in the current language; the
+ * language switch renders it all again. Model text only ever goes into text nodes.
  */
-import embed from 'vega-embed';
-import type { TopLevelSpec } from 'vega-lite';
-import { REPORT_DATA_VERSION, type ReportData } from '../data.ts';
+import { REPORT_DATA_VERSION, type ReportData, type ReportLang } from '../data.ts';
+import { chart } from './chart.ts';
 import { divergenceSpec, exactMatchSpec, latencySpec, sessionSpec, teacherSpec } from './charts.ts';
-import { diffView } from './diff.ts';
-import { append, h, section } from './dom.ts';
+import { diffView, NEAR_TIE } from './diff.ts';
+import { fixed } from './format.ts';
+import { append, clear, h, section } from './dom.ts';
+import { explorerView } from './explorer.ts';
+import { findingsSection } from './findings.ts';
+import { lang, setLang, t } from './i18n.ts';
+import type { MessageKey } from './lang-en.ts';
+import { openPresenter } from './presenter.ts';
 import { environments, headline, pairTable, problems, summary, teacherTable } from './sections.ts';
 import { repetitionHeadline, STATISTICS_STYLES, statisticsSection } from './statistics.ts';
 import { STYLES } from './styles.ts';
+import { TALK_STYLES } from './styles-talk.ts';
 
 /** The id of the `<script type="application/json">` element holding the data. */
 export const DATA_ELEMENT_ID = 'detbench-data';
 
-function chart(spec: TopLevelSpec, cls = 'chart'): HTMLElement {
-  const el = h('div', { class: cls });
-  // SVG keeps text selectable and crisp on projectors; no actions menu, so nothing links out.
-  embed(el, spec, { actions: false, renderer: 'svg' }).catch((err: unknown) => {
-    append(el, h('p', { class: 'warn' }, `chart failed: ${String(err)}`));
-  });
-  return el;
-}
+const NAV: [string, MessageKey][] = [
+  ['findings', 'nav.findings'],
+  ['summary', 'nav.summary'],
+  ['divergence', 'nav.divergence'],
+  ['diff', 'nav.diff'],
+  ['explorer', 'nav.explorer'],
+  ['teacher', 'nav.teacher'],
+  ['statistics', 'nav.statistics'],
+  ['latency', 'nav.latency'],
+  ['problems', 'nav.problems'],
+  ['environment', 'nav.environment'],
+];
 
-function render(d: ReportData): void {
-  document.title = d.title;
-  const style = document.createElement('style');
-  style.textContent = STYLES + STATISTICS_STYLES;
-  document.head.appendChild(style);
-  const app = document.getElementById('app') ?? document.body;
-
-  const nav = h(
-    'nav',
-    { class: 'toc' },
-    ...[
-      ['summary', 'Runners'],
-      ['divergence', 'Divergence'],
-      ['diff', 'Token diff'],
-      ['teacher', 'Teacher forcing'],
-      ['statistics', 'Statistics'],
-      ['latency', 'Latency'],
-      ['problems', 'Errored / skipped'],
-      ['environment', 'Machines'],
-    ].map(([id, label]) => h('a', { attrs: { href: `#${id}` } }, label!)),
+function render(d: ReportData, app: HTMLElement): void {
+  clear(app);
+  document.documentElement.lang = lang();
+  const other: ReportLang = lang() === 'en' ? 'de' : 'en';
+  const tools = h(
+    'div',
+    { class: 'tools' },
+    h('button', { class: 'lang-switch', attrs: { type: 'button', 'data-lang': other }, on: { click: () => switchTo(d, app, other) } }, t('lang.switch')),
+    h('button', { class: 'present', attrs: { type: 'button' }, on: { click: () => openPresenter(d) } }, t('present.open')),
   );
+  const nav = h('nav', { class: 'toc' }, ...NAV.map(([id, key]) => h('a', { attrs: { href: `#${id}` } }, t(key))));
   const hasDivergence = d.pairs.length > 0;
   append(
     app,
-    h('header', { class: 'top' }, h('h1', null, d.title), h('div', { class: 'meta' }, `detbench ${d.detbench} · generated ${d.generatedAt} · ${d.files.length} results file(s)`)),
+    h('header', { class: 'top' }, tools, h('h1', null, d.title), h('div', { class: 'meta' }, t('meta.line', { version: d.detbench, time: d.generatedAt, files: d.files.length }))),
     nav,
     h(
       'main',
       null,
+      findingsSection(d),
       headline(d),
       repetitionHeadline(d),
       ...d.warnings.map((w) => h('div', { class: 'warn' }, w)),
       summary(d),
       section(
         'divergence',
-        'Where outputs part ways',
-        'Each runner against the reference (same repetition), and each repetition against the first of the same runner. A near tie is a split whose margin (best minus second-best logit) is at most 0.05.',
+        t('div.title'),
+        t('div.note', { nearTie: fixed(NEAR_TIE, 2) }),
         hasDivergence ? chart(exactMatchSpec(d)) : null,
         d.divergences.length ? chart(divergenceSpec(d)) : null,
-        hasDivergence ? pairTable(d) : h('p', { class: 'empty' }, 'Nothing to compare: fewer than two completed records per group.'),
+        hasDivergence ? pairTable(d) : h('p', { class: 'empty' }, t('div.nothing')),
       ),
-      section('diff', 'Token-level diff', 'The first divergent token of two completions and what each runner saw at that step.', diffView(d.diffs, d.diffsTotal)),
+      section('diff', t('diff.title'), t('diff.note'), diffView(d.diffs, d.diffsTotal)),
+      explorerView(d),
       section(
         'teacher',
-        'Teacher forcing',
-        'Each runner fed the reference’s tokens: same inputs at every step, so the logits are comparable over the whole sequence.',
-        d.teacher.byPair.length ? teacherTable(d) : h('p', { class: 'empty' }, 'No teacher-forced records.'),
+        t('teacher.title'),
+        t('teacher.note'),
+        d.teacher.byPair.length ? teacherTable(d) : h('p', { class: 'empty' }, t('teacher.none')),
         d.teacher.series.length ? chart(teacherSpec(d)) : null,
-        d.teacher.unmatched ? h('p', { class: 'warn' }, `${d.teacher.unmatched} teacher-forced record(s) whose reference record is missing from these results.`) : null,
+        d.teacher.unmatched ? h('p', { class: 'warn' }, t('teacher.unmatched', { n: d.teacher.unmatched })) : null,
       ),
       statisticsSection(d, chart),
       section(
         'latency',
-        'Latency',
-        'Per free-running record. Session creation (model load) is shown apart: it is paid once per runner, not per request.',
-        d.latency.length ? h('div', { class: 'charts-row' }, chart(latencySpec(d), ''), chart(sessionSpec(d), '')) : h('p', { class: 'empty' }, 'No timings.'),
+        t('lat.title'),
+        t('lat.note'),
+        d.latency.length ? h('div', { class: 'charts-row' }, chart(latencySpec(d), ''), chart(sessionSpec(d), '')) : h('p', { class: 'empty' }, t('lat.none')),
       ),
       problems(d),
       environments(d),
     ),
-    h('footer', null, 'Static report: everything is in this file; it loads nothing from the network.'),
+    h('footer', null, t('footer')),
   );
+}
+
+function switchTo(d: ReportData, app: HTMLElement, next: ReportLang): void {
+  const y = window.scrollY;
+  setLang(next);
+  render(d, app);
+  window.scrollTo(0, y);
 }
 
 function main(): void {
@@ -94,7 +103,16 @@ function main(): void {
   if (!el?.textContent) throw new Error('report data missing');
   const data = JSON.parse(el.textContent) as ReportData;
   if (data.version !== REPORT_DATA_VERSION) throw new Error(`report data version ${String(data.version)} (this page reads ${REPORT_DATA_VERSION})`);
-  render(data);
+  document.title = data.title;
+  const style = document.createElement('style');
+  style.textContent = STYLES + STATISTICS_STYLES + TALK_STYLES;
+  document.head.appendChild(style);
+  // `#lang=de` in the address opens the other language; the generator's choice otherwise.
+  const asked = /lang=(en|de)/.exec(location.hash)?.[1] as ReportLang | undefined;
+  setLang(asked ?? data.lang);
+  const app = document.getElementById('app') ?? document.body;
+  render(data, app);
+  if (location.hash === '#present') openPresenter(data);
 }
 
 main();

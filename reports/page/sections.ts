@@ -1,6 +1,16 @@
-import { pairLabel, type ReportData } from '../data.ts';
+import type { PairAggregate } from '../../src/metrics/types.ts';
+import type { ReportData } from '../data.ts';
 import { h, section, table, type Child } from './dom.ts';
-import { diff, fixed, ms, pct } from './format.ts';
+import { diff, fixed, int, ms, pct } from './format.ts';
+import { t } from './i18n.ts';
+
+/** A runner pair's label in the current language. */
+export function pairText(p: Pick<PairAggregate, 'a' | 'b' | 'relation'>): string {
+  if (p.relation === 'repetition') return t('pair.repetition', { b: p.b });
+  if (p.relation === 'batch') return t('pair.batch', { b: p.b });
+  if (p.relation === 'seed') return t('pair.seed', { b: p.b });
+  return t('pair.cross', { a: p.a, b: p.b });
+}
 
 /** Headline numbers above everything else. */
 export function headline(d: ReportData): HTMLElement {
@@ -9,79 +19,88 @@ export function headline(d: ReportData): HTMLElement {
   return h(
     'div',
     { class: 'headline' },
-    card(String(d.counts.records), 'records'),
-    card(String(d.runners.length), 'runners'),
-    card(String(d.profiles.length), d.profiles.length === 1 ? 'machine' : 'machines'),
-    card(pct(d.acrossRunners.rate), `all runners identical (TARr over ${d.acrossRunners.groups} groups)`),
-    card(refs, 'reference'),
+    card(int(d.counts.records), t('head.records')),
+    card(int(d.runners.length), t('head.runners')),
+    card(int(d.profiles.length), d.profiles.length === 1 ? t('head.machine') : t('head.machines')),
+    card(pct(d.acrossRunners.rate), t('head.tarr', { groups: d.acrossRunners.groups })),
+    card(refs, t('head.reference')),
   );
 }
 
 /** The summary table: one row per runner. */
 export function summary(d: ReportData): HTMLElement {
   const rows: Child[][] = d.runners.map((r) => [
-    h('span', { class: 'runner' }, r.runner, Object.values(d.references).includes(r.runner) ? h('span', { class: 'ref-tag' }, 'reference') : null),
+    h('span', { class: 'runner' }, r.runner, Object.values(d.references).includes(r.runner) ? h('span', { class: 'ref-tag' }, t('head.reference')) : null),
     r.runnerType,
     r.profileIds.join(', '),
     r.providers.join(', ') || '—',
-    String(r.records.completed - r.records.teacherForced),
+    int(r.records.completed - r.records.teacherForced),
     r.records.errored || r.records.skipped
-      ? h('span', { class: 'problems' }, `${r.records.errored} errored · ${r.records.skipped} skipped`, ...r.problems.map((p) => h('div', { class: 'reason' }, `${p.count}× ${p.reason}`)))
+      ? h('span', { class: 'problems' }, t('summary.problems', { errored: r.records.errored, skipped: r.records.skipped }), ...r.problems.map((p) => h('div', { class: 'reason' }, `${p.count}× ${p.reason}`)))
       : '0',
     pct(r.exactMatchRate),
-    r.tarr.n === null ? '—' : h('span', null, pct(r.tarr.rate), h('span', { class: 'sub' }, ` @${r.tarr.n} · ${r.tarr.groups} groups`)),
-    r.uniqueCompletions.mean === null ? '—' : `${fixed(r.uniqueCompletions.mean, 2)} (max ${r.uniqueCompletions.max})`,
+    r.tarr.n === null ? '—' : h('span', null, pct(r.tarr.rate), h('span', { class: 'sub' }, t('summary.groups', { n: r.tarr.n, groups: r.tarr.groups }))),
+    r.uniqueCompletions.mean === null ? '—' : t('summary.max', { mean: fixed(r.uniqueCompletions.mean, 2), max: r.uniqueCompletions.max }),
     ms(r.timings.medianTtftMs),
     fixed(r.timings.medianTokensPerSecond, 1),
   ]);
   return section(
     'summary',
-    'Runners',
-    'Exact-match: share of repetitions equal to their group’s most common completion. TARr@N: share of prompt/setting groups whose N repetitions are all identical (Atil et al. 2024). Unique completions: mean per group. Times: medians over free-running records.',
-    h('div', { class: 'scroll' }, table(['runner', 'type', 'machines', 'provider', 'completed', 'not completed', 'exact-match', 'TARr@N', 'unique completions', 'TTFT', 'tokens/s'], rows)),
+    t('summary.title'),
+    t('summary.note'),
+    h(
+      'div',
+      { class: 'scroll' },
+      table([t('col.runner'), t('col.type'), t('col.machines'), t('col.provider'), t('col.completed'), t('col.notCompleted'), t('col.exactMatch'), t('col.tarr'), t('col.unique'), t('col.ttft'), t('col.tps')], rows),
+    ),
   );
 }
 
 /** Pair aggregates: exact match, divergence statistics, drift and bitwise identity. */
 export function pairTable(d: ReportData): HTMLElement {
   const rows: Child[][] = d.pairs.map((p) => [
-    pairLabel(p),
-    String(p.pairs),
+    pairText(p),
+    int(p.pairs),
     pct(p.exactMatchRate),
-    p.firstDivergence.count ? `${fixed(p.firstDivergence.median, 0)} (${p.firstDivergence.min}–${p.firstDivergence.max})` : '—',
+    p.firstDivergence.count ? `${fixed(p.firstDivergence.median, 0)} (${int(p.firstDivergence.min ?? 0)}–${int(p.firstDivergence.max ?? 0)})` : '—',
     p.firstDivergence.count ? `${p.nearTies}/${p.firstDivergence.count}` : '—',
     diff(p.logitMaxDiff),
     p.bitwise.share === null ? '—' : pct(p.bitwise.share),
   ]);
-  return h('div', { class: 'scroll' }, table(['pair', 'pairs', 'identical', 'first divergence: median (range)', 'near-tie splits', 'max |Δ logit| before split', 'bitwise-equal steps'], rows));
+  return h('div', { class: 'scroll' }, table([t('col.pair'), t('col.pairs'), t('col.identical'), t('col.firstDiv'), t('col.nearTies'), t('col.maxDiffBefore'), t('col.bitwise')], rows));
 }
 
 /** Teacher-forced agreement per runner pair. */
 export function teacherTable(d: ReportData): HTMLElement {
-  const rows: Child[][] = d.teacher.byPair.map((t) => [
-    `${t.reference} → ${t.runner}`,
-    String(t.records),
-    String(t.steps),
-    pct(t.top1Agreement, 2),
-    diff(t.maxDiff),
-    diff(t.meanDiff),
-    t.bitwise.share === null ? '—' : `${pct(t.bitwise.share)} (${t.bitwise.equal}/${t.bitwise.compared})`,
+  const rows: Child[][] = d.teacher.byPair.map((x) => [
+    `${x.reference} → ${x.runner}`,
+    int(x.records),
+    int(x.steps),
+    pct(x.argmaxAgreement, 2),
+    pct(x.top1Agreement, 2),
+    diff(x.maxDiff),
+    diff(x.meanDiff),
+    x.bitwise.share === null ? '—' : `${pct(x.bitwise.share)} (${int(x.bitwise.equal)}/${int(x.bitwise.compared)})`,
   ]);
-  return h('div', { class: 'scroll' }, table(['reference → runner', 'records', 'steps', 'top-1 agreement', 'max |Δ logit|', 'mean |Δ logit|', 'bitwise-equal steps'], rows));
+  return h(
+    'div',
+    { class: 'scroll' },
+    table([t('col.refRunner'), t('col.records'), t('col.steps'), t('col.argmax'), t('col.sampled'), t('col.maxDiff'), t('col.meanDiff'), t('col.bitwise')], rows),
+  );
 }
 
 /** Records that did not complete, with their reasons. */
 export function problems(d: ReportData): HTMLElement {
-  if (d.problemsTotal === 0) return section('problems', 'Errored and skipped', null, h('p', { class: 'empty' }, 'Every record completed.'));
+  if (d.problemsTotal === 0) return section('problems', t('prob.title'), null, h('p', { class: 'empty' }, t('prob.all')));
   return section(
     'problems',
-    'Errored and skipped',
-    d.problemsTotal > d.problems.length ? `Showing ${d.problems.length} of ${d.problemsTotal}.` : null,
+    t('prob.title'),
+    d.problemsTotal > d.problems.length ? t('prob.showing', { shown: d.problems.length, total: d.problemsTotal }) : null,
     h(
       'div',
       { class: 'scroll short' },
       table(
-        ['record', 'runner', 'machine', 'status', 'reason'],
+        [t('col.record'), t('col.runner'), t('col.machine'), t('col.status'), t('col.reason')],
         d.problems.map((p) => [h('code', null, p.recordId), p.runner, p.profileId, h('span', { class: `status ${p.status}` }, p.status), p.code ? h('span', null, h('code', null, p.code), ' ', p.message) : p.message]),
       ),
     ),
@@ -100,8 +119,8 @@ function kv(obj: Record<string, unknown>): HTMLElement {
 export function environments(d: ReportData): HTMLElement {
   return section(
     'environment',
-    'Machines and environments',
-    `From ${d.files.length} results file(s). Records are grouped by hardware profile; a runner id seen on several profiles is shown as runner@profile.`,
+    t('env.title'),
+    t('env.note', { files: d.files.length }),
     h(
       'div',
       { class: 'cards' },
@@ -110,13 +129,13 @@ export function environments(d: ReportData): HTMLElement {
           'div',
           { class: 'card' },
           h('h3', null, p.id),
-          h('p', { class: 'sub' }, `${p.records} records · runners: ${p.runners.join(', ')}`),
+          h('p', { class: 'sub' }, t('env.records', { records: int(p.records), runners: p.runners.join(', ') })),
           kv(p.fingerprint),
           ...p.tools.map((t) => h('p', { class: 'sub' }, t)),
-          h('details', null, h('summary', null, `runner environments (${p.environments.length})`), ...p.environments.map((e) => h('div', { class: 'env' }, h('strong', null, e.runner), ` ${e.provider}`, kv(e.environment)))),
+          h('details', null, h('summary', null, t('env.envs', { n: p.environments.length })), ...p.environments.map((e) => h('div', { class: 'env' }, h('strong', null, e.runner), ` ${e.provider}`, kv(e.environment)))),
         ),
       ),
     ),
-    h('details', null, h('summary', null, 'results files'), h('ul', null, ...d.files.map((f) => h('li', null, h('code', null, f))))),
+    h('details', null, h('summary', null, t('env.files')), h('ul', null, ...d.files.map((f) => h('li', null, h('code', null, f))))),
   );
 }

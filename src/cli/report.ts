@@ -1,4 +1,11 @@
 import type { Command } from 'commander';
+import { DetbenchError } from '../errors.ts';
+
+/** The report languages; anything else is refused before any work. */
+export function reportLang(value: string): 'en' | 'de' {
+  if (value === 'en' || value === 'de') return value;
+  throw new DetbenchError('USAGE', `--lang ${value}: expected en or de`, { field: 'lang' });
+}
 
 /** `detbench report <results...> -o <dir>`: renders results files (from one or many machines) into static HTML. */
 export function registerReport(program: Command): void {
@@ -9,11 +16,14 @@ export function registerReport(program: Command): void {
     .option('-o, --out <dir>', 'output folder for index.html', 'out/report')
     .option('--reference <runner>', 'runner id the others are compared with (default: the suite reference)')
     .option('--title <title>', 'page title')
-    .action(async (files: string[], opts: { out: string; reference?: string; title?: string }) => {
+    .option('--lang <lang>', 'language the page opens in: en or de (the page has a switch)', 'en')
+    .action(async (files: string[], opts: { out: string; reference?: string; title?: string; lang: string }) => {
+      const lang = reportLang(opts.lang);
       const { generateReport } = await import('../../reports/generate.ts');
       const { htmlPath, bytes } = await generateReport(files, opts.out, {
         ...(opts.reference ? { reference: opts.reference } : {}),
         ...(opts.title ? { title: opts.title } : {}),
+        lang,
         log: (m) => process.stderr.write(`${m}\n`),
       });
       process.stderr.write(`detbench: report -> ${htmlPath} (${(bytes / 1e6).toFixed(2)} MB)\n`);

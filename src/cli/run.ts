@@ -6,6 +6,7 @@ import { runProfile } from '../env/profile.ts';
 import { captureFileFor } from '../results/capture.ts';
 import { runSuite } from '../run/execute.ts';
 import { DEFAULT_MAX_CELLS } from '../suite/count.ts';
+import { reportLang } from './report.ts';
 
 /** `detbench run <suite>`: runs a suite into a results file, and optionally renders the report. */
 export function registerRun(program: Command): void {
@@ -18,16 +19,18 @@ export function registerRun(program: Command): void {
     .option('--fresh', 'move an existing results file aside (results.<time>.jsonl, kept) and start anew', false)
     .option('--runner <ids...>', 'run only these runner ids')
     .option('--report <dir>', 'also render the HTML report into this folder when the run ends')
+    .option('--lang <lang>', 'language of that report: en or de', 'en')
     .option('--strict', 'exit 1 if any cell errored', false)
     .option('--capture <encoding>', 'also store every step\'s full logits next to the results (results.capture.bin), for exact KL divergence: f32 (lossless) or u16 (half the size)')
     .option('--max-cells <n>', `refuse a suite that plans more cells than this (prompts × settings × runners × batch sizes × repetitions, teacher-forced passes included); default ${DEFAULT_MAX_CELLS}`)
     .option('--profile <id|file>', 'hardware profile recorded in every record: an id in hardware-profiles/ or a YAML file (default: auto-<hash of the detected machine>)')
-    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string }) => {
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string; lang: string }) => {
       if (opts.capture !== undefined && opts.capture !== 'f32' && opts.capture !== 'u16') {
         throw new DetbenchError('USAGE', `--capture: expected f32 or u16, got "${opts.capture}"`);
       }
       const maxCells = opts.maxCells === undefined ? DEFAULT_MAX_CELLS : Number(opts.maxCells);
       if (!Number.isSafeInteger(maxCells) || maxCells < 1) throw new DetbenchError('USAGE', `--max-cells ${opts.maxCells}: expected a whole number ≥ 1`);
+      const lang = reportLang(opts.lang);
       const profile = runProfile(opts.profile, (m) => process.stderr.write(`detbench: warning: ${m}\n`));
       const { progressReporter } = await import('./progress.ts');
       const progress = progressReporter();
@@ -53,7 +56,7 @@ export function registerRun(program: Command): void {
       );
       if (opts.report) {
         const { generateReport } = await import('../../reports/generate.ts');
-        const { htmlPath } = await generateReport([resultsFile], opts.report, { log: (m) => process.stderr.write(`${m}\n`) });
+        const { htmlPath } = await generateReport([resultsFile], opts.report, { lang, log: (m) => process.stderr.write(`${m}\n`) });
         process.stderr.write(`detbench: report -> ${htmlPath}\n`);
       }
       if (opts.strict && summary.errored > 0) process.exitCode = 1;

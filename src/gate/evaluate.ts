@@ -122,7 +122,7 @@ export function evaluateGate(m: MetricsSummary, c: GateCriteria): GateVerdict {
   for (const t of m.teacherForced.byPair) {
     const subject = `${t.reference} vs ${t.runner} (teacher-forced)`;
     if (c.minTop1Agreement !== undefined) {
-      checks.push(minRate('top-1 agreement', subject, t.top1, c.minTop1Agreement, bound, ' steps'));
+      checks.push(minRate('top-1 (argmax) agreement', subject, t.argmax, c.minTop1Agreement, bound, ' steps'));
     }
     const d = t.divergence;
     // A top-k KL is a lower bound: it can show a threshold exceeded, never met.

@@ -5,6 +5,7 @@ import { comparePair } from './pairs.ts';
 import { completionKey, sequenceBasis } from './sequence.ts';
 import { DivergenceAccumulator } from './divergence-stats.ts';
 import { rateOf } from './interval.ts';
+import { contrastPairs } from './contrasts.ts';
 import { mean, median, ratio } from './stats.ts';
 import { compareTeacherForced, type CaptureSource } from './teacher.ts';
 import type {
@@ -204,6 +205,9 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
     });
   }
 
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  for (const p of contrastPairs(free, keyOf, opts.nearTie)) byKey.get(p.group)?.pairs.push(p);
+
   const tf = teacherForced(unique, keyOf, opts.capture, opts.restore ?? ((r) => r));
   if (tf.unmatched) warnings.push(`${tf.unmatched} teacher-forced record(s) whose reference record is not among the results`);
 
@@ -346,7 +350,7 @@ function teacherForced(
 
 /** Pools teacher-forced comparisons per (reference, runner). */
 export function aggregateTeacher(list: readonly TeacherForcedComparison[]): TeacherAggregate[] {
-  const by = new Map<string, { agg: TeacherAggregate; agree: number; maxes: number[]; means: number[]; div: DivergenceAccumulator }>();
+  const by = new Map<string, { agg: TeacherAggregate; agree: number; argmaxAgree: number; maxes: number[]; means: number[]; div: DivergenceAccumulator }>();
   for (const t of list) {
     const k = `${t.reference}\u0000${t.runner}`;
     let e = by.get(k);
@@ -359,12 +363,15 @@ export function aggregateTeacher(list: readonly TeacherForcedComparison[]): Teac
           steps: 0,
           top1Agreement: null,
           top1: rateOf(0, 0),
+          argmaxAgreement: null,
+          argmax: rateOf(0, 0),
           maxDiff: null,
           meanDiff: null,
           bitwise: { equal: 0, compared: 0, share: null },
           divergence: new DivergenceAccumulator().summary(),
         },
         agree: 0,
+        argmaxAgree: 0,
         maxes: [],
         means: [],
         div: new DivergenceAccumulator(),
@@ -374,6 +381,7 @@ export function aggregateTeacher(list: readonly TeacherForcedComparison[]): Teac
     e.agg.records++;
     e.agg.steps += t.steps;
     e.agree += t.agreeSteps;
+    e.argmaxAgree += t.argmaxAgreeSteps;
     if (t.maxDiff !== null) e.maxes.push(t.maxDiff);
     if (t.meanDiff !== null) e.means.push(t.meanDiff);
     e.agg.bitwise.equal += t.bitwise.equal;
@@ -381,10 +389,12 @@ export function aggregateTeacher(list: readonly TeacherForcedComparison[]): Teac
     const d = t.divergence;
     for (let i = 0; i < d.kl.length; i++) e.div.add({ kl: d.kl[i] ?? null, dp: d.dp[i] ?? null, sameTop: d.sameTop[i] ?? null }, d.basis);
   }
-  return [...by.values()].map(({ agg, agree, maxes, means, div }) => ({
+  return [...by.values()].map(({ agg, agree, argmaxAgree, maxes, means, div }) => ({
     ...agg,
     top1Agreement: ratio(agree, agg.steps),
     top1: rateOf(agree, agg.steps),
+    argmaxAgreement: ratio(argmaxAgree, agg.steps),
+    argmax: rateOf(argmaxAgree, agg.steps),
     divergence: div.summary(),
     maxDiff: maxes.length ? Math.max(...maxes) : null,
     meanDiff: mean(means),

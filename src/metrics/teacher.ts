@@ -8,9 +8,12 @@ export type { CaptureSource } from './teacher-divergence.ts';
 
 /**
  * Compares a teacher-forced record with the reference record it was fed. Both saw the same inputs
- * at every step, so the whole sequence is comparable: top-1 agreement (the model's own choice
- * against the reference token), per-step drift of the shared top values, bitwise-equal rows, and
- * the distribution divergence (KL, Δp, same top) of every step.
+ * at every step, so the whole sequence is comparable: argmax agreement (the runner's own best
+ * candidate, `steps.topIds[i][0]`, against the reference's best candidate at the same step, which
+ * on greedy settings is the reference token: what the kernels agree on), the sampled-choice
+ * agreement apart (its own draw against the reference token: sampling luck mixed in), per-step
+ * drift of the shared top values, and bitwise-equal rows,
+ * and the distribution divergence (KL, Δp, same top) of every step.
  */
 export function compareTeacherForced(
   tf: CompletedRecord,
@@ -25,6 +28,14 @@ export function compareTeacherForced(
   const disagreements: number[] = [];
   for (let i = 0; i < steps; i++) if (own[i] !== refSeq[i]) disagreements.push(i);
   const agree = steps - disagreements.length;
+  // Each side's best candidate as recorded (ties to the lower id, as argmax). Both saw the same
+  // inputs, so on greedy settings the reference's is its token; on sampled ones it is what the
+  // reference's kernels ranked first, which a draw may not have taken.
+  const best = (steps: CompletedRecord['steps'], seq: readonly (number | string)[], i: number) =>
+    basis === 'ids' ? (steps.topIds?.[i]?.[0] ?? seq[i]) : (steps.topTokens?.[i]?.[0] ?? seq[i]);
+  const argmaxDisagreements: number[] = [];
+  for (let i = 0; i < steps; i++) if (best(tf.steps, own, i) !== best(reference.steps, refSeq, i)) argmaxDisagreements.push(i);
+  const argmaxAgree = steps - argmaxDisagreements.length;
   const { drift, bitwise, perStep } = compareSteps(tf.steps, reference.steps, steps, basis, true);
   return {
     recordId: tf.id,
@@ -36,6 +47,9 @@ export function compareTeacherForced(
     agreeSteps: agree,
     top1Agreement: steps ? agree / steps : null,
     disagreements,
+    argmaxAgreeSteps: argmaxAgree,
+    argmaxAgreement: steps ? argmaxAgree / steps : null,
+    argmaxDisagreements,
     stepMaxDiff: perStep ?? [],
     values: drift.values,
     maxDiff: drift.max,

@@ -70,8 +70,13 @@ export interface DivergenceStep {
 
 interface PairBase {
   group: string;
-  /** `cross-runner`: a runner against the reference; `repetition`: repetition k against the first of the same runner. */
-  relation: 'cross-runner' | 'repetition';
+  /**
+   * `cross-runner`: a runner against the reference; `repetition`: repetition k against the first of
+   * the same runner; `batch`: a record run inside a batch against the same runner's record run alone
+   * (batch size 1, same prompt, setting and repetition); `seed`: a sampled record against the same
+   * runner's record drawn with its first seed (see metrics/contrasts.ts).
+   */
+  relation: 'cross-runner' | 'repetition' | 'batch' | 'seed';
   a: RecordRef;
   b: RecordRef;
   basis: SequenceBasis;
@@ -198,11 +203,21 @@ export interface TeacherForcedComparison {
   runner: string;
   reference: string;
   steps: number;
-  /** Steps where the model's own choice equals the reference token at that step. */
+  /** Steps where the model's own (sampled or greedy) choice equals the reference token at that step. */
   agreeSteps: number;
+  /** Sampled-choice agreement: agreeSteps / steps. On sampled settings it mixes sampling luck into kernel agreement. */
   top1Agreement: number | null;
   /** Steps where the model's own choice differs from the reference token. */
   disagreements: number[];
+  /**
+   * Steps where the runner's own best candidate (`steps.topIds[i][0]`) equals the reference's best
+   * candidate at that step (the reference token, on greedy settings).
+   */
+  argmaxAgreeSteps: number;
+  /** Argmax agreement: argmaxAgreeSteps / steps, for greedy and sampled settings alike. */
+  argmaxAgreement: number | null;
+  /** Steps where the runner's best candidate differs from the reference token. */
+  argmaxDisagreements: number[];
   /** Per step: max absolute difference over top candidates both recorded; null where none shared. */
   stepMaxDiff: (number | null)[];
   values: LogitDrift['values'];
@@ -230,9 +245,14 @@ export interface TeacherAggregate {
   runner: string;
   records: number;
   steps: number;
+  /** Sampled-choice agreement (see {@link TeacherForcedComparison.top1Agreement}). */
   top1Agreement: number | null;
   /** The same as a counted rate with its 95% Wilson interval. */
   top1: Rate;
+  /** Argmax agreement with the reference token (see {@link TeacherForcedComparison.argmaxAgreement}). */
+  argmaxAgreement: number | null;
+  /** Argmax agreement as a counted rate with its 95% Wilson interval. */
+  argmax: Rate;
   maxDiff: number | null;
   meanDiff: number | null;
   bitwise: BitwiseShare;

@@ -14,6 +14,10 @@ export interface RunnerConfig {
   type: RunnerType;
   options: Record<string, unknown>;
   repetitions: number;
+  /** Prompt ids this runner runs; undefined: all of them. */
+  prompts?: string[];
+  /** Batch sizes this runner runs; undefined: the suite's. */
+  batchSizes?: number[];
 }
 
 /** One unit of work: a prompt, a setting, a runner, a batch size and a repetition. */
@@ -58,7 +62,14 @@ export function expandRunners(suite: LoadedSuite): RunnerConfig[] {
     for (const combo of combos) {
       const suffix = keys.map((k) => `${k}=${String(combo[k])}`).join(',');
       const options = RUNNER_OPTIONS[entry.type].parse({ ...entry.options, ...combo }) as Record<string, unknown>;
-      out.push({ id: suffix ? `${entry.id}[${suffix}]` : entry.id, type: entry.type, options, repetitions: entry.repetitions ?? suite.repetitions });
+      out.push({
+        id: suffix ? `${entry.id}[${suffix}]` : entry.id,
+        type: entry.type,
+        options,
+        repetitions: entry.repetitions ?? suite.repetitions,
+        ...(entry.prompts ? { prompts: entry.prompts } : {}),
+        ...(entry.batch_sizes ? { batchSizes: entry.batch_sizes } : {}),
+      });
     }
   }
   return out;
@@ -74,10 +85,11 @@ export function cellId(suiteId: string, c: Omit<Cell, 'id'>, mode: 'free' | 'tea
 export function expandCells(suite: LoadedSuite, runners: RunnerConfig[], settings: Setting[]): Cell[] {
   const cells: Cell[] = [];
   for (const runner of runners)
-    for (const batchSize of suite.batch_sizes)
+    for (const batchSize of runner.batchSizes ?? suite.batch_sizes)
       for (const setting of settings)
         for (let repetition = 0; repetition < runner.repetitions; repetition++)
           for (const prompt of suite.resolvedPrompts) {
+            if (runner.prompts && !runner.prompts.includes(prompt.id)) continue;
             const c = { promptId: prompt.id, settingId: setting.id, runnerId: runner.id, batchSize, repetition };
             cells.push({ ...c, id: cellId(suite.id, c) });
           }

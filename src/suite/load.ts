@@ -58,7 +58,20 @@ export function loadSuite(file: string): LoadedSuite {
   const dir = dirname(path);
   const suite = { ...parsed.data, model: hubOrFolder(parsed.data.model, dir) };
   const at = (p: readonly PropertyKey[]): SourceAt => ({ file, line: lineOf(y, p), field: fieldName(p) });
-  return { ...suite, file: path, dir, resolvedPrompts: resolvePrompts(suite, dir, file, y), at };
+  const resolvedPrompts = resolvePrompts(suite, dir, file, y);
+  const known = new Set(resolvedPrompts.map((p) => p.id));
+  suite.runners.forEach((r, i) => {
+    const unknown = (r.prompts ?? []).filter((p) => !known.has(p));
+    if (unknown.length) {
+      const line = lineOf(y, ['runners', i, 'prompts']);
+      throw new DetbenchError('SUITE_INVALID', `${file}:${line ?? '?'}: runners[${i}].prompts: no prompt with id ${unknown.map((u) => `"${u}"`).join(', ')} (has ${[...known].join(', ')})`, {
+        file,
+        ...(line !== undefined ? { line } : {}),
+        field: `runners[${i}].prompts`,
+      });
+    }
+  });
+  return { ...suite, file: path, dir, resolvedPrompts, at };
 }
 
 /**

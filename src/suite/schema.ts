@@ -55,6 +55,8 @@ const runnerEntry = z
     type: z.enum(RUNNER_TYPES as [RunnerType, ...RunnerType[]]),
     options: z.record(z.string(), z.unknown(), { error: 'expected a mapping of option names to values' }).default({}),
     repetitions: z.int().min(1).max(1000).optional().describe("overrides the suite's repetitions for this runner (for slow runners)"),
+    prompts: z.array(id).min(1).optional().describe('run only these prompt ids on this runner (for slow runners); default: every prompt'),
+    batch_sizes: oneOrMany(z.int().min(1).max(256), 'an integer from 1 to 256').optional().describe("overrides the suite's batch_sizes for this runner (for slow runners)"),
     matrix: z
       .record(
         z.string(),

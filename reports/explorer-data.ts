@@ -1,0 +1,85 @@
+import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { Mt19937 } from '../src/decode/mt19937.ts';
+import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner/options.ts';
+import type { ExplorerRecord, ReportData } from './data.ts';
+
+/** At most this many completions travel to the explorer (one per runner, prompt and setting). */
+export const EXPLORER_RECORDS = 120;
+
+/**
+ * The completions the sampling explorer steps through: free-running, run alone (batch 1),
+ * repetition 0, with recorded candidates; the markov control first, then one per runner, prompt
+ * and setting, round-robin over runners so a cap never hides one.
+ */
+export function explorerData(
+  records: readonly ResultRecord[],
+  keyOf: (r: ResultRecord) => string,
+  reload: (r: CompletedRecord) => CompletedRecord,
+): ReportData['explorer'] {
+  const eligible = records.filter(
+    (r): r is CompletedRecord => r.status === 'completed' && r.mode !== 'teacher-forced' && r.batchSize === 1 && r.repetition === 0 && r.tokens.length > 0,
+  );
+  const byRunner = new Map<string, CompletedRecord[]>();
+  for (const r of eligible) byRunner.set(keyOf(r), [...(byRunner.get(keyOf(r)) ?? []), r]);
+  const queues = [...byRunner.values()];
+  const picked: CompletedRecord[] = [];
+  for (let i = 0; picked.length < EXPLORER_RECORDS && queues.some((q) => q.length > i); i++) {
+    for (const q of queues) if (q[i] && picked.length < EXPLORER_RECORDS) picked.push(q[i]!);
+  }
+  const control = (r: CompletedRecord) => OWN_MODEL_TYPES.has(r.runner.type as RunnerType);
+  picked.sort((a, b) => Number(control(b)) - Number(control(a)));
+
+  const out: ExplorerRecord[] = [];
+  const wanted = new Set<number>();
+  for (const lean of picked) {
+    const r = reload(lean);
+    const s = r.steps;
+    if (!s.topIds?.length || !s.topLogits?.length) continue;
+    const draws = drawsOf(r);
+    const steps = s.topIds.map((ids, i) => {
+      const logits = s.topLogits[i] ?? [];
+      const lp = s.topLogprobs?.[i]?.[0];
+      for (const id of ids) wanted.add(id);
+      return {
+        token: s.token?.[i] ?? r.tokens[i]!,
+        ids,
+        logits,
+        lse: typeof lp === 'number' && typeof logits[0] === 'number' ? logits[0] - lp : 0,
+        draw: draws[i] ?? null,
+      };
+    });
+    out.push({
+      recordId: r.id,
+      runner: keyOf(r),
+      promptId: r.prompt.id,
+      promptText: r.prompt.text.slice(0, 500),
+      settingId: r.setting.id,
+      sampling: r.setting.sampling,
+      tokenTexts: r.tokenTexts,
+      steps,
+    });
+  }
+  // Name candidate ids with the texts the completions used for them.
+  const vocab: Record<string, string> = {};
+  for (const r of records) {
+    if (r.status !== 'completed') continue;
+    const n = Math.min(r.tokens.length, r.tokenTexts.length);
+    for (let i = 0; i < n; i++) if (wanted.has(r.tokens[i]!) && !(r.tokens[i]! in vocab)) vocab[r.tokens[i]!] = r.tokenTexts[i]!;
+  }
+  return { records: out, total: eligible.length, vocab };
+}
+
+/**
+ * Each step's uniform draw: `steps.draw` where the record carries it; else, for a sampled record,
+ * the seeded generator's output replayed (each sampled step consumes exactly one `random()`, so
+ * draw i is the i-th output of MT19937 seeded as the setting says); greedy draws nothing.
+ */
+export function drawsOf(r: CompletedRecord): (number | null)[] {
+  const recorded = (r.steps as { draw?: (number | null)[] }).draw;
+  if (Array.isArray(recorded)) return recorded;
+  const n = r.steps.token?.length ?? r.tokens.length;
+  const sampling = r.setting.sampling;
+  if (sampling.kind !== 'sample') return new Array<null>(n).fill(null);
+  const rng = new Mt19937(sampling.seed);
+  return Array.from({ length: n }, () => rng.random());
+}
