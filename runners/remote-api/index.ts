@@ -153,6 +153,13 @@ export const remoteApiRunner: Runner<'remote-api'> = {
   type: 'remote-api',
 
   async probe(options) {
+    // A missing key is known before any request: every cell is skipped with how to run it.
+    if (options.api_key_env !== undefined && !process.env[options.api_key_env]) {
+      return {
+        available: false,
+        reason: `environment variable ${options.api_key_env} (api_key_env) is not set or empty: set it and run again with --fresh (--resume keeps skipped cells)`,
+      };
+    }
     // No network here: a transient failure would turn every cell into a `skipped` record that
     // --resume does not retry. Connection problems surface per request as `errored` records.
     return { available: true, info: { baseUrl: publicUrl(options.base_url), model: options.model, endpoint: options.endpoint } };
