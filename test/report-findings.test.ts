@@ -94,7 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIU
         page.evaluate(() => ({
           lang: document.documentElement.lang,
           verdict: document.querySelector('#findings .verdict')?.textContent,
-          findings: [...document.querySelectorAll('#findings li.finding')].map((li) => ({
+          findings: Array.from(document.querySelectorAll('#findings li.finding')).map((li) => ({
             kind: li.getAttribute('data-kind'),
             text: li.querySelector('.finding-text')?.textContent,
             sure: li.querySelector('.finding-sure')?.textContent,
