@@ -1,5 +1,6 @@
 /** Charts of the statistics section: rates with their 95% intervals, and where repetitions split. */
 import type { TopLevelSpec } from 'vega-lite';
+import { t } from './i18n.ts';
 import type { ReportData } from '../data.ts';
 import { config } from './charts.ts';
 
@@ -18,12 +19,12 @@ export function ratesSpec(d: ReportData): TopLevelSpec {
     config,
     width: 'container',
     height: { step: 20 },
-    title: 'Rates with their 95% Wilson intervals',
+    title: t('stat.chartRates'),
     data: { values },
     layer: [
       {
         mark: { type: 'rule', strokeWidth: 2, opacity: 0.6 },
-        encoding: { y, x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: 'rate (95% interval)' }, x2: { field: 'hi' }, color: { field: 'kind', type: 'nominal', title: null } },
+        encoding: { y, x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: t('stat.chartRateAxis') }, x2: { field: 'hi' }, color: { field: 'kind', type: 'nominal', title: null } },
       },
       {
         mark: { type: 'point', filled: true, size: 50 },
@@ -32,11 +33,11 @@ export function ratesSpec(d: ReportData): TopLevelSpec {
           x: { field: 'rate', type: 'quantitative' },
           color: { field: 'kind', type: 'nominal', title: null },
           tooltip: [
-            { field: 'label', type: 'nominal', title: 'rate' },
+            { field: 'label', type: 'nominal', title: t('stat.colRate') },
             { field: 'rate', type: 'quantitative', format: '.2%' },
             { field: 'count', type: 'nominal', title: 'k/n' },
-            { field: 'lo', type: 'quantitative', format: '.2%', title: '95% low' },
-            { field: 'hi', type: 'quantitative', format: '.2%', title: '95% high' },
+            { field: 'lo', type: 'quantitative', format: '.2%', title: t('stat.low') },
+            { field: 'hi', type: 'quantitative', format: '.2%', title: t('stat.high') },
           ],
         },
       },
@@ -51,15 +52,15 @@ export function splitsSpec(d: ReportData): TopLevelSpec {
     config,
     width: 'container',
     height: 180,
-    title: `Where the ${s.split} differing completions first part from the first (${s.runner})`,
+    title: t('stat.chartSplits', { split: s.split, runner: s.runner }),
     data: { values: s.splitPositions },
     mark: { type: 'bar', color: '#4f46e5' },
     encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'token index of the first split', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'count', type: 'quantitative', title: 'completions' },
+      x: { field: 'step', type: 'quantitative', title: t('stat.chartSplitAxis'), axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'count', type: 'quantitative', title: t('stat.colCompletions') },
       tooltip: [
-        { field: 'step', type: 'quantitative', title: 'token' },
-        { field: 'count', type: 'quantitative', title: 'completions' },
+        { field: 'step', type: 'quantitative', title: t('stat.token') },
+        { field: 'count', type: 'quantitative', title: t('stat.colCompletions') },
       ],
     },
   };

@@ -7,7 +7,8 @@ import type { ReportData } from '../data.ts';
 import type { DivergenceSummary } from '../../src/metrics/divergence-stats.ts';
 import type { Rate } from '../../src/metrics/interval.ts';
 import { h, section, table, type Child } from './dom.ts';
-import { pct } from './format.ts';
+import { int, pct } from './format.ts';
+import { t } from './i18n.ts';
 import { ratesSpec, splitsSpec } from './statistics-charts.ts';
 
 /** A number at 6 significant digits (KL values span 1e-12 to 1), or a dash. */
@@ -26,15 +27,15 @@ export function interval(r: Rate): string {
 export function repetitionHeadline(d: ReportData): HTMLElement | null {
   const s = d.statistics.headline;
   if (!s) return null;
-  const split = s.firstSplit === null ? 'all identical' : `first split at token ${s.firstSplit}`;
+  const split = s.firstSplit === null ? t('stat.allIdentical') : t('stat.firstSplit', { step: s.firstSplit });
   return h(
     'div',
     { class: 'study' },
-    h('div', { class: 'study-line' }, `${s.n.toLocaleString('en')} completions of one request, ${s.unique.toLocaleString('en')} unique, ${split}`),
+    h('div', { class: 'study-line' }, t('stat.headline', { n: int(s.n), unique: int(s.unique), split })),
     h(
       'div',
       { class: 'sub' },
-      `prompt ${s.promptId} · ${s.settingId} · runner ${s.runner} · unique share ${pct(s.uniqueShare.rate)} ${interval(s.uniqueShare)} (95% Wilson) · ${s.split} of ${s.n - 1} repetitions differ from the first`,
+      t('stat.headlineSub', { prompt: s.promptId, setting: s.settingId, runner: s.runner, share: pct(s.uniqueShare.rate), interval: interval(s.uniqueShare), split: int(s.split), others: int(s.n - 1) }),
     ),
   );
 }
@@ -43,10 +44,10 @@ function divergenceColumn(s: DivergenceSummary): Child[] {
   const kl = s.kl;
   const dp = s.dp;
   const pc = (x: number | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(3)}%` : '—');
-  const pm = (m: number | null, se: number | null, f: (x: number) => string) => (m === null ? '—' : se === null ? `${f(m)} (n ≤ 10: no SE)` : `${f(m)} ± ${f(se)}`);
+  const pm = (m: number | null, se: number | null, f: (x: number) => string) => (m === null ? '—' : se === null ? `${f(m)} (${t('stat.noSe')})` : `${f(m)} ± ${f(se)}`);
   const kp = kl.percentiles ?? {};
   return [
-    s.basis === 'full' ? 'exact (captured rows)' : s.basis === 'top-k' ? 'lower bound (top-k)' : 'mixed: some steps bounded',
+    s.basis === 'full' ? t('stat.exactRows') : s.basis === 'top-k' ? t('stat.lowerBound') : t('stat.mixed'),
     String(s.steps),
     pm(kl.mean, kl.se, sci),
     ...['max', 'p99.9', 'p99', 'p95', 'p90', 'median', 'p10', 'p5', 'p1', 'p0.1', 'min'].map((k) => sci(kp[k])),
@@ -60,14 +61,11 @@ function divergenceColumn(s: DivergenceSummary): Child[] {
 function divergenceTable(d: ReportData): HTMLElement | null {
   const pairs = d.teacher.byPair.filter((t) => t.divergence.steps > 0 || t.divergence.sameTop.n > 0);
   if (!pairs.length) return null;
-  const labels = ['KL from', 'steps', 'mean KLD', 'max KLD', '99.9% KLD', '99% KLD', '95% KLD', '90% KLD', 'median KLD', '10% KLD', '5% KLD', '1% KLD', '0.1% KLD', 'min KLD', 'mean Δp', 'RMS Δp', 'same top p ± SE [95% Wilson]'];
+  const labels = [t('stat.klFrom'), t('stat.steps'), 'mean KLD', 'max KLD', '99.9% KLD', '99% KLD', '95% KLD', '90% KLD', 'median KLD', '10% KLD', '5% KLD', '1% KLD', '0.1% KLD', 'min KLD', 'mean Δp', 'RMS Δp', 'same top p ± SE [95% Wilson]'];
   const cols = pairs.map((t) => divergenceColumn(t.divergence));
   const rows: Child[][] = labels.map((l, i) => [h('strong', null, l), ...cols.map((c) => c[i] ?? '—')]);
   return h('div', { class: 'scroll' }, table(['', ...pairs.map((t) => `${t.reference} → ${t.runner}`)], rows));
 }
-
-const DIVERGENCE_NOTE =
-  'Per teacher-forced step, as llama.cpp’s llama-perplexity --kl-divergence defines them (tools/perplexity/perplexity.cpp): KL(P‖Q) in nats with P the reference’s distribution and Q the runner’s, Δp = q(t) − p(t) for the reference token t, and whether both rank the same token first; mean ± standard error, percentiles by linear interpolation. “Exact” rows come from runs with --capture; without it KL is a lower bound computed from the recorded top-k candidates (the tokens both lists name kept, the rest pooled into one bin: pooling never increases KL), and Δp is counted only where both lists name t.';
 
 /** The statistics section. */
 export function statisticsSection(d: ReportData, chart: (spec: TopLevelSpec) => HTMLElement): HTMLElement {
@@ -76,18 +74,18 @@ export function statisticsSection(d: ReportData, chart: (spec: TopLevelSpec) => 
   const studies: Child[][] = st.studies.map((s) => [s.promptId, s.settingId, s.runner, String(s.n), String(s.unique), `${pct(s.uniqueShare.rate)} ${interval(s.uniqueShare)}`, s.firstSplit === null ? '—' : String(s.firstSplit)]);
   return section(
     'statistics',
-    'Statistics with 95% intervals',
-    'Every rate as k of n with its 95% Wilson score interval (Wilson 1927; Newcombe 1998, method 3), which stays inside [0, 1] and does not shrink to a point at 0/n or n/n: 10 identical repetitions of 10 bound the true rate only below by 72%.',
-    st.rates.length ? h('div', { class: 'scroll' }, table(['subject', 'rate', 'value', 'k/n', '95% interval', 'of'], rateRows)) : h('p', { class: 'empty' }, 'No rates: nothing completed.'),
+    t('stat.title'),
+    t('stat.note'),
+    st.rates.length ? h('div', { class: 'scroll' }, table([t('stat.colSubject'), t('stat.colRate'), t('stat.colValue'), 'k/n', t('stat.colInterval'), t('stat.colOf')], rateRows)) : h('p', { class: 'empty' }, t('stat.noRates')),
     st.rates.length ? chart(ratesSpec(d)) : null,
-    h('h3', null, 'Distribution divergence (teacher-forced)'),
-    h('p', { class: 'note' }, DIVERGENCE_NOTE),
-    divergenceTable(d) ?? h('p', { class: 'empty' }, 'No teacher-forced steps with token ids.'),
-    h('h3', null, 'Repetitions of one request'),
+    h('h3', null, t('stat.divTitle')),
+    h('p', { class: 'note' }, t('stat.divNote')),
+    divergenceTable(d) ?? h('p', { class: 'empty' }, t('stat.noDiv')),
+    h('h3', null, t('stat.repTitle')),
     studies.length
-      ? h('div', { class: 'scroll short' }, table(['prompt', 'setting', 'runner', 'completions', 'unique', 'unique share [95%]', 'first split at token'], studies))
-      : h('p', { class: 'empty' }, 'No request ran twice.'),
-    st.studiesTotal > st.studies.length ? h('p', { class: 'note' }, `Showing ${st.studies.length} of ${st.studiesTotal}, most repetitions first.`) : null,
+      ? h('div', { class: 'scroll short' }, table([t('stat.colPrompt'), t('stat.colSetting'), t('col.runner'), t('stat.colCompletions'), t('stat.colUnique'), t('stat.colUniqueShare'), t('stat.colFirstSplit')], studies))
+      : h('p', { class: 'empty' }, t('stat.noRep')),
+    st.studiesTotal > st.studies.length ? h('p', { class: 'note' }, t('stat.showing', { shown: st.studies.length, total: st.studiesTotal })) : null,
     st.headline?.splitPositions.length ? chart(splitsSpec(d)) : null,
   );
 }
