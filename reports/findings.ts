@@ -35,7 +35,10 @@ export function causeOf(ref: RunnerInfo, other: RunnerInfo): { kind: FindingKind
   const change = changed.length ? changed.map((k) => `${k} ${String(ref.options[k] ?? '—')} → ${String(other.options[k] ?? '—')}`).join(', ') : null;
   if (ref.type !== other.type) {
     const byType: Record<string, FindingKind> = { 'browser-wasm': 'wasm', 'browser-webgpu': 'webgpu', 'node-webgpu': 'webgpu', 'node-cuda': 'cuda', 'remote-api': 'remote' };
-    return { kind: byType[other.type] ?? 'backend', change: `${ref.type} → ${other.type}` };
+    // Only options both runner types have can be said to change with the backend (precision, ...).
+    const shared = changed.filter((k) => k in ref.options && k in other.options);
+    const also = shared.map((k) => `${k} ${String(ref.options[k])} → ${String(other.options[k])}`).join(', ');
+    return { kind: byType[other.type] ?? 'backend', change: also || null };
   }
   if (changed.length === 1 && changed[0] === 'precision') return { kind: 'precision', change };
   if (changed.length === 1 && /threads$/.test(changed[0]!)) return { kind: 'threads', change };

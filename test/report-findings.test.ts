@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { wilson } from '../reports/findings.ts';
+import { causeOf, wilson } from '../reports/findings.ts';
 import { generateReport } from '../reports/generate.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/jsonl.ts';
@@ -76,6 +76,28 @@ const precision = m.pairs.find((p) => p.relation === 'cross-runner' && p.b === '
 const repeat = m.pairs.find((p) => p.relation === 'repetition' && p.b === 'cpu-1t')!;
 const changed = precision.pairs - precision.identical;
 const [lo, hi] = wilson(changed, precision.pairs)!.map((x) => (x * 100).toFixed(1));
+
+describe('finding causes and intervals', () => {
+  it('names the one thing that differs from the reference runner', () => {
+    const cpu = { type: 'node-cpu', options: { intra_op_threads: 1, precision: 'fp32', graph_optimization: 'all' } };
+    expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, intra_op_threads: 2 } })).toEqual({ kind: 'threads', change: 'intra_op_threads 1 → 2' });
+    expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, precision: 'fp16' } })).toEqual({ kind: 'precision', change: 'precision fp32 → fp16' });
+    expect(causeOf(cpu, { type: 'browser-wasm', options: { threads: 1, precision: 'fp32', graph_optimization: 'all' } })).toEqual({ kind: 'wasm', change: null });
+    expect(causeOf(cpu, { type: 'browser-wasm', options: { threads: 1, precision: 'fp16', graph_optimization: 'all' } })).toEqual({ kind: 'wasm', change: 'precision fp32 → fp16' });
+    expect(causeOf(cpu, { type: 'browser-webgpu', options: { precision: 'fp32' } }).kind).toBe('webgpu');
+    expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, graph_optimization: 'basic' } })).toEqual({ kind: 'options', change: 'graph_optimization all → basic' });
+  });
+
+  it('Wilson 95% interval: inside [0, 1], not a point at 0/n or n/n', () => {
+    expect(wilson(0, 0)).toBeNull();
+    const [lo, hi] = wilson(10, 10)!;
+    expect(hi).toBe(1);
+    expect(lo).toBeCloseTo(0.7225, 4);
+    const [a, b] = wilson(3, 5)!;
+    expect(a).toBeCloseTo(0.2307, 4);
+    expect(b).toBeCloseTo(0.8824, 4);
+  });
+});
 
 describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIUM}; skipped when absent)`, () => {
   it('metrics of the fixture: 3 of 5 completions changed by fp16, 2 at near ties; the repetition identical', () => {

@@ -12,7 +12,8 @@ function fromTo(change: string | null): [string, string] | null {
 /** What the finding changed, as the subject of its sentence. */
 export function subject(f: Finding): string {
   const de = lang() === 'de';
-  const runner = f.runners.join(', ');
+  // A backend change that also changes an option (wasm-fp16) names both.
+  const runner = f.runners.join(', ') + (['wasm', 'webgpu', 'cuda'].includes(f.kind) && f.change ? `, ${f.change}` : '');
   const ft = fromTo(f.change);
   switch (f.kind) {
     case 'repeat':
@@ -91,5 +92,8 @@ export function verdict(findings: readonly Finding[]): string {
   if (changed.length === 0) {
     return de ? `${same}In diesen Ergebnissen änderte keine Ursache eine Ausgabe.` : `${same}In these results no cause changed a completion.`;
   }
-  return de ? `${same}Nicht deterministisch, sobald sich die Arithmetik ändert: ${changed.join('; ')}.` : `${same}Not deterministic once the arithmetic changes: ${changed.join('; ')}.`;
+  if (de) return `${same}Nicht deterministisch, sobald sich die Arithmetik ändert: ${changed.join('; ')}.`;
+  // Mid-sentence, "The browser’s ..." becomes "the browser’s ..."; "WebGPU", "fp16" stay.
+  const mid = changed.map((c) => (/^[A-Z][a-z]/.test(c) ? c[0]!.toLowerCase() + c.slice(1) : c));
+  return `${same}Not deterministic once the arithmetic changes: ${mid.join('; ')}.`;
 }
