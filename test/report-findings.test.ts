@@ -136,6 +136,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIU
       expect(english.findings[1]!.sure).toBe(`95% interval ${lo}% to ${hi}%, over ${precision.pairs} pairs`);
       expect(english.verdict).toBe('The same run twice: identical. Not deterministic once the arithmetic changes: fp16 instead of fp32 (cpu-fp16).');
 
+      // Every chart's menu saves SVG and PNG, rendered in the page: a blob: and a data: URL, no request.
+      const requests: string[] = [];
+      page.on('request', (r) => {
+        if (!/^(file|data|blob):/.test(r.url())) requests.push(r.url());
+      });
+      await page.waitForSelector('#divergence .vega-embed details a');
+      const exported = await page.evaluate(async () => {
+        const links = Array.from(document.querySelectorAll('#divergence .vega-embed details'))[0]!.querySelectorAll('a');
+        const out: string[] = [];
+        for (const a of Array.from(links)) {
+          a.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }));
+          for (let i = 0; i < 50 && (a.getAttribute('href') ?? '#') === '#'; i++) await new Promise((r) => setTimeout(r, 50));
+          out.push(`${a.textContent}: ${(a.getAttribute('href') ?? '').split(/[/,;]/)[0]}`);
+        }
+        return out;
+      });
+      expect(exported).toEqual(['Save as SVG: blob:null', 'Save as PNG: data:image']);
+      expect(requests).toEqual([]);
+
       // The evidence link opens the diff of the cause it names.
       await page.click('#findings li.finding[data-kind="precision"] a.evidence');
       const opened = await page.evaluate(() => document.querySelector('#diff select[aria-label="Pair"] option:checked')?.textContent);
