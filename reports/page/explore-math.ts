@@ -18,9 +18,9 @@ export interface RecordedStep {
 
 /** What the explorer draws: per candidate its share before and after the cut, and the pick. */
 export interface Explored {
-  /** Probability of each recorded candidate at this temperature, before top-k/top-p. */
+  /** Each recorded candidate's share of what top-k keeps (before top-p), at this temperature. */
   probs: number[];
-  /** The same for the unrecorded rest of the vocabulary, as one lump. */
+  /** The same for the unrecorded rest of the vocabulary, as one lump (0 when top-k excludes it). */
   tail: number;
   /** Whether the candidate survives top-k and top-p. */
   kept: boolean[];
@@ -75,7 +75,6 @@ export function explore(step: RecordedStep, s: ExploreSettings, u: number | null
   for (let r = 0; r < count; r++) keptTotal += weights[r]!;
   if (tailKept) keptTotal += tailWeight;
 
-  const all = weights.reduce((a, w) => a + w, 0) + tailWeight;
   const exact = recordedOnly || (s.temperature === 1 && (cutInside || rest1 === 0));
   let pick: number | null = null;
   if (u !== null) {
@@ -90,9 +89,10 @@ export function explore(step: RecordedStep, s: ExploreSettings, u: number | null
       }
     }
   }
+  // Shares of what top-k leaves to the sampler (the rest only when top-k does not exclude it).
   return {
-    probs: weights.map((w) => w / all),
-    tail: tailWeight / all,
+    probs: weights.map((w) => w / total),
+    tail: recordedOnly ? 0 : tailWeight / total,
     kept: weights.map((_, r) => r < count),
     tailKept,
     keptProbs: weights.map((w, r) => (r < count ? w / keptTotal : 0)),

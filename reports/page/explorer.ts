@@ -57,7 +57,8 @@ export function explorerView(d: ReportData): HTMLElement {
     const greedy = rec.sampling.kind === 'greedy';
     const r = explore(st, s, greedy ? null : st.draw);
     const rows = st.ids.map((id, i) => ({ rank: i, token: `${i + 1}. ${name(id)}`, p: r.probs[i]!, q: r.keptProbs[i]!, state: r.kept[i] ? t('chart.kept') : t('chart.cut'), chosen: id === st.token }));
-    rows.push({ rank: st.ids.length, token: t('chart.tail'), p: r.tail, q: 0, state: t('chart.tail'), chosen: false });
+    if (r.tail > 0) rows.push({ rank: st.ids.length, token: t('chart.tail'), p: r.tail, q: 0, state: t('chart.tail'), chosen: false });
+    const order = rows.map((x) => x.token);
     const spec: TopLevelSpec = {
       width: 'container',
       height: 220,
@@ -67,7 +68,7 @@ export function explorerView(d: ReportData): HTMLElement {
         {
           mark: { type: 'bar', cornerRadiusEnd: 3 },
           encoding: {
-            x: { field: 'token', type: 'nominal', sort: { field: 'rank' }, title: null, axis: { labelAngle: -40 } },
+            x: { field: 'token', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } },
             y: { field: 'p', type: 'quantitative', title: t('chart.prob'), axis: { format: '.0%' } },
             color: { field: 'state', type: 'nominal', title: null, scale: { domain: [t('chart.kept'), t('chart.cut'), t('chart.tail')], range: ['#4f46e5', '#cbd5e1', '#94a3b8'] } },
             tooltip: [
@@ -77,7 +78,7 @@ export function explorerView(d: ReportData): HTMLElement {
             ],
           },
         },
-        { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', text: '▼', dy: -8, fontSize: 14, color: '#0f172a' }, encoding: { x: { field: 'token', type: 'nominal', sort: { field: 'rank' } }, y: { field: 'p', type: 'quantitative' } } },
+        { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', text: '▼', dy: -8, fontSize: 14, color: '#0f172a' }, encoding: { x: { field: 'token', type: 'nominal', sort: order }, y: { field: 'p', type: 'quantitative' } } },
       ],
     };
     const strip = drawStrip(st.ids.map(name), r.keptProbs, r.pick, greedy ? null : st.draw);
