@@ -19,7 +19,7 @@ const N = 8;
 function rec(runner: string, options: Record<string, unknown>, prompt: string, repetition: number, split: { at: number; margin: number } | null, hashSalt = ''): CompletedRecord {
   const tokens = Array.from({ length: N }, (_, i) => (split && i >= split.at ? 200 + i : 100 + i));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: `s/${prompt}/greedy/${runner}/b1/r${repetition}`,
     suite: { id: 's', file: 's.yaml' },
     prompt: { id: prompt, text: `prompt ${prompt}` },

@@ -81,7 +81,7 @@ export function explorerView(d: ReportData): HTMLElement {
         { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', text: '▼', dy: -8, fontSize: 14, color: '#0f172a' }, encoding: { x: { field: 'token', type: 'nominal', sort: order }, y: { field: 'p', type: 'quantitative' } } },
       ],
     };
-    const strip = drawStrip(st.ids.map(name), r.keptProbs, r.pick, greedy ? null : st.draw);
+    const strip = drawStrip(st.ids.map(name), r.keptProbs, r.order, r.pick, greedy ? null : st.draw);
     let line: string;
     if (greedy) line = t('explorer.greedy');
     else if (st.draw === null) line = t('explorer.noDraw');
@@ -113,10 +113,11 @@ export function explorerView(d: ReportData): HTMLElement {
   );
 }
 
-/** The kept candidates laid end to end on [0, 1): the draw's mark falls on the chosen one. */
-function drawStrip(names: string[], kept: number[], pick: number | null, u: number | null): HTMLElement {
+/** The kept candidates laid end to end on [0, 1) in the order the draw walks them: its mark falls on the chosen one. */
+function drawStrip(names: string[], kept: number[], order: number[], pick: number | null, u: number | null): HTMLElement {
   const strip = h('div', { class: 'draw-strip' });
-  kept.forEach((q, i) => {
+  order.forEach((i) => {
+    const q = kept[i]!;
     if (q <= 0) return;
     append(strip, h('span', { class: `draw-seg${i === pick ? ' picked' : ''}`, title: `${names[i]} ${pct(q)}`, attrs: { style: `width:${(q * 100).toFixed(3)}%` } }, q > 0.06 ? names[i]! : ''));
   });

@@ -157,7 +157,7 @@ export const DE: Record<MessageKey, string> = {
   'findings.evidence': 'Beleg',
   'explorer.title': 'Sampling-Explorer',
   'explorer.note': 'Jeder Schritt jeder allein gerechneten Ausgabe: die aufgezeichneten Kandidaten als Balken. Temperatur, Top-k und Top-p verschieben: die Seite berechnet die Verteilung aus den aufgezeichneten Logits neu und schattiert, was Top-k und Top-p abschneiden. Die schwarze Linie ist die geseedete Ziehung: das Token darunter wird gewählt.',
-  'explorer.limits': 'Was er nicht zeigen kann: nur die {k} aufgezeichneten Kandidaten jedes Schritts und die restliche Wahrscheinlichkeitsmasse (ein grauer Balken) stehen im Datensatz. Liegt das aufgezeichnete Top-k innerhalb dieser Kandidaten, ist die Wiedergabe exakt; mit Top-k aus oder größer ist der nicht aufgezeichnete Rest ein Block, dessen Gewicht bei anderer Temperatur unbekannt ist, und das Ergebnis ist als Näherung markiert.',
+  'explorer.limits': 'Was er nicht zeigen kann: nur die {k} aufgezeichneten Kandidaten jedes Schritts und die restliche Wahrscheinlichkeitsmasse (ein grauer Balken) stehen im Datensatz. Liegt das aufgezeichnete Top-k innerhalb dieser Kandidaten, ist die Wiedergabe exakt; mit Top-k aus oder größer ist der nicht aufgezeichnete Rest ein Block, dessen Gewicht und Platz unter den Token-IDs unbekannt sind, und das Ergebnis ist als Näherung markiert. Der Streifen legt die behaltenen Kandidaten in der Reihenfolge aus, in der der Sampler sie abgeht: nach Token-ID.',
   'explorer.none': 'Keine Ausgaben mit aufgezeichneten Kandidaten.',
   'explorer.record': 'Ausgabe ',
   'explorer.step': 'Schritt ',

@@ -155,7 +155,7 @@ export const EN = {
   'findings.evidence': 'evidence',
   'explorer.title': 'Sampling explorer',
   'explorer.note': 'Any step of any completion run alone: the recorded candidates as bars. Move temperature, top-k and top-p: the page recomputes the distribution from the recorded logits and shades what top-k and top-p cut. The black rule is the seeded draw: the token under it is the one chosen.',
-  'explorer.limits': 'What it cannot show: only the {k} recorded candidates of each step and the remaining probability mass (one grey bar) travel in the record. With the recorded top-k within those candidates the replay is exact; with top-k off or larger, the unrecorded tail is one lump whose weight at another temperature is not known, so the result is marked approximate.',
+  'explorer.limits': 'What it cannot show: only the {k} recorded candidates of each step and the remaining probability mass (one grey bar) travel in the record. With the recorded top-k within those candidates the replay is exact; with top-k off or larger, the unrecorded rest is one lump whose weight and place among the token ids are not known, so the result is marked approximate. The strip lays the kept candidates out in the order the sampler walks them: by token id.',
   'explorer.none': 'No completions with recorded candidates.',
   'explorer.record': 'Completion ',
   'explorer.step': 'Step ',
