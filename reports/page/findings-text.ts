@@ -49,7 +49,7 @@ export function sentence(f: Finding): string {
       : `Fed ${p.ref}’s tokens, ${p.runner}’s best candidate matched the reference’s at ${p.argmax} of ${p.steps} steps (argmax agreement); its own choice matched the reference token at ${p.sampled} (sampled-choice agreement, which mixes in sampling luck).`;
   }
   const s = subject(f);
-  const n = { changed: int(f.changed), pairs: int(f.pairs), median: fixed(f.medianFirst, 0), ties: int(f.nearTies), bitwise: pct(f.bitwise.share), max: diff(f.maxDiff) };
+  const n = { changed: int(f.changed), pairs: int(f.pairs), median: fixed(f.medianFirst, f.medianFirst !== null && !Number.isInteger(f.medianFirst) ? 1 : 0), ties: int(f.nearTies), bitwise: pct(f.bitwise.share), max: diff(f.maxDiff) };
   if (f.changed > 0) {
     if (f.kind === 'seed') {
       return de
