@@ -3,7 +3,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { decodeModelFor } from '../src/decode/session-model.ts';
-import type { DecodeModel, TensorLike } from '../src/decode/types.ts';
+import { singleTokenFeeds } from '../src/decode/feeds.ts';
+import type { DecodeModel } from '../src/decode/types.ts';
 import { errorCode, errorMessage } from '../src/errors.ts';
 import { onnx } from '../src/model/onnx-proto.ts';
 import { generateWithLoop } from '../src/runner/generate.ts';
@@ -70,11 +71,7 @@ let model: DecodeModel | null = null;
 
 /** One token through the graph with an empty cache: where does present.* come back? */
 async function kvLocationOf(dm: DecodeModel, token: number): Promise<string | null> {
-  const t = (data: bigint[]) => dm.makeTensor('int64', BigInt64Array.from(data), [1, data.length]);
-  const empty = dm.makeTensor(dm.kvType, dm.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, dm.numKvHeads, 0, dm.headDim]);
-  const feeds: Record<string, TensorLike> = { input_ids: t([BigInt(token)]), attention_mask: t([1n]) };
-  if (dm.hasPositionIds) feeds.position_ids = t([0n]);
-  for (let i = 0; i < dm.numLayers; i++) feeds[dm.pastKey(i)] = feeds[dm.pastValue(i)] = empty;
+  const feeds = singleTokenFeeds(dm, token);
   const out = await dm.session.run(feeds);
   const location = out[dm.presentKey(0)]?.location ?? null;
   for (const v of Object.values(out)) if (v.location && v.location !== 'cpu') v.dispose?.();
@@ -86,9 +83,11 @@ async function open(req: OpenRequest): Promise<FromWorker> {
   const outputs: Record<string, 'cpu' | 'gpu-buffer'> = { logits: 'cpu' };
   const names = req.spec.cacheNames;
   if (req.kvOnGpu) {
+    // A combined cache (past_N/present_N) has one tensor per layer, named by presentKey.
+    const combined = req.spec.cacheLayout === 'combined';
     for (let i = 0; i < req.spec.numLayers; i++) {
       outputs[names?.presentKey[i] ?? `present.${i}.key`] = 'gpu-buffer';
-      outputs[names?.presentValue[i] ?? `present.${i}.value`] = 'gpu-buffer';
+      if (!combined) outputs[names?.presentValue[i] ?? `present.${i}.value`] = 'gpu-buffer';
     }
   }
   const t0 = performance.now();

@@ -123,20 +123,21 @@ describe('runSuite on node-cpu', () => {
     expect((await detbenchRejection(runSuite({ suiteFile: writeSuite('unwritable'), outFile: join(blocker, 'sub', 'r.jsonl') }))).code).toBe('OUTPUT_UNWRITABLE');
   });
 
-  it('turns a runner that cannot open into errored records and goes on', async () => {
+  it('refuses a runner whose model file is missing before any record is written', async () => {
     mkdirSync(join(dir, 'errs'), { recursive: true });
     const out = join(dir, 'errs', 'results.jsonl');
-    const summary = await runSuite({
+    const run = runSuite({
       suiteFile: writeSuite('errs', ['teacher_forcing: false'], [
         '  - { id: ref, type: node-cpu }',
-        '  - { id: half, type: node-cpu, options: { model_file: onnx/does-not-exist.onnx } }',
+        '  - { id: half, type: node-cpu, options: { precision: fp16 } }',
       ]),
       outFile: out,
     });
-    expect(summary.completed).toBe(12);
-    expect(summary.errored).toBe(12);
-    const errored = readResults(out).filter((r) => r.status === 'errored');
-    expect(errored.every((r) => r.status === 'errored' && r.error.message.includes('does-not-exist.onnx'))).toBe(true);
+    const err = await detbenchRejection(run);
+    expect(err.code).toBe('MODEL_FILE_MISSING');
+    expect(err.message).toContain(join(modelDir, 'onnx/model_fp16.onnx'));
+    expect(err.message).toContain('precision fp16 loads onnx/model_fp16.onnx');
+    expect(existsSync(out)).toBe(false);
   });
 });
 

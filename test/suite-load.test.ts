@@ -106,7 +106,9 @@ describe('grid expansion', () => {
     expect(settings.map((s) => s.id)).toEqual(['greedy', 't0.7-k0-p1-s1', 't0.7-k0-p1-s2', 't0.7-k5-p1-s1', 't0.7-k5-p1-s2']);
     const runners = expandRunners(suite);
     expect(runners.map((r) => r.id)).toEqual(['cpu[intra_op_threads=1]', 'cpu[intra_op_threads=2]', 'slow']);
-    expect(runners[0]!.options).toMatchObject({ intra_op_threads: 1, graph_optimization: 'all', precision: 'fp32' });
+    expect(runners[0]!.options).toMatchObject({ intra_op_threads: 1, graph_optimization: 'all' });
+    // No precision given: the model folder's own default (transformers.js_config.dtype, else fp32) decides at load.
+    expect(runners[0]!.options).not.toHaveProperty('precision');
     const cells = expandCells(suite, runners, settings);
     // 3 prompts x 5 settings x 2 batch sizes x (2 + 2 + 1) repetitions
     expect(cells).toHaveLength(3 * 5 * 2 * 5);

@@ -3,6 +3,7 @@ import { DetbenchError } from '../errors.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import { registerExport } from './export.ts';
 import { registerGate } from './gate.ts';
+import { registerInspect } from './inspect.ts';
 import { registerLoad } from './load.ts';
 import { registerProfile } from './profile.ts';
 import { registerReport } from './report.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerUnique(program);
   registerGate(program);
   registerExport(program);
+  registerInspect(program);
   return program;
 }
 

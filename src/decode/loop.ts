@@ -1,6 +1,7 @@
 import { RowCapture } from './capture.ts';
 import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
+import { emptyPast, extraFeeds, intTensor, pastNames, presentOf } from './feeds.ts';
 import { argmax, sampleWithDraw } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace, TensorLike } from './types.ts';
 
@@ -49,7 +50,8 @@ export interface DecodeHooks {
 }
 
 /**
- * Decodes a batch of requests with one forward pass per step: prefill of the left-padded prompts,
+ * Decodes a batch of requests with one forward pass per step: prefill of the padded prompts
+ * (left or right, as the model's attention needs: {@link DecodeModel.padding}),
  * then one token per row per step with the KV cache fed back. The chosen token depends only on the
  * row's logits, its sampling settings and its own generator, never on the row's place in the batch.
  */
@@ -79,54 +81,55 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
     };
   });
   const maxSteps = Math.max(...rows.map((r) => r.limit));
-  const { makeTensor } = model;
 
-  // The mask grows by one column per step; rows keep their left padding.
+
+  // Left padding: pads first, the mask grows by one column per step and rows keep their pads.
+  // Right padding: pads last; each row's mask is a prefix of ones as long as its own sequence.
+  const right = model.padding === 'right';
+  const types = model.inputTypes ?? {};
+  const lengths = rows.map((r) => r.req.promptIds.length);
   const padOf = rows.map((r) => maxPrompt - r.req.promptIds.length);
-  const maskFor = (len: number): TensorLike => {
-    const data = new BigInt64Array(batch * len);
-    for (let b = 0; b < batch; b++) data.fill(1n, b * len + padOf[b]!, (b + 1) * len);
-    return makeTensor('int64', data, [batch, len]);
+  const maskFor = (width: number, step: number): TensorLike => {
+    const data = new Int32Array(batch * width);
+    for (let b = 0; b < batch; b++) {
+      if (right) data.fill(1, b * width, b * width + lengths[b]! + step);
+      else data.fill(1, b * width + padOf[b]!, (b + 1) * width);
+    }
+    return intTensor(model, types.attention_mask, data, [batch, width]);
   };
 
   // Prefill feeds.
-  const ids = new BigInt64Array(batch * maxPrompt);
-  const pos = new BigInt64Array(batch * maxPrompt);
+  const ids = new Array<number>(batch * maxPrompt).fill(model.padTokenId);
+  const pos = new Array<number>(batch * maxPrompt).fill(0);
   for (let b = 0; b < batch; b++) {
     const prompt = rows[b]!.req.promptIds;
-    const pad = padOf[b]!;
-    ids.fill(BigInt(model.padTokenId), b * maxPrompt, b * maxPrompt + pad);
+    const start = b * maxPrompt + (right ? 0 : padOf[b]!);
     for (let t = 0; t < prompt.length; t++) {
-      ids[b * maxPrompt + pad + t] = BigInt(prompt[t]!);
-      pos[b * maxPrompt + pad + t] = BigInt(t);
+      ids[start + t] = prompt[t]!;
+      pos[start + t] = t;
     }
   }
-  const emptyKv = makeTensor(
-    model.kvType,
-    model.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0),
-    [batch, model.numKvHeads, 0, model.headDim],
-  );
-  let past: TensorLike[] = [];
-  for (let i = 0; i < model.numLayers; i++) past.push(emptyKv, emptyKv);
+  // The position of each row's last prompt token in the prefill's logits.
+  const uneven = padOf.some((p) => p > 0);
+  const prefillLast = rows.map((_, b) => (right ? lengths[b]! - 1 : maxPrompt - 1));
+  let past: TensorLike[] = emptyPast(model, batch);
+  const empties = new Set(past);
+  const cacheNames = pastNames(model);
 
   const feeds: Record<string, TensorLike> = {};
-  const setPast = (kv: TensorLike[]) => {
-    for (let i = 0; i < model.numLayers; i++) {
-      feeds[model.pastKey(i)] = kv[2 * i]!;
-      feeds[model.pastValue(i)] = kv[2 * i + 1]!;
-    }
-  };
-  feeds.input_ids = makeTensor('int64', ids, [batch, maxPrompt]);
-  feeds.attention_mask = maskFor(maxPrompt);
-  if (model.hasPositionIds) feeds.position_ids = makeTensor('int64', pos, [batch, maxPrompt]);
+  const setPast = (kv: TensorLike[]) => cacheNames.forEach((name, i) => (feeds[name] = kv[i]!));
+  feeds.input_ids = intTensor(model, types.input_ids, ids, [batch, maxPrompt]);
+  feeds.attention_mask = maskFor(maxPrompt, 0);
+  if (model.hasPositionIds) feeds.position_ids = intTensor(model, types.position_ids, pos, [batch, maxPrompt]);
+  Object.assign(feeds, extraFeeds(model, { prefill: true, keepAll: right && uneven }));
   setPast(past);
 
   const stepMs: number[] = [];
   let ttftMs = 0;
   const start = performance.now();
   let half: Float32Array | null = null;
-  const stepIds = new BigInt64Array(batch);
-  const stepPos = new BigInt64Array(batch);
+  const stepIds = new Array<number>(batch);
+  const stepPos = new Array<number>(batch);
 
   for (let step = 0; step < maxSteps; step++) {
     const t0 = performance.now();
@@ -147,7 +150,11 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
       const row = rows[b]!;
       let next = row.tokens.at(-1) ?? model.padTokenId;
       if (!row.done) {
-        const start = (b * seqLen + seqLen - 1) * vocab;
+        // A pass returns logits for every position it was fed, or for the last one only.
+        const at = seqLen === 1 ? 0 : step === 0 ? prefillLast[b]! : seqLen - 1;
+        if (step === 0 && seqLen !== 1 && seqLen !== maxPrompt) throw new Error(`the prefill returned logits for ${seqLen} positions; fed ${maxPrompt}`);
+        if (step === 0 && seqLen === 1 && right && uneven) throw new Error('the prefill returned logits for the last position only; a right-padded batch needs every position');
+        const start = (b * seqLen + at) * vocab;
         const rowLogits = data.subarray(start, start + vocab);
         const sampling = row.req.sampling;
         if (row.req.capture) (row.capture ??= new RowCapture(row.req.capture, vocab)).push(rowLogits);
@@ -181,8 +188,8 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         if (row.tokens.length >= row.limit) row.done = true;
         if (summary) onStep?.({ row: b, step, token: chosen, logits: rowLogits, summary });
       }
-      stepIds[b] = BigInt(next);
-      stepPos[b] = BigInt(row.nextPos++);
+      stepIds[b] = next;
+      stepPos[b] = row.nextPos++;
     }
     const elapsed = performance.now() - t0;
     stepMs.push(elapsed);
@@ -190,21 +197,16 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
     if (rows.every((r) => r.done)) break;
 
     // Feed the chosen tokens back with the new cache. Old device-side caches are released here.
-    const present: TensorLike[] = [];
-    for (let i = 0; i < model.numLayers; i++) {
-      const k = out[model.presentKey(i)];
-      const v = out[model.presentValue(i)];
-      if (!k || !v) throw new Error(`the model returned no "${model.presentKey(i)}" or "${model.presentValue(i)}"`);
-      present.push(k, v);
-    }
-    for (const t of past) if (t !== emptyKv && t.location && t.location !== 'cpu') t.dispose?.();
+    const present = presentOf(model, out);
+    for (const t of past) if (!empties.has(t) && t.location && t.location !== 'cpu') t.dispose?.();
     past = present;
     setPast(past);
-    feeds.input_ids = makeTensor('int64', stepIds.slice(), [batch, 1]);
-    feeds.attention_mask = maskFor(maxPrompt + step + 1);
-    if (model.hasPositionIds) feeds.position_ids = makeTensor('int64', stepPos.slice(), [batch, 1]);
+    feeds.input_ids = intTensor(model, types.input_ids, stepIds, [batch, 1]);
+    feeds.attention_mask = maskFor(maxPrompt + step + 1, step + 1);
+    if (model.hasPositionIds) feeds.position_ids = intTensor(model, types.position_ids, stepPos, [batch, 1]);
+    Object.assign(feeds, extraFeeds(model, { prefill: false, keepAll: false }));
   }
-  for (const t of past) if (t !== emptyKv && t.location && t.location !== 'cpu') t.dispose?.();
+  for (const t of past) if (!empties.has(t) && t.location && t.location !== 'cpu') t.dispose?.();
 
   const totalMs = performance.now() - start;
   if (recorder) {

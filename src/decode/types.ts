@@ -22,10 +22,31 @@ export interface SessionLike {
 
 /** Creates a tensor with the runtime's own Tensor class (ort.Tensor differs between node and web). */
 export type MakeTensor = (
-  type: 'int64' | 'float32' | 'float16',
-  data: BigInt64Array | Float32Array | Uint16Array,
+  type: 'int64' | 'int32' | 'bool' | 'float32' | 'float16',
+  data: BigInt64Array | Int32Array | Uint8Array | Float32Array | Uint16Array,
   dims: readonly number[],
 ) => TensorLike;
+
+/** Integer element type of an id, mask or position input, as the graph declares it. */
+export type IntType = 'int64' | 'int32';
+
+/**
+ * How prompts of different lengths share one batch. `left`: pads before each prompt, masked out
+ * (attention that reads the mask per position). `right`: pads after each prompt, the mask a
+ * prefix of ones whose sum is the row's length: com.microsoft GroupQueryAttention reads only
+ * that sum (seqlens_k) and keeps each row's cache packed at the front, so left padding would put
+ * the pads inside the row (wrong positions, pads attended).
+ */
+export type Padding = 'left' | 'right';
+
+/** A graph input detbench feeds beyond ids, mask, positions and cache, by what it means. */
+export interface ExtraInput {
+  name: string;
+  /** `logits_to_keep` (also `num_logits_to_keep`): how many final positions get logits. `use_cache_branch`: merged decoders' branch switch. */
+  kind: 'logits_to_keep' | 'use_cache_branch';
+  /** Element type the graph declares. */
+  type: string;
+}
 
 /** What the loop needs to know about a model graph; the runner fills it from the model and session. */
 export interface DecodeModel {
@@ -37,8 +58,20 @@ export interface DecodeModel {
   /** Element type of past_key_values inputs. */
   kvType: 'float32' | 'float16';
   hasPositionIds: boolean;
-  /** Token fed at left-padding positions (masked out, so any valid id works). */
+  /** Token fed at padding positions (masked out, so any valid id works). */
   padTokenId: number;
+  /** Default `left`. */
+  padding?: Padding;
+  /** Integer types of input_ids, attention_mask and position_ids; default int64. */
+  inputTypes?: { input_ids?: IntType; attention_mask?: IntType; position_ids?: IntType };
+  /**
+   * `separate` (default): a key and a value tensor per layer, [batch, kv_heads, seq, head_dim].
+   * `combined`: one tensor per layer, [2, batch, kv_heads, seq, head_dim] (the older ONNX Runtime
+   * GPT-2 interface, `past_N`/`present_N`); then pastKey/presentKey name it and the value names are unused.
+   */
+  cacheLayout?: 'separate' | 'combined';
+  /** Extra inputs fed each pass (see {@link ExtraInput}). */
+  extraInputs?: readonly ExtraInput[];
   /**
    * Optional: summarises rows elsewhere (a worker thread), off the loop's critical path. Unset,
    * the loop calls `summarizeRow` in line. Either way the records are the same.

@@ -3,7 +3,8 @@ import { DetbenchError } from '../errors.ts';
 import type { ModelConfig } from './types.ts';
 
 const count = z.number().int().positive();
-const tokenIds = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).nullish();
+// Llama-1-era configs write -1 for "no such token": read as absent.
+const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish();
 
 /** config.json fields detbench reads, under every name the supported families use. */
 const rawConfigSchema = z.looseObject({
@@ -45,7 +46,7 @@ function validate<T>(schema: z.ZodType<T>, raw: unknown, file: string): T {
 
 function ids(value: number | number[] | null | undefined): number[] {
   if (value === null || value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
+  return (Array.isArray(value) ? value : [value]).filter((v) => v >= 0);
 }
 
 /**

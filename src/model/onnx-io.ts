@@ -23,7 +23,23 @@ export interface OnnxGraphIO {
    * EXTERNAL`), as the graph names them: paths relative to the ONNX file's folder, each once.
    */
   externalData: string[];
+  /** Every operator the graph uses: domain ('' for onnx), type, how many nodes, and the integer attributes of the first such node when it is one of {@link ATTRIBUTE_OPS}. */
+  ops: OnnxOpUse[];
+  /** Weights (initializers) by element type: how many tensors and elements. */
+  weights: { elemType: string; tensors: number; elements: number }[];
 }
+
+/** One operator type as a graph uses it. */
+export interface OnnxOpUse {
+  domain: string;
+  opType: string;
+  count: number;
+  /** Integer attributes (bits, block_size, num_heads, do_rotary, ...) of its first node, for the ops whose precision or padding depends on them. */
+  attributes?: Record<string, number>;
+}
+
+/** Ops whose integer attributes are read: quantized MatMuls (bits, block size) and the attention contrib ops. */
+export const ATTRIBUTE_OPS: ReadonlySet<string> = new Set(['MatMulNBits', 'MatMulBnb4', 'GroupQueryAttention', 'MultiHeadAttention', 'Attention']);
 
 const CHUNK = 1 << 14;
 /** A tag plus a length prefix: two varints of at most 10 bytes. */
@@ -117,6 +133,60 @@ async function valueInfo(win: FileWindow, f: Field): Promise<OnnxValueInfo> {
   return { name: v.name ?? '', elemType: tensor ? elemTypeName(tensor.elem_type ?? 0) : 'non-tensor', dims };
 }
 
+/** A tensor's element type and element count, read from its dims and data_type fields only. */
+async function tensorShape(win: FileWindow, init: Field): Promise<{ elemType: string; elements: number }> {
+  let type = 0;
+  let elements = 1;
+  for await (const f of fields(win, init.payload, init.end)) {
+    if (f.field === FIELD.tensor.dataType && f.wire === 0) type = protobuf.Reader.create(await win.view(f.payload, f.end - f.payload)).int32();
+    else if (f.field === FIELD.tensor.dims && f.wire === 0) elements *= Number(protobuf.Reader.create(await win.view(f.payload, f.end - f.payload)).int64());
+    else if (f.field === FIELD.tensor.dims && f.wire === 2) {
+      const r = protobuf.Reader.create(await win.view(f.payload, f.end - f.payload));
+      while (r.pos < r.len) elements *= Number(r.int64());
+    }
+  }
+  return { elemType: elemTypeName(type), elements };
+}
+
+/** Operator types with counts; attributes decoded only for {@link ATTRIBUTE_OPS} (a Constant's tensor is never read). */
+async function opUses(win: FileWindow, nodes: readonly Field[]): Promise<OnnxOpUse[]> {
+  const uses = new Map<string, OnnxOpUse>();
+  const text = async (f: Field) => (await win.view(f.payload, f.end - f.payload)).toString('utf8');
+  for (const node of nodes) {
+    let opType = '';
+    let domain = '';
+    const attributes: Field[] = [];
+    for await (const f of fields(win, node.payload, node.end)) {
+      if (f.wire !== 2) continue;
+      if (f.field === FIELD.node.opType) opType = await text(f);
+      else if (f.field === FIELD.node.domain) domain = await text(f);
+      else if (f.field === FIELD.node.attribute) attributes.push(f);
+    }
+    if (domain === 'ai.onnx') domain = '';
+    const key = `${domain}:${opType}`;
+    const use = uses.get(key);
+    if (use) {
+      use.count++;
+      continue;
+    }
+    const entry: OnnxOpUse = { domain, opType, count: 1 };
+    if (ATTRIBUTE_OPS.has(opType) && attributes.length > 0) {
+      entry.attributes = {};
+      for (const a of attributes) {
+        let name = '';
+        let value: number | undefined;
+        for await (const f of fields(win, a.payload, a.end)) {
+          if (f.field === 1 && f.wire === 2) name = await text(f);
+          else if (f.field === 3 && f.wire === 0) value = Number(protobuf.Reader.create(await win.view(f.payload, f.end - f.payload)).int64());
+        }
+        if (name && value !== undefined) entry.attributes[name] = value;
+      }
+    }
+    uses.set(key, entry);
+  }
+  return [...uses.values()];
+}
+
 async function readIO(win: FileWindow): Promise<OnnxGraphIO> {
   let irVersion: number | undefined;
   let graph: Field | undefined;
@@ -136,12 +206,14 @@ async function readIO(win: FileWindow): Promise<OnnxGraphIO> {
   const inputs: OnnxValueInfo[] = [];
   const outputs: OnnxValueInfo[] = [];
   const initializers: Field[] = [];
+  const nodes: Field[] = [];
   // Nodes and weights are skipped by seeking past them; only input/output entries are decoded.
   for await (const f of fields(win, graph.payload, graph.end)) {
     if (f.wire !== 2) continue;
     if (f.field === FIELD.graph.input) inputs.push(await valueInfo(win, f));
     else if (f.field === FIELD.graph.output) outputs.push(await valueInfo(win, f));
     else if (f.field === FIELD.graph.initializer) initializers.push(f);
+    else if (f.field === FIELD.graph.node) nodes.push(f);
   }
   if (outputs.length === 0) throw new Corrupt('the graph has no outputs');
   // Exports before IR version 4 also list every weight as a graph input; those are not fed.
@@ -158,7 +230,23 @@ async function readIO(win: FileWindow): Promise<OnnxGraphIO> {
       }
     }
   }
-  return { irVersion, opsets, inputs: inputs.filter((v) => !constants.has(v.name)), outputs, externalData: [...externalData] };
+  const weights = new Map<string, { elemType: string; tensors: number; elements: number }>();
+  for (const init of initializers) {
+    const { elemType, elements } = await tensorShape(win, init);
+    const w = weights.get(elemType) ?? { elemType, tensors: 0, elements: 0 };
+    w.tensors++;
+    w.elements += elements;
+    weights.set(elemType, w);
+  }
+  return {
+    irVersion,
+    opsets,
+    inputs: inputs.filter((v) => !constants.has(v.name)),
+    outputs,
+    externalData: [...externalData],
+    ops: await opUses(win, nodes),
+    weights: [...weights.values()],
+  };
 }
 
 /**

@@ -136,8 +136,9 @@ export const onnx = {
 /** Field numbers the streaming reader walks by (ModelProto, GraphProto, TensorProto in onnx.proto). */
 export const FIELD = {
   model: { irVersion: 1, graph: 7, opsetImport: 8 },
-  graph: { initializer: 5, input: 11, output: 12 },
-  tensor: { name: 8, externalData: 13 },
+  graph: { node: 1, initializer: 5, input: 11, output: 12 },
+  node: { opType: 4, attribute: 5, domain: 7 },
+  tensor: { dims: 1, dataType: 2, name: 8, externalData: 13 },
 } as const;
 
 /** `TensorProto.DataType` values (onnx.proto), by the name onnxruntime-common uses for the type. */

@@ -11,6 +11,16 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean;
 }
 
+/** Parts of tokenizer.json that the format makes optional (the Rust library reads a missing one as none); @huggingface/tokenizers wants each key present. */
+const OPTIONAL_PARTS = ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const;
+
+/** tokenizer.json with every optional part present (null where the file has none), as the Rust library reads it. */
+export function withOptionalParts(tokenizerJson: object): object {
+  const filled: Record<string, unknown> = { ...tokenizerJson };
+  for (const key of OPTIONAL_PARTS) if (!(key in filled)) filled[key] = null;
+  return filled;
+}
+
 /** A {@link TextTokenizer} backed by `@huggingface/tokenizers` (the tokenizer of transformers.js). */
 export class HfTextTokenizer implements TextTokenizer {
   readonly vocabSize: number;
@@ -18,7 +28,7 @@ export class HfTextTokenizer implements TextTokenizer {
 
   /** Builds the tokenizer from parsed tokenizer.json and tokenizer_config.json; throws if they are invalid. */
   constructor(tokenizerJson: object, tokenizerConfig: object) {
-    this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.tokenizer = new Tokenizer(withOptionalParts(tokenizerJson), tokenizerConfig);
     let max = -1;
     for (const id of this.tokenizer.get_vocab(true).values()) if (id > max) max = id;
     this.vocabSize = max + 1;

@@ -1,3 +1,7 @@
+import type { ExtraInput, IntType, Padding } from '../decode/types.ts';
+import type { OnnxGraphIO } from './onnx-io.ts';
+import type { PrecisionFacts } from './precision.ts';
+
 /** Architecture facts of a decoder-only model, normalized from its config.json. */
 export interface ModelConfig {
   /** config.json `model_type` (gpt2, llama, qwen2, ...). */
@@ -23,11 +27,44 @@ export interface ModelIO {
   inputNames: string[];
   outputNames: string[];
   hasPositionIds: boolean;
-  /** `past_key_values.{i}.key` for each layer i, in layer order; likewise below. */
+  /** `past_key_values.{i}.key` (or the graph's own family) for each layer i, in layer order; likewise below. Combined layout: the one tensor per layer, and no value names. */
   pastKeyNames: string[];
   pastValueNames: string[];
   presentKeyNames: string[];
   presentValueNames: string[];
+  cacheLayout: 'separate' | 'combined';
+  /** Integer types the graph declares for the id, mask and position inputs it has. */
+  inputTypes: { input_ids?: IntType; attention_mask?: IntType; position_ids?: IntType };
+  /** Extra inputs of known meaning (num_logits_to_keep, use_cache_branch). */
+  extraInputs: ExtraInput[];
+  kvType: 'float32' | 'float16';
+  logitsType: 'float32' | 'float16';
+  /** How a batch of prompts of different lengths is padded for this graph, and why. */
+  padding: Padding;
+  paddingReason: string;
+}
+
+/** Cache input/output name templates (`%d` is the layer); no value names: one combined tensor per layer. */
+export interface CacheTemplates {
+  pastKey: string;
+  pastValue?: string;
+  presentKey: string;
+  presentValue?: string;
+}
+
+/** A value the configuration gave and the graph corrected (the graph wins). */
+export interface Override {
+  /** The configuration field, as the file names it. */
+  field: string;
+  config: unknown;
+  graph: unknown;
+  note: string;
+}
+
+/** Where one fact of the model description was read. */
+export interface SourceNote {
+  fact: string;
+  from: string;
 }
 
 /** Text to token ids and back. */
@@ -41,8 +78,27 @@ export interface TextTokenizer {
   vocabSize: number;
 }
 
-/** A validated model folder (Hugging Face / transformers.js layout), ready to open in a runner. */
+/** Which layout a model folder is in. */
+export type ModelLayout = 'hf' | 'genai';
+
+/** A validated model folder (Hugging Face / transformers.js or ONNX Runtime GenAI layout), ready to open in a runner. */
 export interface LoadedModel {
+  /** `hf`: config.json + onnx/model*.onnx; `genai`: genai_config.json naming the decoder file. */
+  layout: ModelLayout;
+  /** What each fact of this description was read from. */
+  sources: SourceNote[];
+  /** Where the configuration and the graph disagree: the graph's value is used. */
+  overrides: Override[];
+  /** Accepted quirks worth a line in `detbench inspect` (a tokenizer larger than the logits, ...). */
+  notes: string[];
+  /** Weight and compute types actually in the graph. */
+  precision: PrecisionFacts;
+  /** The dtype name that chose the file (precision option or transformers.js_config.dtype), if one did. */
+  dtype?: string;
+  /** Special tokens by name (bos_token, eos_token, ...), as chat templates are rendered with them. */
+  specialTokens: Record<string, string>;
+  /** The graph's declared inputs and outputs (weights excluded) and the operators it uses. */
+  graph: Pick<OnnxGraphIO, 'inputs' | 'outputs' | 'ops' | 'opsets'>;
   /** The model folder, as given. */
   dir: string;
   /** The folder's base name. */

@@ -2,9 +2,44 @@ import type { Sampling } from '../decode/sampling.ts';
 import type { DecodeResult, StepTrace } from '../decode/types.ts';
 import type { RunnerType } from '../runner/options.ts';
 import type { Fingerprint } from '../env/fingerprint.ts';
+import type { LoadedModel } from '../model/types.ts';
 
 /** Bumped on any incompatible change of the record shape. */
 export const SCHEMA_VERSION = 2;
+
+/** A record's `model`: which file, and the facts read from it. */
+export interface ModelFacts {
+  name: string;
+  file: string;
+  sha256: string;
+  /** `hf` or `genai`. */
+  layout?: string;
+  /** The dtype name that chose the file (precision option or transformers.js_config.dtype). */
+  dtype?: string;
+  /** Weight and compute types in the graph: summary (`fp32`, `q4 (MatMulNBits 4-bit, block 16), fp32 compute`, ...), compute, quantized ops. */
+  precision?: { summary: string; compute: string; logits: string; quantized: { op: string; nodes: number; bits: number; blockSize?: number }[] };
+  /** Configuration values the graph corrected. */
+  overrides?: { field: string; config: unknown; graph: unknown }[];
+  /** How rows of a batch are padded for this graph (`left`, or `right` for GroupQueryAttention). */
+  padding?: string;
+  /** For a model named by Hub repo id: the repo, the revision asked for and the commit it resolved to. */
+  hub?: { repo: string; revision: string; commit: string; offline: boolean };
+}
+
+/** The record's `model` of a loaded model. */
+export function modelFacts(model: LoadedModel): ModelFacts {
+  const p = model.precision;
+  return {
+    name: model.name,
+    file: model.onnxFile,
+    sha256: model.sha256,
+    layout: model.layout,
+    ...(model.dtype !== undefined ? { dtype: model.dtype } : {}),
+    precision: { summary: p.summary, compute: p.compute, logits: p.logits, quantized: p.quantized },
+    ...(model.overrides.length > 0 ? { overrides: model.overrides.map(({ field, config, graph }) => ({ field, config, graph })) } : {}),
+    padding: model.io.padding,
+  };
+}
 
 /** Fields every record carries, whatever its status. */
 export interface RecordCommon {
@@ -21,8 +56,8 @@ export interface RecordCommon {
   /** `teacher-forced`: fed the tokens of `referenceId` instead of its own choices. */
   mode: 'free' | 'teacher-forced';
   referenceId?: string;
-  /** `hub`: for a model named by Hub repo id, the repo, the revision asked for and the commit it resolved to. */
-  model: { name: string; file: string; sha256: string; hub?: { repo: string; revision: string; commit: string; offline: boolean } } | null;
+  /** The model as loaded: what the graph itself says about its precision, and what it corrected in the configuration. */
+  model: ModelFacts | null;
   tool: { detbench: string; onnxruntime: string | null; node: string };
   profile: { id: string; fingerprint: Fingerprint };
   startedAt: string;

@@ -4,12 +4,13 @@ import { DetbenchError, errorCode, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
 import { recordProfile } from '../env/profile.ts';
-import { loadModel } from '../model/load.ts';
+import { loadModel, type LoadModelOptions } from '../model/load.ts';
+import type { DtypeName } from '../model/precision.ts';
 import type { LoadedModel } from '../model/types.ts';
 import type { CaptureEncoding } from '../decode/capture.ts';
 import { CaptureWriter, captureFileFor } from '../results/capture.ts';
 import { readResults, ResultsWriter } from '../results/jsonl.ts';
-import { SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../results/record.ts';
+import { modelFacts, SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../results/record.ts';
 import { RUNNERS } from '../runner/registry.ts';
 import type { RunnerOptionMap, RunnerType } from '../runner/options.ts';
 import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner/types.ts';
@@ -21,6 +22,7 @@ import type { HubProgress } from '../model/hub/fetch-watch.ts';
 import type { HubProvenance } from '../model/hub/snapshot.ts';
 import { planBatches } from './batches.ts';
 import { fetchFiles, hubProvenance, openModelSource } from './model-source.ts';
+import { onnxFileForDtype } from '../model/hub/dtype.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
@@ -64,6 +66,8 @@ interface RunContext {
   prompts: Map<string, PreparedPrompt>;
   promptIds: string[];
   baseModel: LoadedModel | undefined;
+  /** The model of each runner option set ({@link modelKey}), loaded before the run. */
+  models: Map<string, LoadedModel>;
   profile: { id: string; fingerprint: Fingerprint };
   writer: ResultsWriter;
   /** The capture sidecar, when the run captures full rows. */
@@ -106,14 +110,25 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   }
   const source = await openModelSource(suite, opts.onEvent && ((p) => opts.onEvent!({ kind: 'download', ...p })));
   const modelDir = source?.dir;
-  const baseFile = source?.baseFile ?? 'onnx/model.onnx';
-  await fetchFiles(source, [baseFile, ...runners.filter((r) => LOCAL.has(r.type)).map((r) => modelFileFor(r.options as { precision?: string; model_file?: string }, baseFile))]);
+  const baseFile = source?.baseFile;
+  // A Hub model fetches every ONNX file its runners name first (a local folder has them already).
+  const localOptions = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.options as { precision?: DtypeName; model_file?: string });
+  await fetchFiles(source, [baseFile ?? onnxFileForDtype('fp32'), ...localOptions.map((o) => o.model_file ?? (o.precision ? onnxFileForDtype(o.precision) : (baseFile ?? onnxFileForDtype('fp32'))))]);
   const modelAt = suite.at(suite.model?.file ? ['model', 'file'] : ['model']);
-  const baseModel = modelDir
-    ? await loadModel(modelDir, { onnxFile: baseFile }).catch((err: unknown) => {
-        throw atSuiteLine(err, modelAt);
-      })
-    : undefined;
+  const atModel = (err: unknown) => {
+    throw atSuiteLine(err, modelAt);
+  };
+  const baseModel = modelDir ? await loadModel(modelDir, baseFile ? { onnxFile: baseFile } : {}).catch(atModel) : undefined;
+  // Every runner's model file is loaded and checked before any record: a precision whose file is
+  // missing, or a graph detbench cannot feed, is a suite error (exit 2), never an errored cell.
+  const models = new Map<string, LoadedModel>();
+  if (modelDir && baseModel) {
+    models.set(modelKey({}, baseFile), baseModel);
+    for (const o of localOptions) {
+      const key = modelKey(o, baseFile);
+      if (!models.has(key)) models.set(key, await loadModel(modelDir, modelOptions(o, baseFile)).catch(atModel));
+    }
+  }
   const prompts = preparePrompts(suite, baseModel);
 
   const outFile = resolve(opts.outFile);
@@ -133,6 +148,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     prompts: new Map(prompts.map((p) => [p.id, p])),
     promptIds: prompts.map((p) => p.id),
     baseModel,
+    models,
     profile: opts.profile ?? recordProfile(detectFingerprint()),
     writer,
     capture: opts.capture ? new CaptureWriter(captureFileFor(outFile), opts.capture) : null,
@@ -165,7 +181,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     const forced = teacher && runner.id !== referenceId && LOCAL.has(runner.type) ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
     if (free.length === 0 && forced.length === 0) continue;
     opts.onEvent?.({ kind: 'runner', runnerId: runner.id, message: `${free.length + forced.length} cells` });
-    await runRunner(ctx, runner, free, forced, modelDir, baseFile);
+    await runRunner(ctx, runner, free, forced, baseFile);
   }
   return summary;
 }
@@ -190,7 +206,7 @@ function prepareOutput(outFile: string, resume: boolean): void {
   }
 }
 
-async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], forced: Cell[], modelDir: string | undefined, baseFile: string): Promise<void> {
+async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], forced: Cell[], baseFile: string | undefined): Promise<void> {
   const all = [...free.map((c) => ({ cell: c, mode: 'free' as const })), ...forced.map((c) => ({ cell: c, mode: 'teacher-forced' as const }))];
   const failAll = (status: 'errored' | 'skipped', code: string, message: string, model: LoadedModel | undefined) => {
     for (const { cell, mode } of all) {
@@ -209,15 +225,7 @@ async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], fo
   const probe = await runner.probe(options as never).catch((err: unknown) => ({ available: false as const, reason: errorMessage(err) }));
   if (!probe.available) return failAll('skipped', 'UNAVAILABLE', probe.reason, ctx.baseModel);
 
-  let model: LoadedModel | undefined;
-  if (LOCAL.has(config.type)) {
-    const file = modelFileFor(options as { precision?: string; model_file?: string }, baseFile);
-    try {
-      model = file === ctx.baseModel?.onnxFile ? ctx.baseModel : await loadModel(modelDir!, { onnxFile: file });
-    } catch (err) {
-      return failAll('errored', errorCode(err), errorMessage(err), ctx.baseModel);
-    }
-  }
+  const model = LOCAL.has(config.type) ? ctx.models.get(modelKey(options as { precision?: DtypeName; model_file?: string }, baseFile)) : undefined;
 
   let session: RunnerSession;
   try {
@@ -241,10 +249,15 @@ async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], fo
   }
 }
 
-function modelFileFor(options: { precision?: string; model_file?: string }, baseFile: string): string {
-  if (options.model_file) return options.model_file;
-  if (options.precision === 'fp16') return 'onnx/model_fp16.onnx';
-  return baseFile;
+/** What to load for a runner: model_file, else precision, else the suite's `model.file`, else the folder's default. */
+function modelOptions(options: { precision?: DtypeName; model_file?: string }, baseFile: string | undefined): LoadModelOptions {
+  if (options.model_file) return { onnxFile: options.model_file };
+  if (options.precision) return { precision: options.precision };
+  return baseFile ? { onnxFile: baseFile } : {};
+}
+
+function modelKey(options: { precision?: DtypeName; model_file?: string }, baseFile: string | undefined): string {
+  return JSON.stringify(modelOptions(options, baseFile));
 }
 
 async function runBatches(
@@ -363,7 +376,7 @@ function commonFields(
     mode,
     ...(referenceId ? { referenceId } : {}),
     // A Hub model's folder is named by its commit: the repo id is its name.
-    model: model ? { name: ctx.hub?.repo ?? model.name, file: model.onnxFile, sha256: model.sha256, ...(ctx.hub ? { hub: ctx.hub } : {}) } : null,
+    model: model ? { ...modelFacts(model), ...(ctx.hub ? { name: ctx.hub.repo, hub: ctx.hub } : {}) } : null,
     tool: { detbench: DETBENCH_VERSION, onnxruntime: runtimeVersion, node: process.versions.node },
     profile: ctx.profile,
     startedAt: startedAt.toISOString(),

@@ -9,8 +9,8 @@ import { atSuiteLine, type LoadedSuite } from '../suite/load.ts';
 export interface ModelSource {
   /** The model folder: the suite's own, or the Hub cache's snapshot folder. */
   dir: string;
-  /** The ONNX file runners use unless their options name another (precision, model_file). */
-  baseFile: string;
+  /** The ONNX file runners use unless their options name another (precision, model_file); unset: the folder's own default (its layout, transformers.js_config.dtype). */
+  baseFile: string | undefined;
   hub?: HubSnapshot;
   /** The suite that named a Hub model, for error messages. */
   suite?: LoadedSuite;
@@ -26,7 +26,7 @@ export async function openModelSource(
 ): Promise<ModelSource | undefined> {
   const model = suite.model;
   if (!model) return undefined;
-  if ('path' in model) return { dir: resolve(suite.dir, model.path), baseFile: model.file ?? 'onnx/model.onnx' };
+  if ('path' in model) return { dir: resolve(suite.dir, model.path), baseFile: model.file };
   const hub = await inSuite(suite, () => openHubModel(model.hub, model.revision, onProgress ? { onProgress: (p) => onProgress({ ...p, repo: model.hub }) } : {}));
   return { dir: hub.dir, baseFile: model.file ?? onnxFileForDtype(model.dtype ?? 'fp32'), hub, suite };
 }

@@ -27,16 +27,26 @@ export function preparePrompts(suite: LoadedSuite, model: LoadedModel | undefine
   const template = suite.chat_template ? chatTemplate(suite, model) : undefined;
   return suite.resolvedPrompts.map((p) => {
     const messages = [...(p.system ? [{ role: 'system', content: p.system }] : []), { role: 'user', content: p.text }];
+    // As transformers.js's apply_chat_template: the template gets the tokenizer's special tokens
+    // (bos_token, eos_token, ...) and writes them itself, so the rendered text is encoded without
+    // adding them again; a plain prompt gets them from the tokenizer (Llama's <s>), once.
     let rendered = p.text;
     if (template) {
       try {
-        rendered = template.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '' });
+        rendered = template.render({ messages, add_generation_prompt: true, ...model!.specialTokens });
       } catch (err) {
         throw suiteError('SUITE_INVALID', p.source, `the model's chat template fails on prompt "${p.id}": ${errorMessage(err)}`);
       }
     }
-    // A chat template writes its own special tokens (BOS and the like): do not add them twice.
     const ids = model ? model.tokenizer.encode(rendered, { addSpecialTokens: !template }) : [];
+    const beyond = model ? ids.find((id) => id >= model.config.vocabSize) : undefined;
+    if (model && beyond !== undefined) {
+      throw suiteError(
+        'PROMPT_TOKEN_OUT_OF_RANGE',
+        p.source,
+        `prompt "${p.id}" has token ${beyond} ("${model.tokenizer.tokenText(beyond)}"), but the model's logits have ${model.config.vocabSize} entries: the tokenizer is larger than the model, and only ids below ${model.config.vocabSize} can be fed; expected a prompt whose tokens are all below ${model.config.vocabSize}`,
+      );
+    }
     if (context !== undefined && ids.length + suite.max_new_tokens > context) {
       throw suiteError(
         'PROMPT_TOO_LONG',

@@ -1,13 +1,16 @@
 import { z } from 'zod';
+import { DTYPE_NAMES } from '../model/precision.ts';
 
 /**
  * Option schemas per runner type, kept apart from the runner implementations so that loading a
  * suite imports no runtime (onnxruntime, puppeteer). Keys are snake_case as written in YAML.
  */
 const precision = z
-  .enum(['fp32', 'fp16'])
-  .default('fp32')
-  .describe('fp32 loads onnx/model.onnx, fp16 loads onnx/model_fp16.onnx (unless model_file is set)');
+  .enum(DTYPE_NAMES)
+  .optional()
+  .describe(
+    'onnx-community dtype: fp32 loads onnx/model.onnx, fp16 onnx/model_fp16.onnx, q4 onnx/model_q4.onnx (also q4f16, int8, uint8, bnb4, quantized); default transformers.js_config.dtype of config.json, else fp32; unless model_file is set',
+  );
 /** Whether a relative path stays inside its folder: not absolute, no `..` that climbs out (checked as written). */
 function staysInside(p: string): boolean {
   if (/^([\\/]|[A-Za-z]:)/.test(p)) return false;

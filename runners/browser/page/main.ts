@@ -1,7 +1,7 @@
 // The page side of the browser runners: onnxruntime-web + the very decode module Node uses.
 // Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
 import type * as OrtWeb from 'onnxruntime-web';
-import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
+import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, singleTokenFeeds, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
 import type { CapturedRows } from '../../../src/decode/capture.ts';
 import type { AdapterFacts, GoldenInput, VocabGoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
 
@@ -187,16 +187,7 @@ function float16AsBits(s: OrtWeb.InferenceSession): SessionLike & { inputMetadat
 
 /** One forward pass of a single token with empty caches; returns where present.0.key landed. */
 async function decodeOne(m: DecodeModel): Promise<(string | undefined)[]> {
-  const feeds: Record<string, TensorLike> = {};
-  const t = m.makeTensor;
-  feeds.input_ids = t('int64', BigInt64Array.of(BigInt(m.padTokenId)), [1, 1]);
-  feeds.attention_mask = t('int64', BigInt64Array.of(1n), [1, 1]);
-  if (m.hasPositionIds) feeds.position_ids = t('int64', BigInt64Array.of(0n), [1, 1]);
-  const empty = t(m.kvType, m.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, m.numKvHeads, 0, m.headDim]);
-  for (let i = 0; i < m.numLayers; i++) {
-    feeds[m.pastKey(i)] = empty;
-    feeds[m.pastValue(i)] = empty;
-  }
+  const feeds = singleTokenFeeds(m, m.padTokenId);
   const out = await m.session.run(feeds);
   const where = [out[m.presentKey(0)]?.location];
   for (const v of Object.values(out)) if (v.location && v.location !== 'cpu') v.dispose?.();
