@@ -123,6 +123,22 @@ describe('runSuite on node-cpu', () => {
     expect((await detbenchRejection(runSuite({ suiteFile: writeSuite('unwritable'), outFile: join(blocker, 'sub', 'r.jsonl') }))).code).toBe('OUTPUT_UNWRITABLE');
   });
 
+  it('probe: true checks each runner first and records the checks and what the graph holds', async () => {
+    const out = join(dir, 'probed', 'results.jsonl');
+    const summary = await runSuite({
+      suiteFile: writeSuite('probed', ['teacher_forcing: false', 'probe: true', 'batch_sizes: [2]'], ['  - { id: ref, type: node-cpu }']),
+      outFile: out,
+    });
+    expect(summary.errored).toBe(0);
+    const r = readResults(out)[0] as CompletedRecord;
+    const probe = r.environment.probe as { id: string; pass: boolean; tokensEqual: boolean }[];
+    expect(probe.map((c) => [c.id, c.pass, c.tokensEqual])).toEqual([
+      ['kv-cache-vs-recompute', true, true],
+      ['padded-vs-alone', true, true],
+    ]);
+    expect(r.model).toMatchObject({ layout: 'hf', dtype: 'fp32', padding: 'left', precision: { summary: 'fp32', compute: 'float32', quantized: [] } });
+  });
+
   it('refuses a runner whose model file is missing before any record is written', async () => {
     mkdirSync(join(dir, 'errs'), { recursive: true });
     const out = join(dir, 'errs', 'results.jsonl');

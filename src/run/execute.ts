@@ -4,8 +4,7 @@ import { DetbenchError, errorCode, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
 import { recordProfile } from '../env/profile.ts';
-import { loadModel, type LoadModelOptions } from '../model/load.ts';
-import type { DtypeName } from '../model/precision.ts';
+import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
 import type { CaptureEncoding } from '../decode/capture.ts';
 import { CaptureWriter, captureFileFor } from '../results/capture.ts';
@@ -20,7 +19,10 @@ import { atSuiteLine, loadSuite, suiteError, type LoadedSuite } from '../suite/l
 import { DETBENCH_VERSION } from '../version.ts';
 import type { HubProgress } from '../model/hub/fetch-watch.ts';
 import type { HubProvenance } from '../model/hub/snapshot.ts';
+import { probeSession } from '../probe/probe.ts';
+import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { planBatches } from './batches.ts';
+import { loadRunnerModels, modelKey, type ModelChoice } from './models.ts';
 import { fetchFiles, hubProvenance, openModelSource } from './model-source.ts';
 import { onnxFileForDtype } from '../model/hub/dtype.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
@@ -112,7 +114,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const modelDir = source?.dir;
   const baseFile = source?.baseFile;
   // A Hub model fetches every ONNX file its runners name first (a local folder has them already).
-  const localOptions = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.options as { precision?: DtypeName; model_file?: string });
+  const localOptions = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.options as ModelChoice);
   await fetchFiles(source, [baseFile ?? onnxFileForDtype('fp32'), ...localOptions.map((o) => o.model_file ?? (o.precision ? onnxFileForDtype(o.precision) : (baseFile ?? onnxFileForDtype('fp32'))))]);
   const modelAt = suite.at(suite.model?.file ? ['model', 'file'] : ['model']);
   const atModel = (err: unknown) => {
@@ -121,14 +123,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const baseModel = modelDir ? await loadModel(modelDir, baseFile ? { onnxFile: baseFile } : {}).catch(atModel) : undefined;
   // Every runner's model file is loaded and checked before any record: a precision whose file is
   // missing, or a graph detbench cannot feed, is a suite error (exit 2), never an errored cell.
-  const models = new Map<string, LoadedModel>();
-  if (modelDir && baseModel) {
-    models.set(modelKey({}, baseFile), baseModel);
-    for (const o of localOptions) {
-      const key = modelKey(o, baseFile);
-      if (!models.has(key)) models.set(key, await loadModel(modelDir, modelOptions(o, baseFile)).catch(atModel));
-    }
-  }
+  const models = modelDir && baseModel ? await loadRunnerModels(modelDir, baseModel, baseFile, localOptions).catch(atModel) : new Map<string, LoadedModel>();
   const prompts = preparePrompts(suite, baseModel);
 
   const outFile = resolve(opts.outFile);
@@ -225,7 +220,7 @@ async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], fo
   const probe = await runner.probe(options as never).catch((err: unknown) => ({ available: false as const, reason: errorMessage(err) }));
   if (!probe.available) return failAll('skipped', 'UNAVAILABLE', probe.reason, ctx.baseModel);
 
-  const model = LOCAL.has(config.type) ? ctx.models.get(modelKey(options as { precision?: DtypeName; model_file?: string }, baseFile)) : undefined;
+  const model = LOCAL.has(config.type) ? ctx.models.get(modelKey(options as ModelChoice, baseFile)) : undefined;
 
   let session: RunnerSession;
   try {
@@ -242,23 +237,24 @@ async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], fo
         model,
       );
     }
-    await runBatches(ctx, config, session, model, free, 'free');
-    await runBatches(ctx, config, session, model, forced, 'teacher-forced');
+    let probed = session;
+    if (ctx.suite.probe && model) {
+      // The harness checks itself on this runner before measuring anything with it.
+      const report = await probeSession(session, { ...probePrompts(model), tolerance: probeTolerance(model) });
+      const facts = report.checks.map(({ id, pass, tokensEqual, steps, bitwiseSteps, maxRelDiff, tolerance }) => ({ id, pass, tokensEqual, steps, bitwiseSteps, maxRelDiff, tolerance }));
+      if (!report.pass) {
+        const failedChecks = report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.error ?? (c.tokensEqual ? `relative |Δ logit| ${c.maxRelDiff.toExponential(2)} > ${c.tolerance}` : `tokens differ from step ${c.firstMismatch?.step}`)}`);
+        return failAll('errored', 'PROBE_FAILED', `the probe failed on ${config.id} (${failedChecks.join('; ')}): detbench does not measure a model it cannot show it feeds correctly`, model);
+      }
+      probed = { ...session, environment: { ...session.environment, probe: facts } };
+    }
+    await runBatches(ctx, config, probed, model, free, 'free');
+    await runBatches(ctx, config, probed, model, forced, 'teacher-forced');
   } finally {
     await session.close().catch(() => {});
   }
 }
 
-/** What to load for a runner: model_file, else precision, else the suite's `model.file`, else the folder's default. */
-function modelOptions(options: { precision?: DtypeName; model_file?: string }, baseFile: string | undefined): LoadModelOptions {
-  if (options.model_file) return { onnxFile: options.model_file };
-  if (options.precision) return { precision: options.precision };
-  return baseFile ? { onnxFile: baseFile } : {};
-}
-
-function modelKey(options: { precision?: DtypeName; model_file?: string }, baseFile: string | undefined): string {
-  return JSON.stringify(modelOptions(options, baseFile));
-}
 
 async function runBatches(
   ctx: RunContext,

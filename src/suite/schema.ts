@@ -146,6 +146,10 @@ export const suiteSchema = z
     top_logprobs: z.int().min(1).max(100).default(10).describe('candidates recorded per step'),
     batch_sizes: oneOrMany(z.int().min(1).max(256), 'an integer from 1 to 256').default([1]).describe('sweep: each cell runs inside a batch of this size'),
     teacher_forcing: z.boolean().default(true).describe('also run every non-reference runner fed the reference tokens'),
+    probe: z
+      .boolean()
+      .default(false)
+      .describe('before its cells, check each local runner on the model: KV-cache decoding against a full recomputation, a padded row against the same request alone (errored cells, PROBE_FAILED, if a check fails)'),
     reference: id.optional().describe('runner id the others are compared with (default: the first runner)'),
     runners: z.array(runnerEntry).min(1),
   })
