@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findChrome } from '../runners/browser/chrome.ts';
+import { ContinuousBatch } from '../src/decode/continuous.ts';
 import { loadModel, type LoadModelOptions } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { probeSession } from '../src/probe/probe.ts';
@@ -183,6 +184,22 @@ describe.skipIf(!present)('real models: the GroupQueryAttention padding bug, rep
     } finally {
       await wrong.close();
       await right.close();
+    }
+  });
+});
+
+describe.skipIf(!present)('real models: continuous batching refuses what it cannot feed', () => {
+  it.each([
+    ['ort-genai-tiny-llama-fp32-gqa', /needs right-padded rows/],
+    ['ort-legacy-tiny-gpt2-fp32', /one combined tensor per layer/],
+  ])('%s', async (folder, why) => {
+    const m = await loadModel(path.join(REAL, folder));
+    const session = await ((await RUNNERS['node-cpu']()) as Runner).open(m, RUNNER_OPTIONS['node-cpu'].parse({}) as never);
+    try {
+      expect(ContinuousBatch.refusal(session.decodeModel!)).toMatch(why);
+      expect(() => new ContinuousBatch(session.decodeModel!)).toThrow(why);
+    } finally {
+      await session.close();
     }
   });
 });

@@ -27,7 +27,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('serve a local model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models)')
     .requiredOption('--model <dir>', 'model folder (Hugging Face / transformers.js layout)')
-    .option('--onnx-file <file>', 'ONNX file inside the model folder', 'onnx/model.onnx')
+    .option('--onnx-file <file>', "ONNX file inside the model folder (default: the folder's own, as detbench run picks it)")
     .option('--model-name <id>', "model id clients send (default: the folder's name)")
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', positiveInt('--port', 0), 8411)

@@ -52,7 +52,25 @@ export class ContinuousBatch<T> {
   private length = 0;
   private half: Float32Array | null = null;
 
-  constructor(private readonly model: DecodeModel) {}
+  constructor(private readonly model: DecodeModel) {
+    const why = ContinuousBatch.refusal(model);
+    if (why) throw new Error(`continuous batching cannot feed this model: ${why}`);
+  }
+
+  /**
+   * Why this batch cannot feed `model`, or null: it places caches right-aligned (left padding), in
+   * separate key/value tensors, with int64 ids and no extra inputs. A GroupQueryAttention graph
+   * needs right padding (each row packed at the front of its cache), so it is refused, not mis-fed.
+   */
+  static refusal(model: DecodeModel): string | null {
+    if ((model.padding ?? 'left') !== 'left') return 'its attention (GroupQueryAttention) needs right-padded rows, and continuous batching left-pads';
+    if ((model.cacheLayout ?? 'separate') !== 'separate') return 'its KV cache is one combined tensor per layer (past_N)';
+    const types = model.inputTypes ?? {};
+    const int32 = Object.entries(types).filter(([, t]) => t !== 'int64');
+    if (int32.length) return `it declares ${int32.map(([n, t]) => `${n} as ${t}`).join(', ')}; continuous batching feeds int64`;
+    if (model.extraInputs?.length) return `it has inputs ${model.extraInputs.map((e) => e.name).join(', ')} that continuous batching does not feed`;
+    return null;
+  }
 
   /** Requests decoding now. */
   get size(): number {

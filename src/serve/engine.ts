@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Template } from '@huggingface/jinja';
 import { ContinuousBatch } from '../decode/continuous.ts';
+import { DetbenchError } from '../errors.ts';
 import { decode, type StepEvent } from '../decode/loop.ts';
 import type { DecodeRequest, DecodeResult } from '../decode/types.ts';
 import { loadModel } from '../model/load.ts';
@@ -109,12 +110,17 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     encodeChat(messages) {
       bounded(messages.reduce((n, m) => n + Buffer.byteLength(m.content), 0), 'messages');
       if (!template) return nonEmpty(tok.encode(messages.map((m) => m.content).join('\n\n')), 'messages');
-      const rendered = template.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '' });
+      // The tokenizer's special tokens (Llama's <s>), as transformers.js renders templates; not added again below.
+      const rendered = template.render({ messages, add_generation_prompt: true, ...model.specialTokens });
       bounded(Buffer.byteLength(rendered), 'messages');
       return nonEmpty(tok.encode(rendered, { addSpecialTokens: false }), 'messages');
     },
     decodeBatch: (requests, onStep) => decode(dm, requests, { onStep }),
-    openBatch: <T>() => new ContinuousBatch<T>(dm),
+    openBatch: <T>() => {
+      const why = ContinuousBatch.refusal(dm);
+      if (why) throw new DetbenchError('SERVE_UNSUPPORTED', `${model.onnxPath}: continuous batching cannot feed this graph: ${why}; serve it with --batching static or off`, { file: model.onnxPath });
+      return new ContinuousBatch<T>(dm);
+    },
     close: () => session.close(),
   };
 }
