@@ -203,3 +203,24 @@ describe.skipIf(!present)('real models: continuous batching refuses what it cann
     }
   });
 });
+
+describe.skipIf(!present)('real models: detbench serve', () => {
+  it('a GroupQueryAttention folder: continuous batching refused at start, static batching rows equal the rows alone, chat gets <s>', async () => {
+    const { openEngine } = await import('../src/serve/engine.ts');
+    const engine = await openEngine({ modelDir: path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa'), runner: 'node-cpu', batching: { mode: 'static', maxBatch: 2, windowMs: 0 } });
+    try {
+      expect(() => engine.openBatch()).toThrow(/continuous batching cannot feed this graph: its attention \(GroupQueryAttention\) needs right-padded rows/);
+      const chat = engine.encodeChat([{ role: 'user', content: 'Hello, world' }]);
+      expect(chat[0]).toBe(1);
+      const req = (ids: number[]) => ({ promptIds: ids, maxNewTokens: 6, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 3 });
+      const short = engine.encodePrompt('Hi');
+      const long = engine.encodePrompt('The quick brown fox jumps over the lazy dog');
+      const [alone] = await engine.decodeBatch([req(short)], () => {});
+      const [, batched] = await engine.decodeBatch([req(long), req(short)], () => {});
+      expect(batched!.tokens).toEqual(alone!.tokens);
+      expect(batched!.steps.hash).toEqual(alone!.steps.hash);
+    } finally {
+      await engine.close();
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { loadModel } from '../src/model/load.ts';
 import { withOptionalParts } from '../src/model/tokenizer.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { preparePrompts } from '../src/run/prompts.ts';
-import type { LoadedSuite } from '../src/suite/load.ts';
+import { loadSuite, type LoadedSuite } from '../src/suite/load.ts';
 import { detbenchError } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -25,8 +25,12 @@ const PROMPTS = [
   { id: 'system', text: 'Explain recursion.', system: 'You are terse.' },
 ];
 
-function suiteOf(chat: boolean): LoadedSuite {
-  return { file: 'test.yaml', dir: '.', chat_template: chat, max_new_tokens: 4, resolvedPrompts: PROMPTS } as unknown as LoadedSuite;
+/** A real suite file with these prompts (loaded as `detbench run` loads it), so errors carry their lines. */
+function suiteOf(chat: boolean, prompts: { id: string; text: string; system?: string }[] = PROMPTS): LoadedSuite {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'detbench-prompts-')), 'test.yaml');
+  const lines = prompts.map((p) => `  - ${JSON.stringify(p)}`);
+  writeFileSync(file, [`id: t`, `chat_template: ${chat}`, 'max_new_tokens: 4', 'prompts:', ...lines, 'runners:', '  - { id: a, type: node-cpu }', ''].join('\n'));
+  return loadSuite(file);
 }
 
 type TfTokenizer = {
@@ -89,13 +93,13 @@ describe.skipIf(!present)('prompt ids equal transformers.js on the real models',
     const model = await loadModel(dir);
     const tk = await tfTokenizer(dir);
     expect(model.tokenizer.encode('Hello, world')).toEqual(tk.encode('Hello, world'));
-    const err = detbenchError(() => preparePrompts(suiteOf(false), model));
+    const suite = suiteOf(false);
+    const err = detbenchError(() => preparePrompts(suite, model));
     expect(err.code).toBe('PROMPT_TOKEN_OUT_OF_RANGE');
     expect(err.message).toBe(
-      'test.yaml: prompt "plain" has token 15496 ("Hello"), but the model\'s logits have 1000 entries: the tokenizer is larger than the model, and only ids below 1000 can be fed',
+      `${suite.file}:5: prompts[0]: prompt "plain" has token 15496 ("Hello"), but the model's logits have 1000 entries: the tokenizer is larger than the model, and only ids below 1000 can be fed; expected a prompt whose tokens are all below 1000`,
     );
-    const small = { ...suiteOf(false), resolvedPrompts: [{ id: 'small', text: ' the end, and a' }] } as LoadedSuite;
-    const [p] = preparePrompts(small, model);
+    const [p] = preparePrompts(suiteOf(false, [{ id: 'small', text: ' the end, and a' }]), model);
     expect(p!.ids).toEqual(tk.encode(' the end, and a'));
     expect(Math.max(...p!.ids)).toBeLessThan(1000);
   });

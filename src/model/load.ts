@@ -85,6 +85,14 @@ async function chatTemplateOf(tokenizerConfig: Record<string, unknown>, dir: str
   return (await exists(jinja)) ? readFile(jinja, 'utf8') : undefined;
 }
 
+/** model_file comes from a suite, decoder.filename from genai_config.json: neither may name a file outside the model folder (as external data may not). */
+function insideFolder(dir: string, onnxFile: string): void {
+  const root = path.resolve(dir);
+  if (path.isAbsolute(onnxFile) || !path.resolve(root, onnxFile).startsWith(root + path.sep)) {
+    throw new DetbenchError('MODEL_FILE_OUTSIDE', `${onnxFile}: lies outside the model folder ${dir}; expected a file inside it`, { file: path.join(dir, onnxFile) });
+  }
+}
+
 /** transformers.js_config.dtype of config.json: a name, or per-module names ({ model: 'q4' }). */
 function defaultDtype(rawConfig: Record<string, unknown>): string | undefined {
   const tjs = rawConfig['transformers.js_config'] as { dtype?: unknown } | undefined;
@@ -134,7 +142,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   // The layout: config.json with onnx/ (Hugging Face), else genai_config.json (ONNX Runtime GenAI).
   const hasConfig = await exists(configPath);
   const hasGenai = await exists(genaiPath);
-  const layout: ModelLayout = hasGenai && (!hasConfig || !(await exists(file('onnx')))) ? 'genai' : 'hf';
+  const hasOnnxDir = (await stat(file('onnx')).catch(() => undefined))?.isDirectory() ?? false;
+  const layout: ModelLayout = hasGenai && (!hasConfig || !hasOnnxDir) ? 'genai' : 'hf';
   const required = [layout === 'hf' ? configPath : genaiPath, tokenizerPath, tokenizerConfigPath];
   const missing = (await Promise.all(required.map(async (f) => ((await exists(f)) ? null : f)))).filter((f) => f !== null);
   if (missing.length > 0) {
@@ -169,9 +178,6 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   } else {
     configFile = configPath;
     const rawConfig = (await readJson(configPath, 'MODEL_CONFIG_INVALID')) as Record<string, unknown>;
-    const generationConfig = (await exists(generationPath)) ? await readJson(generationPath, 'MODEL_CONFIG_INVALID') : undefined;
-    config = parseModelConfig(rawConfig, { file: configPath, generationConfig, generationFile: generationPath });
-    sources.push({ fact: 'architecture, layers, heads, head size, vocabulary, context length, bos/eos/pad ids', from: configPath + (generationConfig ? ` and ${generationPath}` : '') });
     if (options.onnxFile) {
       onnxFile = options.onnxFile;
       sources.push({ fact: 'ONNX file', from: 'model_file option' });
@@ -188,13 +194,15 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       onnxFile = await hfFile(dir, dtype as DtypeName, why);
       sources.push({ fact: 'ONNX file', from: `${why} ${dtype}` });
     }
+    // The files are found first, so a missing or misplaced one is named before a field is.
+    insideFolder(dir, onnxFile);
+    if (!(await exists(file(onnxFile)))) throw new DetbenchError('MODEL_FILE_MISSING', `${file(onnxFile)}: missing from model folder ${dir}`, { file: file(onnxFile) });
+    const generationConfig = (await exists(generationPath)) ? await readJson(generationPath, 'MODEL_CONFIG_INVALID') : undefined;
+    config = parseModelConfig(rawConfig, { file: configPath, generationConfig, generationFile: generationPath });
+    sources.unshift({ fact: 'architecture, layers, heads, head size, vocabulary, context length, bos/eos/pad ids', from: configPath + (generationConfig ? ` and ${generationPath}` : '') });
   }
   const onnxPath = file(onnxFile);
-  // model_file comes from a suite, decoder.filename from genai_config.json: neither may name a file outside the model folder (as external data may not).
-  const root = path.resolve(dir);
-  if (path.isAbsolute(onnxFile) || !path.resolve(root, onnxFile).startsWith(root + path.sep)) {
-    throw new DetbenchError('MODEL_FILE_OUTSIDE', `${onnxFile}: lies outside the model folder ${dir}; expected a file inside it`, { file: onnxPath });
-  }
+  insideFolder(dir, onnxFile);
   if (!(await exists(onnxPath))) {
     throw new DetbenchError('MODEL_FILE_MISSING', `${onnxPath}: missing from model folder ${dir}`, { file: onnxPath });
   }
