@@ -90,12 +90,15 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
   const lengths = rows.map((r) => r.req.promptIds.length);
   const padOf = rows.map((r) => maxPrompt - r.req.promptIds.length);
   const maskFor = (width: number, step: number): TensorLike => {
-    const data = new Int32Array(batch * width);
+    // Filled in the graph's own type: no per-element conversion on the hot path.
+    const int32 = types.attention_mask === 'int32';
+    const data = int32 ? new Int32Array(batch * width) : new BigInt64Array(batch * width);
+    const one = (int32 ? 1 : 1n) as never;
     for (let b = 0; b < batch; b++) {
-      if (right) data.fill(1, b * width, b * width + lengths[b]! + step);
-      else data.fill(1, b * width + padOf[b]!, (b + 1) * width);
+      if (right) data.fill(one, b * width, b * width + lengths[b]! + step);
+      else data.fill(one, b * width + padOf[b]!, (b + 1) * width);
     }
-    return intTensor(model, types.attention_mask, data, [batch, width]);
+    return int32 ? model.makeTensor('int32', data as Int32Array, [batch, width]) : model.makeTensor('int64', data as BigInt64Array, [batch, width]);
   };
 
   // Prefill feeds.
