@@ -181,10 +181,11 @@ def summarize(row, k):
     finite = [v for v in row if math.isfinite(v)]
     if finite:
         m = max(finite)
-        s = 0.0
-        for v in finite:
-            s += dexp(v - m)
-        lse = m + dlog(s)
+        lanes = [0.0, 0.0, 0.0, 0.0]  # logit i to lane i mod 4, in id order
+        for i, v in enumerate(row):
+            if math.isfinite(v):
+                lanes[i & 3] += dexp(v - m)
+        lse = m + dlog((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]))
     else:
         lse = math.nan
     take = top[:min(k, len(row))]

@@ -66,19 +66,26 @@ export const EXP_C5 = 0.008333333333333333;
 // The loops below repeat dexp's body in line: V8 does not always inline a call in a hot loop,
 // and a call that returns a double boxes it (several times the arithmetic). Tests hold them to dexp.
 
-/** The sum, in index order, of dexp(row[i] - m) over every i, for a row without +Infinity (-Infinity and NaN add 0). */
+/**
+ * The sum of dexp(row[i] - m) over every i, for a row without +Infinity (-Infinity and NaN add 0),
+ * in four lanes: value i goes to lane i mod 4, each lane summed in index order, and the result is
+ * (lane0 + lane2) + (lane1 + lane3). That is the order the WebAssembly SIMD kernel
+ * (kernels/lse.ts, two f64x2 accumulators) sums in, so both give the same bits; this is the
+ * reference it is tested against, and what runs where WebAssembly SIMD does not.
+ */
 export function dexpSum(row: Float32Array, m: number): number {
-  let sum = 0;
+  const lanes = new Float64Array(4);
   for (let i = 0; i < row.length; i++) {
     const x = row[i]! - m;
     if (x >= DEXP_MIN) {
       const k = Math.floor(x * INV_LN2_64 + 0.5);
       const r = x - k * LN2_64_HI - k * LN2_64_LO;
       const p = 1 + r * (1 + r * (0.5 + r * (EXP_C3 + r * (EXP_C4 + r * EXP_C5))));
-      sum += p * EXP2_64[k & 63]! * POW2[(k >> 6) + 1022]!;
+      const j = i & 3;
+      lanes[j] = lanes[j]! + p * EXP2_64[k & 63]! * POW2[(k >> 6) + 1022]!;
     }
   }
-  return sum;
+  return lanes[0]! + lanes[2]! + (lanes[1]! + lanes[3]!);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { dexp, dexpSum, dlog } from './dexp.ts';
+import { dexp, dlog } from './dexp.ts';
+import { sumDexp } from './lse-kernel.ts';
 
 /** Per-step observations of one logits row: what detbench records besides the chosen token. */
 export interface RowSummary {
@@ -17,8 +18,8 @@ export interface RowSummary {
  * Summarises a row in two passes: one for the top-k list, the hash and the maximum, one for the
  * log-sum-exp (which needs the maximum first). The definition, as `scripts/sampler_reference.py`
  * repeats it: the top `k` by value descending, ties to the lower id, NaN ranking as -Infinity;
- * m = the largest finite logit; lse = m + dlog(sum of dexp(logit - m) over the finite logits, in id
- * order, one float64 accumulator); logprob = logit - lse (NaN when no logit is finite). `k` is
+ * m = the largest finite logit; lse = m + dlog(sum of dexp(logit - m) over the finite logits: logit i
+ * to lane i mod 4 in id order, then (lane0 + lane2) + (lane1 + lane3), as dexpSum); logprob = logit - lse (NaN when no logit is finite). `k` is
  * clamped to the row length.
  */
 export function summarizeRow(row: Float32Array, k: number): RowSummary {
@@ -124,15 +125,18 @@ export function logSumExp(row: Float32Array, top: number = rowTop(row)): number 
     }
   }
   if (!(m > -Infinity)) return NaN;
-  let sum = 0;
+  let sum: number;
   if (top === Infinity) {
+    // The same four lanes as dexpSum, leaving +Infinity out.
+    const lanes = new Float64Array(4);
     for (let i = 0; i < n; i++) {
       const x = row[i]! - m;
-      if (x <= 0) sum += dexp(x);
+      if (x <= 0) lanes[i & 3] = lanes[i & 3]! + dexp(x);
     }
+    sum = lanes[0]! + lanes[2]! + (lanes[1]! + lanes[3]!);
   } else {
     // dexp is 0 for -Infinity and NaN: they add nothing, as the definition skips them.
-    sum = dexpSum(row, m);
+    sum = sumDexp(row, m);
   }
   return m + dlog(sum);
 }
