@@ -2,7 +2,8 @@
 // (scripts/bench-step-page.ts): one row's summary and one sampled step against an argmax, at the
 // vocabularies of real models, on rows shaped like a model's (peaked head, long tail) and on noise.
 import { Bench } from 'tinybench';
-import { argmax, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
+import { argmax, dexpSum, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
+import { sumDexp } from '../src/decode/lse-kernel.ts';
 import { realisticRow } from './realistic-logits.ts';
 
 export const VOCABS = [4096, 32000, 128256, 151936, 262144];
@@ -40,6 +41,7 @@ export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<St
     for (const kind of ['model-like', 'noise'] as const) {
       const row = kind === 'model-like' ? realisticRow(vocab, vocab) : noiseRow(vocab, vocab);
       const rng = new Mt19937(7);
+      const top = row[argmax(row)]!;
       let sink = 0;
       const tasks: Record<string, () => void> = {
         argmax: () => {
@@ -47,6 +49,13 @@ export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<St
         },
         'summary (top-10, logprobs, margin, hash)': () => {
           sink += summarizeRow(row, 10).ids[0]!;
+        },
+        // The summary's log-sum-exp alone: on the WebAssembly SIMD kernel, and its TypeScript reference.
+        'log-sum-exp, kernel': () => {
+          sink += sumDexp(row, top);
+        },
+        'log-sum-exp, TypeScript reference': () => {
+          sink += dexpSum(row, top);
         },
       };
       for (const [name, s] of Object.entries(SETTINGS)) {
