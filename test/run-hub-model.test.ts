@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChrome } from '../runners/browser/chrome.ts';
 import { readResults } from '../src/results/jsonl.ts';
@@ -12,6 +13,9 @@ import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const COMMIT = 'c0ffee'.padEnd(40, '0');
+const REAL = join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'real-models');
+const real = existsSync(REAL);
+if (!real) console.warn(`Hub repos in the real models' layouts skipped: ${REAL} is absent (the models beside the project are not part of a clone)`);
 const chrome = findChrome(undefined);
 const chromium = 'path' in chrome ? chrome.path : null;
 if (!chromium) console.warn(`browser-wasm on a Hub model skipped: ${'reason' in chrome ? chrome.reason : ''}`);
@@ -36,10 +40,20 @@ const hashes = (records: ResultRecord[]) => records.map((r) => (r.status === 'co
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'detbench-hub-run-'));
-  hub = await startFakeHub({
+  const repos: Parameters<typeof startFakeHub>[0] = {
     'test-org/tiny': { dir: await tinyModelDir(), commit: COMMIT },
     'test-org/private': { dir: await tinyModelDir(), commit: COMMIT, token: TOKEN },
-  });
+  };
+  if (real) {
+    // An ONNX Runtime GenAI repo (genai_config.json names the decoder), and a transformers.js repo whose config asks for q4.
+    repos['test-org/genai'] = { dir: join(REAL, 'ort-genai-tiny-llama-fp16'), commit: COMMIT };
+    const q4 = join(dir, 'q4-repo');
+    cpSync(join(REAL, 'hf-layout-tiny-llama-q4'), q4, { recursive: true });
+    const config = JSON.parse(readFileSync(join(q4, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(q4, 'config.json'), JSON.stringify({ ...config, 'transformers.js_config': { dtype: 'q4' } }));
+    repos['test-org/q4-default'] = { dir: q4, commit: COMMIT };
+  }
+  hub = await startFakeHub(repos);
   process.env.HF_HOME = join(dir, 'hf-home');
   process.env.HF_ENDPOINT = hub.url;
   delete process.env.HF_HUB_CACHE;
@@ -123,6 +137,40 @@ describe('a suite naming a Hub repo id', () => {
     const bad = await cli('run', suite('badid', '{ hub: "not a repo" }'), '-o', join(dir, 'badid'));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/badid\.yaml:2: model.*expected a Hugging Face Hub repo id, owner\/name/);
+  });
+
+  it('detbench inspect takes a Hub repo id: it fetches the files, names the commit, describes the model', async () => {
+    const r = await cli('inspect', 'test-org/tiny', '--no-probe');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`hub        test-org/tiny @ main -> commit ${COMMIT}\n`);
+    expect(r.out).toContain('onnx/model.onnx');
+    process.env.HF_HUB_OFFLINE = '1';
+    try {
+      const offline = await cli('inspect', 'test-org/tiny', '--no-probe', '--revision', COMMIT);
+      expect(offline.out).toContain(`hub        test-org/tiny @ ${COMMIT} -> commit ${COMMIT} (from the cache, HF_HUB_OFFLINE)`);
+    } finally {
+      delete process.env.HF_HUB_OFFLINE;
+    }
+    const missing = await cli('inspect', 'test-org/absent', '--no-probe');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('has no model repo test-org/absent');
+  });
+
+  it.skipIf(!real)("fetches what the repo's own configuration names: a GenAI repo's decoder file, a transformers.js repo's dtype, and nothing else", async () => {
+    hub.requests.length = 0;
+    const genai = join(dir, 'genai', 'results.jsonl');
+    await runSuite({ suiteFile: suite('genai', 'test-org/genai'), outFile: genai });
+    const g = readResults(genai);
+    expect(g.map((r) => r.status)).toEqual(['completed', 'completed']);
+    expect(g[0]!.model).toMatchObject({ name: 'test-org/genai', file: 'model.onnx', hub: { repo: 'test-org/genai', commit: COMMIT } });
+    const snap = join(dir, 'hf-home', 'hub', 'models--test-org--genai', 'snapshots', COMMIT);
+    expect(readdirSync(snap).sort()).toEqual(['genai_config.json', 'model.onnx', 'model.onnx.data', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+
+    const q4 = join(dir, 'q4', 'results.jsonl');
+    await runSuite({ suiteFile: suite('q4', 'test-org/q4-default'), outFile: q4 });
+    expect(readResults(q4)[0]!.model).toMatchObject({ file: 'onnx/model_q4.onnx' });
+    // The fp32 graph stays on the Hub; the q4 graph names model.onnx.data (its weights that were not quantized), so that comes along.
+    expect(readdirSync(join(dir, 'hf-home', 'hub', 'models--test-org--q4-default', 'snapshots', COMMIT, 'onnx')).sort()).toEqual(['model.onnx.data', 'model_q4.onnx']);
   });
 
   it.skipIf(!chromium)('browser-wasm reads the same cached files (no second download) and gives the tokens node-cpu gives', async () => {

@@ -1,10 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { describeModel } from '../model/describe.ts';
+import { isRepoId } from '../model/hub/repo-id.ts';
+import type { HubProvenance } from '../model/hub/snapshot.ts';
 import { loadModel } from '../model/load.ts';
 import { DTYPE_NAMES, type DtypeName } from '../model/precision.ts';
 import { probeSession, type ProbeReport } from '../probe/probe.ts';
+import { openHubFolder } from '../run/model-source.ts';
 import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { RUNNER_OPTIONS, type RunnerType } from '../runner/options.ts';
 import { RUNNERS } from '../runner/registry.ts';
@@ -18,6 +21,7 @@ interface InspectFlags {
   steps: number;
   tolerance?: number;
   json?: string;
+  revision: string;
 }
 
 const LOCAL_RUNNERS = ['node-cpu', 'node-webgpu', 'node-cuda', 'browser-wasm', 'browser-webgpu'] as const;
@@ -40,7 +44,7 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('show what detbench reads from a model folder and how it feeds the graph, then run the probe (KV cache against recompute, padded row against alone)')
-    .argument('<model-dir>', 'model folder (Hugging Face / transformers.js or ONNX Runtime GenAI layout)')
+    .argument('<model-dir>', 'model folder (Hugging Face / transformers.js or ONNX Runtime GenAI layout), or a Hugging Face Hub repo id (owner/name)')
     .addOption(new Option('--precision <dtype>', 'onnx-community dtype: which onnx/model_<dtype>.onnx to load').choices(DTYPE_NAMES))
     .option('--model-file <file>', 'ONNX file inside the model folder (overrides --precision)')
     .addOption(new Option('--runner <type>', 'local runner the probe runs on').choices(LOCAL_RUNNERS).default('node-cpu'))
@@ -61,8 +65,20 @@ export function registerInspect(program: Command): void {
       return x;
     })
     .option('--json <file>', 'also write the description and the probe report as JSON')
+    .option('--revision <rev>', 'for a Hub repo id: branch, tag or commit sha', 'main')
     .action(async (dir: string, flags: InspectFlags) => {
+      let hub: HubProvenance | undefined;
+      if (!existsSync(dir) && isRepoId(dir)) {
+        // No such folder, and it has the shape of owner/name: a Hugging Face Hub repo, fetched into the shared cache.
+        const choice = { ...(flags.modelFile ? { model_file: flags.modelFile } : {}), ...(flags.precision ? { precision: flags.precision } : {}) };
+        const opened = await openHubFolder(dir, flags.revision, choice, (p) => {
+          if (p.done) process.stderr.write(`detbench: hub ${dir}: ${p.file} ${(p.received / 1e6).toFixed(1)} MB done\n`);
+        });
+        hub = opened.provenance;
+        dir = opened.dir;
+      }
       const model = await loadModel(dir, flags.modelFile ? { onnxFile: flags.modelFile } : flags.precision ? { precision: flags.precision } : {});
+      if (hub) process.stdout.write(`hub        ${hub.repo} @ ${hub.revision} -> commit ${hub.commit}${hub.offline ? ' (from the cache, HF_HUB_OFFLINE)' : ''}\n`);
       process.stdout.write(describeModel(model) + '\n');
       let report: ProbeReport | undefined;
       if (flags.probe) {
@@ -81,7 +97,7 @@ export function registerInspect(program: Command): void {
       }
       if (flags.json) {
         const { tokenizer: _tokenizer, ...facts } = model;
-        writeFileSync(flags.json, JSON.stringify({ model: facts, probe: report ?? null }, null, 2) + '\n');
+        writeFileSync(flags.json, JSON.stringify({ model: facts, ...(hub ? { hub } : {}), probe: report ?? null }, null, 2) + '\n');
       }
     });
 }

@@ -94,7 +94,7 @@ function insideFolder(dir: string, onnxFile: string): void {
 }
 
 /** transformers.js_config.dtype of config.json: a name, or per-module names ({ model: 'q4' }). */
-function defaultDtype(rawConfig: Record<string, unknown>): string | undefined {
+export function defaultDtype(rawConfig: Record<string, unknown>): string | undefined {
   const tjs = rawConfig['transformers.js_config'] as { dtype?: unknown } | undefined;
   const dtype = tjs?.dtype;
   if (typeof dtype === 'string') return dtype;
@@ -106,12 +106,17 @@ function defaultDtype(rawConfig: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-const isDtype = (x: string): x is DtypeName => Object.hasOwn(DTYPE_SUFFIX, x);
+export const isDtype = (x: string): x is DtypeName => Object.hasOwn(DTYPE_SUFFIX, x);
+
+/** The files that may hold a dtype in the Hugging Face layout, in the order they are looked for. */
+export function hfCandidates(dtype: DtypeName): string[] {
+  const suffix = DTYPE_SUFFIX[dtype];
+  return [`onnx/model${suffix}.onnx`, `onnx/decoder_model_merged${suffix}.onnx`];
+}
 
 /** The ONNX file of a Hugging Face layout folder for a dtype: onnx/model<suffix>.onnx, else onnx/decoder_model_merged<suffix>.onnx. */
 async function hfFile(dir: string, dtype: DtypeName, why: string): Promise<string> {
-  const suffix = DTYPE_SUFFIX[dtype];
-  const candidates = [`onnx/model${suffix}.onnx`, `onnx/decoder_model_merged${suffix}.onnx`];
+  const candidates = hfCandidates(dtype);
   for (const c of candidates) if (await exists(path.join(dir, c))) return c;
   const want = path.join(dir, candidates[0]!);
   throw new DetbenchError('MODEL_FILE_MISSING', `${want}: missing from model folder ${dir} (${why} ${dtype} loads ${candidates.join(' or ')})`, { file: want, field: 'precision' });

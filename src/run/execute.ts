@@ -23,8 +23,7 @@ import { probeSession } from '../probe/probe.ts';
 import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { planBatches } from './batches.ts';
 import { loadRunnerModels, modelKey, type ModelChoice } from './models.ts';
-import { fetchFiles, hubProvenance, openModelSource } from './model-source.ts';
-import { onnxFileForDtype } from '../model/hub/dtype.ts';
+import { fetchRunnerFiles, hubProvenance, openModelSource } from './model-source.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
@@ -115,7 +114,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const baseFile = source?.baseFile;
   // A Hub model fetches every ONNX file its runners name first (a local folder has them already).
   const localOptions = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.options as ModelChoice);
-  await fetchFiles(source, [baseFile ?? onnxFileForDtype('fp32'), ...localOptions.map((o) => o.model_file ?? (o.precision ? onnxFileForDtype(o.precision) : (baseFile ?? onnxFileForDtype('fp32'))))]);
+  await fetchRunnerFiles(source, localOptions);
   const modelAt = suite.at(suite.model?.file ? ['model', 'file'] : ['model']);
   const atModel = (err: unknown) => {
     throw atSuiteLine(err, modelAt);

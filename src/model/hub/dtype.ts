@@ -7,8 +7,3 @@ export const HUB_DTYPES = ['fp32', 'fp16', 'q4', 'q4f16', 'int8', 'uint8', 'bnb4
 
 /** One of {@link HUB_DTYPES}. */
 export type HubDtype = (typeof HUB_DTYPES)[number];
-
-/** The ONNX file of a dtype in the Hugging Face layout. */
-export function onnxFileForDtype(dtype: HubDtype): string {
-  return dtype === 'fp32' ? 'onnx/model.onnx' : `onnx/model_${dtype}.onnx`;
-}

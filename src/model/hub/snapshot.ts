@@ -41,6 +41,8 @@ export interface HubSnapshot {
   provenance: HubProvenance;
   /** Makes `file` (relative to the model folder) and the external-data files its graph names present. */
   ensure(file: string): Promise<void>;
+  /** Whether the repo has `file` at this commit (the Hub's listing; offline, the cache). */
+  has(file: string): boolean;
 }
 
 export interface OpenHubOptions {
@@ -114,6 +116,7 @@ export async function openHubModel(repo: string, revision: string, options: Open
   return {
     dir,
     provenance: { repo, revision, commit, offline: false },
+    has: (file) => sizes.has(file),
     async ensure(file) {
       await download(file);
       for (const data of (await readOnnxIO(join(dir, file))).externalData) await download(posix.join(posix.dirname(file), data));
@@ -135,6 +138,7 @@ function openOffline(repo: string, revision: string, folder: string, cacheDir: s
   return {
     dir,
     provenance: { repo, revision, commit, offline: true },
+    has: (file) => hasCachedFile(dir, file),
     async ensure(file) {
       need(file);
       for (const data of (await readOnnxIO(join(dir, file))).externalData) need(posix.join(posix.dirname(file), data));
