@@ -1,6 +1,6 @@
-// AssemblyScript source of the summary's log-sum-exp kernel (WebAssembly SIMD), built by
-// `npm run build:kernels` into src/decode/lse-wasm.ts. It computes exactly what dexpSum in
-// src/decode/dexp.ts computes (the same IEEE double operations in the same order: WebAssembly
+// AssemblyScript source of the summary's log-sum-exp and the sampler's weights (WebAssembly SIMD), built by
+// `npm run build:kernels` into src/decode/lse-wasm.ts. It computes exactly what dexpSum and
+// dexpWeights in src/decode/dexp.ts compute (the same IEEE double operations in the same order: WebAssembly
 // arithmetic is specified bit for bit and never fused), two lanes per f64x2, four lanes in all.
 
 const INV: f64 = 92.33248261689366;
@@ -82,4 +82,36 @@ export function dexpSum4(n: i32, m: f64): f64 {
   if (i + 1 < n) l1 += dexp1(<f64>load<f32>(ROW + (<usize>(i + 1) << 2)) - m);
   if (i + 2 < n) l2 += dexp1(<f64>load<f32>(ROW + (<usize>(i + 2) << 2)) - m);
   return (l0 + l2) + (l1 + f64x2.extract_lane(b, 1));
+}
+
+/**
+ * w[i] = dexp(row[i] * scale - m) for the n floats at ROW, 0 where row[i] is not finite, written as
+ * doubles at `out`; returns their sum in index order, one accumulator, as dexpWeights does.
+ */
+export function dexpWeights(n: i32, scale: f64, m: f64, out: usize): f64 {
+  const sv = f64x2.splat(scale);
+  const mv = f64x2.splat(m);
+  const inf = f64x2.splat(Infinity);
+  let total: f64 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(ROW + (<usize>i << 2));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1));
+    const wl = v128.and(dexp2(f64x2.sub(f64x2.mul(lo, sv), mv)), f64x2.lt(lo, inf));
+    const wh = v128.and(dexp2(f64x2.sub(f64x2.mul(hi, sv), mv)), f64x2.lt(hi, inf));
+    v128.store(out + (<usize>i << 3), wl);
+    v128.store(out + (<usize>(i + 2) << 3), wh);
+    total += f64x2.extract_lane(wl, 0);
+    total += f64x2.extract_lane(wl, 1);
+    total += f64x2.extract_lane(wh, 0);
+    total += f64x2.extract_lane(wh, 1);
+  }
+  for (; i < n; i++) {
+    const v = <f64>load<f32>(ROW + (<usize>i << 2));
+    const w = v < Infinity ? dexp1(v * scale - m) : 0;
+    store<f64>(out + (<usize>i << 3), w);
+    total += w;
+  }
+  return total;
 }

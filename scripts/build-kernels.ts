@@ -29,7 +29,7 @@ export function compileKernel(): Uint8Array {
 export function kernelModule(bytes: Uint8Array): string {
   const lines: string[] = [];
   for (let i = 0; i < bytes.length; i += 32) lines.push('  ' + Array.from(bytes.subarray(i, i + 32)).join(', ') + ',');
-  return `// Written by \`npm run build:kernels\` from kernels/lse.ts (AssemblyScript): do not edit.\n/** The summary's log-sum-exp kernel, WebAssembly with SIMD (${bytes.length} bytes). */\nexport const LSE_WASM = new Uint8Array([\n${lines.join('\n')}\n]);\n`;
+  return `// Written by \`npm run build:kernels\` from kernels/lse.ts (AssemblyScript): do not edit.\n/** The summary's log-sum-exp and the sampler's weights, WebAssembly with SIMD (${bytes.length} bytes). */\nexport const LSE_WASM = new Uint8Array([\n${lines.join('\n')}\n]);\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dexpSum, Mt19937 } from '../src/decode/index.ts';
-import { lseKernel, sumDexp } from '../src/decode/lse-kernel.ts';
+import { dexpSum, dexpWeights, Mt19937 } from '../src/decode/index.ts';
+import { lseKernel, sumDexp, weighRow } from '../src/decode/lse-kernel.ts';
 import { LSE_WASM } from '../src/decode/lse-wasm.ts';
 import { compileKernel } from '../scripts/build-kernels.ts';
 
@@ -27,4 +27,27 @@ describe('the WebAssembly SIMD log-sum-exp kernel', () => {
   it('is what kernels/lse.ts compiles to (run npm run build:kernels after changing it)', () => {
     expect(Array.from(compileKernel())).toEqual(Array.from(LSE_WASM));
   }, 60_000);
+});
+
+describe("the kernel's sampling weights", () => {
+  it('are the bits of dexpWeights, weight by weight and summed in id order, with every kind of non-finite logit', () => {
+    const rng = new Mt19937(23);
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + Math.floor(rng.random() * (t < 150 ? 40 : 50_000));
+      const row = Float32Array.from({ length: n }, () => {
+        const u = rng.random();
+        return u < 0.02 ? -Infinity : u < 0.03 ? Number.NaN : u < 0.04 ? Infinity : (rng.random() - 0.8) * 80;
+      });
+      const scale = 1 / [0.3, 0.7, 1, 2.5][t % 4]!;
+      // m is the largest finite logit, scaled (dexp is defined for x <= 0).
+      let top = -Infinity;
+      for (const v of row) if (v > top && v < Infinity) top = v;
+      const m = (top === -Infinity ? 0 : top) * scale;
+      const want = new Float64Array(n);
+      const total = dexpWeights(row, scale, m, want);
+      const got = weighRow(row, scale, m, new Float64Array(n));
+      expect(got.total, `n=${n}`).toBe(total);
+      expect(Array.from(got.w)).toEqual(Array.from(want));
+    }
+  });
 });

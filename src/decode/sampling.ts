@@ -1,4 +1,5 @@
-import { dexp, dexpWeights } from './dexp.ts';
+import { dexp } from './dexp.ts';
+import { weighRow } from './lse-kernel.ts';
 import type { Mt19937 } from './mt19937.ts';
 
 /** How the next token is chosen. `greedy` never draws from the generator. */
@@ -73,7 +74,7 @@ export function sampleWithDraw(row: Float32Array, sampling: SampleSettings, u01:
   const head = s.leaderIds.subarray(0, Math.min(listed, finite));
   const m = row[head[0]!]! * scale;
   const topK = sampling.topK > 0 && sampling.topK < finite ? sampling.topK : finite;
-  const w = s.weights;
+  let w = s.weights;
 
   let order: Int32Array;
   let kept: number;
@@ -92,7 +93,8 @@ export function sampleWithDraw(row: Float32Array, sampling: SampleSettings, u01:
     total = weighIds(row, ascending(order, kept, s), scale, m, w);
     if (topP < 1) kept = nucleus(order, kept, w, total, topP);
   } else {
-    total = dexpWeights(row, scale, m, w);
+    // Every weight, on the WebAssembly SIMD kernel where there is one (the bits of dexpWeights).
+    ({ w, total } = weighRow(row, scale, m, w));
     // Nothing filtered: walk every id in order.
     if (!(topP < 1)) return walk(w, null, n, u01 * total);
     // Top-p: usually within the leaders. If not, bucket the candidates: every weight in bucket b
