@@ -18,7 +18,7 @@ let view: Float32Array | null = null;
 function load(): Kernel | null {
   try {
     if (typeof WebAssembly !== 'object' || !WebAssembly.validate(LSE_WASM)) return null;
-    // 2 KB: small enough to compile synchronously on any thread, a browser's main thread included.
+    // 3 KB: small enough to compile synchronously on any thread, a browser's main thread included.
     return new WebAssembly.Instance(new WebAssembly.Module(LSE_WASM), {}).exports as unknown as Kernel;
   } catch {
     return null;
