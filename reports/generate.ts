@@ -5,6 +5,7 @@ import { DetbenchError } from '../src/errors.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { CaptureSet } from '../src/results/capture.ts';
+import { ShardCheck } from '../src/results/shards.ts';
 import { restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
@@ -59,6 +60,7 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
     const where = new Map<ResultRecord, RecordLocation>();
     const lean = { lean: true };
     const capture = new CaptureSet();
+    const shards = new ShardCheck();
     for (const f of files) {
       if (capture.addResults(f)) log(`report: ${f}: reading its capture sidecar (exact KL divergence)`);
       await streamResults(
@@ -67,11 +69,14 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
           records.push(r);
           where.set(r, loc);
           capture.note(r, f);
+          shards.add(r, loc);
         },
         log,
         lean,
       );
     }
+    // Shards of one run are judged as merge judges them: a report over an incomplete set would mislead.
+    if (shards.isSharded) shards.verify();
     const t1 = performance.now();
     log(`report: read ${records.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
 

@@ -4,7 +4,9 @@ import { DetbenchError } from '../errors.ts';
 import { DEFAULT_GATE, evaluateGate, type GateCriteria, type RateBound } from '../gate/evaluate.ts';
 import { computeMetrics, rateTable } from '../metrics/index.ts';
 import { CaptureSet } from '../results/capture.ts';
-import { readResults } from '../results/jsonl.ts';
+import type { ResultRecord } from '../results/record.ts';
+import { ShardCheck } from '../results/shards.ts';
+import { streamResults } from '../results/stream.ts';
 
 function rate(name: string) {
   return (v: string): number => {
@@ -52,12 +54,21 @@ export function registerGate(program: Command): void {
       ) => {
         if (!['point', 'lower', 'upper'].includes(o.rateBound)) throw new DetbenchError('USAGE', `--rate-bound: expected point, lower or upper, got "${o.rateBound}"`);
         const capture = new CaptureSet();
-        const records = files.flatMap((f) => {
+        const shards = new ShardCheck();
+        const records: ResultRecord[] = [];
+        for (const f of files) {
           capture.addResults(f);
-          const rs = readResults(f, (m) => process.stderr.write(`${m}\n`));
-          for (const r of rs) capture.note(r, f);
-          return rs;
-        });
+          await streamResults(
+            f,
+            (r, at) => {
+              records.push(r);
+              capture.note(r, f);
+              shards.add(r, at);
+            },
+            (m) => process.stderr.write(`${m}\n`),
+          );
+        }
+        if (shards.isSharded) shards.verify();
         const metrics = computeMetrics(records, { nearTie: o.nearTie, capture, ...(o.reference ? { reference: o.reference } : {}) });
         const criteria: GateCriteria = {
           nearTie: o.nearTie,

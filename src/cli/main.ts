@@ -5,6 +5,7 @@ import { registerExport } from './export.ts';
 import { registerGate } from './gate.ts';
 import { registerInspect } from './inspect.ts';
 import { registerLoad } from './load.ts';
+import { registerMerge } from './merge.ts';
 import { registerProfile } from './profile.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerGate(program);
   registerExport(program);
   registerInspect(program);
+  registerMerge(program);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { DetbenchError } from '../errors.ts';
 import { runProfile } from '../env/profile.ts';
 import { captureFileFor } from '../results/capture.ts';
 import { runSuite } from '../run/execute.ts';
+import { resolveShard } from '../run/shard.ts';
 import { DEFAULT_MAX_CELLS } from '../suite/count.ts';
 import { reportLang } from './report.ts';
 
@@ -23,8 +24,12 @@ export function registerRun(program: Command): void {
     .option('--strict', 'exit 1 if any cell errored', false)
     .option('--capture <encoding>', 'also store every step\'s full logits next to the results (results.capture.bin), for exact KL divergence: f32 (lossless) or u16 (half the size)')
     .option('--max-cells <n>', `refuse a suite that plans more cells than this (prompts × settings × runners × batch sizes × repetitions, teacher-forced passes included); default ${DEFAULT_MAX_CELLS}`)
+    .option('--shard <i/n>', 'run only shard i of n (1-based); merge the shards with detbench merge')
+    .option('--shard-count <n>', 'the shard count, with a scheduler index: a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX (0-based); Slurm arrays are read by themselves')
     .option('--profile <id|file>', 'hardware profile recorded in every record: an id in hardware-profiles/ or a YAML file (default: auto-<hash of the detected machine>)')
-    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string; lang: string }) => {
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string; lang: string; shard?: string; shardCount?: string }) => {
+      const shard = resolveShard(opts, process.env);
+      if (shard) process.stderr.write(`detbench: shard ${shard.shard.index}/${shard.shard.count} (from ${shard.source})\n`);
       if (opts.capture !== undefined && opts.capture !== 'f32' && opts.capture !== 'u16') {
         throw new DetbenchError('USAGE', `--capture: expected f32 or u16, got "${opts.capture}"`);
       }
@@ -47,7 +52,7 @@ export function registerRun(program: Command): void {
       }
       let summary;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}) });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}) });
       } finally {
         progress.stop();
       }

@@ -62,6 +62,8 @@ export interface RecordCommon {
   profile: { id: string; fingerprint: Fingerprint };
   startedAt: string;
   finishedAt: string;
+  /** Set by `detbench run --shard`: this record's shard, and how many records that shard plans. */
+  shard?: { index: number; count: number; planned: number };
 }
 
 export interface CompletedFields {

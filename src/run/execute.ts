@@ -24,6 +24,7 @@ import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { planBatches } from './batches.ts';
 import { loadRunnerModels, modelKey, type ModelChoice } from './models.ts';
 import { fetchRunnerFiles, hubProvenance, openModelSource } from './model-source.ts';
+import { inShard, type Shard } from './shard.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
@@ -43,6 +44,8 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Capture every local step's full row into the sidecar (`results.capture.bin`) in this encoding. */
   capture?: CaptureEncoding;
+  /** Run only this shard's cells (see `shard.ts`); every record says which shard it is. */
+  shard?: Shard;
 }
 
 export type RunEvent =
@@ -79,6 +82,8 @@ interface RunContext {
   referenceId: string;
   /** Where a Hub model came from (repo, revision, commit); undefined for a local folder. */
   hub: HubProvenance | undefined;
+  /** The shard, with the number of records it plans; recorded in every record. */
+  shard: { index: number; count: number; planned: number } | null;
 }
 
 /**
@@ -124,6 +129,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   // missing, or a graph detbench cannot feed, is a suite error (exit 2), never an errored cell.
   const models = modelDir && baseModel ? await loadRunnerModels(modelDir, baseModel, baseFile, localOptions).catch(atModel) : new Map<string, LoadedModel>();
   const prompts = preparePrompts(suite, baseModel);
+  const units = prompts.length * settingList.length;
+  if (opts.shard && opts.shard.count > units) {
+    // An empty shard would write no record, so nothing could tell it from a missing one.
+    throw new DetbenchError('SHARD_INVALID', `--shard ${opts.shard.index}/${opts.shard.count}: ${suite.file} has ${units} prompt × setting unit(s), so at most ${units} shard(s)`);
+  }
 
   const outFile = resolve(opts.outFile);
   prepareOutput(outFile, opts.resume ?? false);
@@ -157,16 +167,19 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     referenceRecords: new Map(),
     referenceId,
     hub: hubProvenance(source),
+    shard: null,
   };
   for (const r of existing) {
     if (r.status === 'completed' && r.runner.id === referenceId && r.mode === 'free') ctx.referenceRecords.set(r.id, r);
   }
 
-  const allCells = expandCells(suite, runners, settingList);
+  const sharded = opts.shard ? inShard(opts.shard, prompts.map((p) => p.id), settingList.map((s) => s.id)) : () => true;
+  const allCells = expandCells(suite, runners, settingList).filter(sharded);
   const teacher = suite.teacher_forcing && allRunners.length > 1;
   const localIds = new Set(runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id));
   const tfCount = teacher ? allCells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0;
   opts.onEvent?.({ kind: 'start', total: allCells.length + tfCount, alreadyDone: finished.size });
+  if (opts.shard) ctx.shard = { ...opts.shard, planned: allCells.length + tfCount };
 
   for (const runner of runners) {
     const cells = allCells.filter((c) => c.runnerId === runner.id);
@@ -376,5 +389,6 @@ function commonFields(
     profile: ctx.profile,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
+    ...(ctx.shard ? { shard: ctx.shard } : {}),
   };
 }

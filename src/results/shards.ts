@@ -1,0 +1,131 @@
+/**
+ * Checks that results files are the complete set of one sharded run (see `src/run/shard.ts`): one
+ * suite (the same suite hash in every record), shards 1..n each exactly once, each with every record
+ * it planned, and a record id present in two files the same record. `merge`, `report` and `gate`
+ * all feed their records through {@link ShardCheck} and call `verify()` before using them.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { DetbenchError } from '../errors.ts';
+import type { ResultRecord } from './record.ts';
+
+/** Where a record's line lies (what the streaming reader reports). */
+export interface LineAt {
+  file: string;
+  offset: number;
+  length: number;
+  line: number;
+}
+
+function bytesAt(w: LineAt): Buffer {
+  const fd = openSync(w.file, 'r');
+  try {
+    const b = Buffer.alloc(w.length);
+    readSync(fd, b, 0, w.length, w.offset);
+    return b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What a sharded run writes into each record: its shard, and how many records that shard plans. */
+export interface RecordShard {
+  index: number;
+  count: number;
+  /** Records the shard's run plans (free and teacher-forced cells). */
+  planned: number;
+}
+
+interface FileState {
+  file: string;
+  shard: RecordShard | null;
+  ids: Set<string>;
+  records: number;
+}
+
+function shardOf(r: ResultRecord): RecordShard | null {
+  return (r as { shard?: RecordShard }).shard ?? null;
+}
+
+function suiteHashOf(r: ResultRecord): string | null {
+  return (r.suite as { hash?: string }).hash ?? null;
+}
+
+/** Collects what the files hold, record by record, and judges the set. */
+export class ShardCheck {
+  private readonly files = new Map<string, FileState>();
+  private suite: { hash: string | null; id: string; file: string } | null = null;
+  private sharded = false;
+  private unsharded: string | null = null;
+  /** Record key (profile, id) → where its first copy lies. */
+  private readonly seen = new Map<string, LineAt>();
+  /** Records of a file that another file also holds (identical copies), to leave out of a merge. */
+  readonly duplicates = new Map<string, Set<number>>();
+  private readonly problems: string[] = [];
+
+  /** Notes one record, read from `at`. */
+  add(r: ResultRecord, at: LineAt): void {
+    const { file, line } = at;
+    let f = this.files.get(file);
+    if (!f) this.files.set(file, (f = { file, shard: null, ids: new Set(), records: 0 }));
+    f.records++;
+    f.ids.add(r.id);
+    const s = shardOf(r);
+    if (s) {
+      this.sharded = true;
+      if (!f.shard) f.shard = s;
+      else if (f.shard.index !== s.index || f.shard.count !== s.count) {
+        this.fail(`${file}:${line}: shard ${s.index}/${s.count}, but earlier records of this file are shard ${f.shard.index}/${f.shard.count} (one file per shard)`);
+      }
+    } else this.unsharded ??= `${file}:${line}`;
+    const hash = suiteHashOf(r);
+    if (!this.suite) this.suite = { hash, id: r.suite.id, file };
+    else if (hash !== this.suite.hash || r.suite.id !== this.suite.id) {
+      this.fail(`${file}:${line}: suite ${r.suite.id} (hash ${hash ?? 'none'}) is not the suite of ${this.suite.file} (${this.suite.id}, hash ${this.suite.hash ?? 'none'})`);
+    }
+    const key = `${r.profile?.id ?? ''}\u0000${r.id}`;
+    const first = this.seen.get(key);
+    if (!first) this.seen.set(key, at);
+    else if (first.file !== file) {
+      // Across files the same id must be the very same record (byte for byte), never a re-run.
+      if (bytesAt(first).equals(bytesAt(at))) {
+        let d = this.duplicates.get(file);
+        if (!d) this.duplicates.set(file, (d = new Set()));
+        d.add(at.offset);
+      } else this.fail(`${file}:${line}: record ${r.id} differs from the record of the same id in ${first.file}:${first.line}`);
+    }
+  }
+
+  private fail(m: string): void {
+    if (this.problems.length < 20) this.problems.push(m);
+  }
+
+  /** Whether any record carries a shard: only then does {@link verify} judge completeness. */
+  get isSharded(): boolean {
+    return this.sharded;
+  }
+
+  /**
+   * Throws `SHARDS_INVALID` (one message listing every problem) unless the files are one suite and,
+   * when sharded, shards 1..n each once and complete. Returns the files in shard order.
+   */
+  verify(): string[] {
+    const problems = [...this.problems];
+    const files = [...this.files.values()];
+    if (this.sharded) {
+      if (this.unsharded) problems.push(`${this.unsharded}: a record without a shard among sharded results`);
+      const counts = new Set(files.map((f) => f.shard?.count).filter((c) => c !== undefined));
+      if (counts.size > 1) problems.push(`the files disagree on the shard count: ${[...counts].join(', ')}`);
+      const n = Math.max(...counts);
+      const byIndex = new Map<number, FileState[]>();
+      for (const f of files) if (f.shard) byIndex.set(f.shard.index, [...(byIndex.get(f.shard.index) ?? []), f]);
+      const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+      if (missing.length) problems.push(`missing shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${n}`);
+      for (const [i, fs] of byIndex) if (fs.length > 1) problems.push(`shard ${i}/${n} given twice: ${fs.map((f) => f.file).join(', ')}`);
+      for (const f of files) {
+        if (f.shard && f.ids.size < f.shard.planned) problems.push(`${f.file}: shard ${f.shard.index}/${n} has ${f.ids.size} of its ${f.shard.planned} records (an unfinished run: finish it with --resume)`);
+      }
+    }
+    if (problems.length) throw new DetbenchError('SHARDS_INVALID', `these results are not one complete sharded run:\n  ${problems.join('\n  ')}`);
+    return files.sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0)).map((f) => f.file);
+  }
+}
