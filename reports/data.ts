@@ -190,7 +190,7 @@ export interface ReportData {
   pairs: PairAggregate[];
   divergences: DivergencePoint[];
   /** Per free-running record (sampled when many). */
-  latency: { runner: string; ttftMs: number | null; tokensPerSecond: number | null }[];
+  latency: { runner: string; ttftMs: number | null; tokensPerSecond: number | null; parallelJobs: number }[];
   diffs: DiffCase[];
   /** Divergent pairs in total, of which `diffs` shows a capped selection. */
   diffsTotal: number;

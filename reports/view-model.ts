@@ -64,7 +64,13 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
   const latency = thin(
     records
       .filter((r): r is CompletedRecord => r.status === 'completed' && r.mode !== 'teacher-forced')
-      .map((r) => ({ runner: keyOf(r), ttftMs: num(r.timings?.ttftMs), tokensPerSecond: num(r.timings?.tokensPerSecond) })),
+      .map((r) => ({
+        runner: keyOf(r),
+        ttftMs: num(r.timings?.ttftMs),
+        tokensPerSecond: num(r.timings?.tokensPerSecond),
+        // Recorded by run --jobs: how many worker processes decoded beside this one.
+        parallelJobs: typeof r.environment?.parallelJobs === 'number' ? r.environment.parallelJobs : 1,
+      })),
     LIMITS.latencyPoints,
   );
 

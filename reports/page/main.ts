@@ -15,7 +15,7 @@ import { lang, setLang, t } from './i18n.ts';
 import type { MessageKey } from './lang-en.ts';
 import { openPresenter } from './presenter.ts';
 import { environments, headline, pairTable, problems, summary, teacherTable } from './sections.ts';
-import { repetitionHeadline, STATISTICS_STYLES, statisticsSection } from './statistics.ts';
+import { parallelLoadNote, repetitionHeadline, STATISTICS_STYLES, statisticsSection } from './statistics.ts';
 import { STYLES } from './styles.ts';
 import { TALK_STYLES } from './styles-talk.ts';
 
@@ -83,6 +83,7 @@ function render(d: ReportData, app: HTMLElement): void {
         t('lat.title'),
         t('lat.note'),
         d.latency.length ? h('div', { class: 'charts-row' }, chart(latencySpec(d), ''), chart(sessionSpec(d), '')) : h('p', { class: 'empty' }, t('lat.none')),
+        parallelLoadNote(d),
       ),
       problems(d),
       environments(d),

@@ -90,6 +90,15 @@ export function statisticsSection(d: ReportData, chart: (spec: TopLevelSpec) => 
   );
 }
 
+/** A warning under the latency charts when some records were timed beside other jobs (run --jobs). */
+export function parallelLoadNote(d: ReportData): HTMLElement | null {
+  const by = new Map<string, number>();
+  for (const p of d.latency) if (p.parallelJobs > 1) by.set(p.runner, Math.max(by.get(p.runner) ?? 0, p.parallelJobs));
+  if (!by.size) return null;
+  const list = [...by].map(([r, n]) => `${r} (${n} jobs)`).join(', ');
+  return h('p', { class: 'warn' }, `Timed under parallel load: ${list} ran with other worker processes decoding beside them (run --jobs), so their latencies include contention for cores and memory; compare them only with records timed the same way.`);
+}
+
 /** The section's own styles (added after the page's). */
 export const STATISTICS_STYLES = `
 .study { margin: 0 0 18px; padding: 14px 18px; border-left: 4px solid var(--accent); background: #eef2ff; border-radius: 6px; }

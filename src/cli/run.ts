@@ -5,6 +5,7 @@ import { DetbenchError } from '../errors.ts';
 import { runProfile } from '../env/profile.ts';
 import { captureFileFor } from '../results/capture.ts';
 import { runSuite } from '../run/execute.ts';
+import { parseJobs } from '../run/jobs.ts';
 import { resolveShard } from '../run/shard.ts';
 import { DEFAULT_MAX_CELLS } from '../suite/count.ts';
 import { reportLang } from './report.ts';
@@ -26,8 +27,10 @@ export function registerRun(program: Command): void {
     .option('--max-cells <n>', `refuse a suite that plans more cells than this (prompts × settings × runners × batch sizes × repetitions, teacher-forced passes included); default ${DEFAULT_MAX_CELLS}`)
     .option('--shard <i/n>', 'run only shard i of n (1-based); merge the shards with detbench merge')
     .option('--shard-count <n>', 'the shard count, with a scheduler index: a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX (0-based); Slurm arrays are read by themselves')
+    .option('--jobs <n|auto>', 'run the cells in n worker processes, each with its own sessions (auto: as many as the cores leave beside the runners\' own threads)', '1')
     .option('--profile <id|file>', 'hardware profile recorded in every record: an id in hardware-profiles/ or a YAML file (default: auto-<hash of the detected machine>)')
-    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string; lang: string; shard?: string; shardCount?: string }) => {
+    .action(async (suite: string, opts: { out: string; resume: boolean; fresh: boolean; runner?: string[]; report?: string; strict: boolean; profile?: string; capture?: string; maxCells?: string; lang: string; shard?: string; shardCount?: string; jobs: string }) => {
+      const jobs = parseJobs(opts.jobs);
       const shard = resolveShard(opts, process.env);
       if (shard) process.stderr.write(`detbench: shard ${shard.shard.index}/${shard.shard.count} (from ${shard.source})\n`);
       if (opts.capture !== undefined && opts.capture !== 'f32' && opts.capture !== 'u16') {
@@ -52,7 +55,7 @@ export function registerRun(program: Command): void {
       }
       let summary;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}) });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
       } finally {
         progress.stop();
       }

@@ -6,7 +6,7 @@ import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
 import { recordProfile } from '../env/profile.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
-import type { CaptureEncoding } from '../decode/capture.ts';
+import type { CaptureEncoding, CapturedRows } from '../decode/capture.ts';
 import { CaptureWriter, captureFileFor } from '../results/capture.ts';
 import { readResults, ResultsWriter } from '../results/jsonl.ts';
 import { modelFacts, SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../results/record.ts';
@@ -22,9 +22,10 @@ import type { HubProvenance } from '../model/hub/snapshot.ts';
 import { probeSession } from '../probe/probe.ts';
 import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { planBatches } from './batches.ts';
+import { autoJobs, runJobs } from './jobs.ts';
 import { loadRunnerModels, modelKey, type ModelChoice } from './models.ts';
 import { fetchRunnerFiles, hubProvenance, openModelSource } from './model-source.ts';
-import { inShard, type Shard } from './shard.ts';
+import { inShard, unitsIn, type Shard } from './shard.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
@@ -46,6 +47,21 @@ export interface RunOptions {
   capture?: CaptureEncoding;
   /** Run only this shard's cells (see `shard.ts`); every record says which shard it is. */
   shard?: Shard;
+  /** Run the cells in this many worker processes (`--jobs`, see `jobs.ts`); this process writes. */
+  jobs?: number | 'auto';
+  /** Set in a `--jobs` worker: run job `job.index` of the cells and hand every record to the parent. */
+  worker?: WorkerMode;
+}
+
+/** How a `--jobs` worker runs: its slice, what was done before, and where its output goes. */
+export interface WorkerMode {
+  job: Shard;
+  /** Records the whole shard plans (recorded in `shard.planned`), not just this job. */
+  shardPlanned: number;
+  finished: string[];
+  references: CompletedRecord[];
+  capture(id: string, hashes: string[], rows: CapturedRows): void;
+  record(record: ResultRecord): void;
 }
 
 export type RunEvent =
@@ -73,9 +89,8 @@ interface RunContext {
   /** The model of each runner option set ({@link modelKey}), loaded before the run. */
   models: Map<string, LoadedModel>;
   profile: { id: string; fingerprint: Fingerprint };
-  writer: ResultsWriter;
-  /** The capture sidecar, when the run captures full rows. */
-  capture: CaptureWriter | null;
+  /** The capture sidecar (or, in a `--jobs` worker, the parent), when the run captures full rows. */
+  capture: Pick<CaptureWriter, 'encoding' | 'append'> | null;
   emit: (record: ResultRecord) => void;
   /** Completed free-running records of the reference runner, by id (for teacher forcing). */
   referenceRecords: Map<string, CompletedRecord>;
@@ -84,6 +99,8 @@ interface RunContext {
   hub: HubProvenance | undefined;
   /** The shard, with the number of records it plans; recorded in every record. */
   shard: { index: number; count: number; planned: number } | null;
+  /** Worker processes running beside each other (`--jobs`); recorded in completed records' environment when > 1. */
+  parallelJobs: number;
 }
 
 /**
@@ -135,15 +152,18 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     throw new DetbenchError('SHARD_INVALID', `--shard ${opts.shard.index}/${opts.shard.count}: ${suite.file} has ${units} prompt × setting unit(s), so at most ${units} shard(s)`);
   }
 
-  const outFile = resolve(opts.outFile);
-  prepareOutput(outFile, opts.resume ?? false);
+  const w = opts.worker;
+  const outFile = w ? '' : resolve(opts.outFile);
+  if (!w) prepareOutput(outFile, opts.resume ?? false);
   const side = captureFileFor(outFile);
-  if (!opts.resume && existsSync(side) && statSync(side).size > 0) {
+  if (!w && !opts.resume && existsSync(side) && statSync(side).size > 0) {
     throw new DetbenchError('OUTPUT_EXISTS', `${side}: a capture file of earlier results exists; pass --fresh to move it aside, or choose another -o`, { file: side });
   }
-  const existing = opts.resume && existsSync(outFile) ? readResults(outFile) : [];
-  const writer = new ResultsWriter(outFile);
-  const finished = new Set(existing.filter((r) => r.status !== 'errored').map((r) => r.id));
+  const existing: ResultRecord[] = w ? w.references : opts.resume && existsSync(outFile) ? readResults(outFile) : [];
+  const writer = w ? null : new ResultsWriter(outFile);
+  const finished = new Set(w ? w.finished : existing.filter((r) => r.status !== 'errored').map((r) => r.id));
+  const asked = opts.jobs === 'auto' ? autoJobs(runners) : (opts.jobs ?? 1);
+  const jobs = w ? 1 : Math.min(asked, unitsIn(opts.shard, units));
 
   const summary: RunSummary = { file: outFile, completed: 0, errored: 0, skipped: 0, kept: finished.size };
   const ctx: RunContext = {
@@ -154,10 +174,10 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     baseModel,
     models,
     profile: opts.profile ?? recordProfile(detectFingerprint()),
-    writer,
-    capture: opts.capture ? new CaptureWriter(captureFileFor(outFile), opts.capture) : null,
+    capture: !opts.capture ? null : w ? { encoding: opts.capture, append: (id, hashes, rows) => w.capture(id, [...hashes], rows) } : new CaptureWriter(captureFileFor(outFile), opts.capture),
     emit: (record) => {
-      writer.append(record);
+      if (w) w.record(record);
+      else writer!.append(record);
       summary[record.status]++;
       if (record.status === 'completed' && record.runner.id === referenceId && record.mode === 'free') {
         ctx.referenceRecords.set(record.id, record);
@@ -168,18 +188,51 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     referenceId,
     hub: hubProvenance(source),
     shard: null,
+    parallelJobs: w ? w.job.count : 1,
   };
   for (const r of existing) {
     if (r.status === 'completed' && r.runner.id === referenceId && r.mode === 'free') ctx.referenceRecords.set(r.id, r);
   }
 
-  const sharded = opts.shard ? inShard(opts.shard, prompts.map((p) => p.id), settingList.map((s) => s.id)) : () => true;
-  const allCells = expandCells(suite, runners, settingList).filter(sharded);
+  const promptIdList = prompts.map((p) => p.id);
+  const settingIdList = settingList.map((s) => s.id);
   const teacher = suite.teacher_forcing && allRunners.length > 1;
   const localIds = new Set(runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id));
-  const tfCount = teacher ? allCells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0;
+  const plan = (job?: Shard) => {
+    const keep = opts.shard || job ? inShard(opts.shard, promptIdList, settingIdList, job) : () => true;
+    const cells = expandCells(suite, runners, settingList).filter(keep);
+    return { cells, tfCount: teacher ? cells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0 };
+  };
+  const shardPlan = plan();
+  const shardPlanned = w ? w.shardPlanned : shardPlan.cells.length + shardPlan.tfCount;
+  if (jobs > 1) {
+    // The workers plan and run; this process writes what they send, in arrival order per job.
+    const cap = ctx.capture;
+    await runJobs(
+      {
+        suiteFile: opts.suiteFile,
+        ...(opts.shard ? { shard: opts.shard } : {}),
+        ...(opts.onlyRunners ? { onlyRunners: opts.onlyRunners } : {}),
+        ...(opts.capture ? { capture: opts.capture } : {}),
+        profile: ctx.profile,
+        finished: [...finished],
+        references: [...ctx.referenceRecords.values()],
+        shardPlanned,
+      },
+      jobs,
+      {
+        start: (total, alreadyDone) => opts.onEvent?.({ kind: 'start', total, alreadyDone }),
+        runner: (runnerId, message) => opts.onEvent?.({ kind: 'runner', runnerId, message }),
+        capture: (id, hashes, rows) => cap?.append(id, hashes, rows),
+        record: (record) => ctx.emit(record),
+      },
+    );
+    return summary;
+  }
+  const { cells: allCells, tfCount } = w ? plan(w.job) : shardPlan;
   opts.onEvent?.({ kind: 'start', total: allCells.length + tfCount, alreadyDone: finished.size });
-  if (opts.shard) ctx.shard = { ...opts.shard, planned: allCells.length + tfCount };
+  // A job's records name their shard's plan, not the job's: merge counts per shard.
+  if (opts.shard) ctx.shard = { ...opts.shard, planned: shardPlanned };
 
   for (const runner of runners) {
     const cells = allCells.filter((c) => c.runnerId === runner.id);
@@ -345,7 +398,8 @@ async function runBatches(
         ...common,
         status: 'completed',
         provider: session.provider,
-        environment: session.environment,
+        // Latency under parallel load is not latency alone: the report marks it.
+        environment: ctx.parallelJobs > 1 ? { ...session.environment, parallelJobs: ctx.parallelJobs } : session.environment,
         promptTokens: prompt.ids,
         tokens: g.tokens,
         tokenTexts: g.tokenTexts ?? (tok ? g.tokens.map((id) => tok.tokenText(id)) : []),

@@ -86,9 +86,29 @@ export function shardOfUnit(promptIndex: number, settingIndex: number, settings:
   return ((promptIndex * settings + settingIndex) % count) + 1;
 }
 
-/** A predicate on cells: whether shard `s` runs the cell of this prompt and setting. */
-export function inShard(s: Shard, promptIds: readonly string[], settingIds: readonly string[]): (c: { promptId: string; settingId: string }) => boolean {
+/**
+ * A predicate on cells: whether shard `s` runs the cell of this prompt and setting, and, with `job`
+ * (`--jobs`), whether that job of the shard does: the shard's units split round-robin again, in order.
+ */
+export function inShard(
+  s: Shard | undefined,
+  promptIds: readonly string[],
+  settingIds: readonly string[],
+  job?: Shard,
+): (c: { promptId: string; settingId: string }) => boolean {
   const p = new Map(promptIds.map((id, i) => [id, i]));
   const q = new Map(settingIds.map((id, i) => [id, i]));
-  return (c) => shardOfUnit(p.get(c.promptId)!, q.get(c.settingId)!, settingIds.length, s.count) === s.index;
+  const n = s?.count ?? 1;
+  return (c) => {
+    const unit = p.get(c.promptId)! * settingIds.length + q.get(c.settingId)!;
+    if ((unit % n) + 1 !== (s?.index ?? 1)) return false;
+    // The unit's rank among its shard's units, round-robin over the jobs.
+    return !job || (Math.floor(unit / n) % job.count) + 1 === job.index;
+  };
+}
+
+/** Prompt × setting units that shard `s` (or the whole suite) holds. */
+export function unitsIn(s: Shard | undefined, units: number): number {
+  if (!s) return units;
+  return Math.floor(units / s.count) + (s.index <= units % s.count ? 1 : 0);
 }

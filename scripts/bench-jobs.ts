@@ -1,0 +1,74 @@
+/**
+ * `--jobs` benchmark: a suite of one-thread node-cpu runners on the shipped model, run whole at
+ * --jobs 1 and at --jobs 2, alternating, several rounds; prints the median wall times, their ratio
+ * against the goal (--jobs 2 in at most 0.55 of the time on 2 cores) and whether the records are
+ * identical apart from timings.
+ *
+ *   node --import tsx scripts/bench-jobs.ts [--rounds 3] [--jobs 2]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readResults } from '../src/results/jsonl.ts';
+import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { runSuite } from '../src/run/execute.ts';
+import { median } from './bench-stats.ts';
+
+const arg = (name: string, d: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : d;
+};
+const rounds = Number(arg('--rounds', '3'));
+const jobs = Number(arg('--jobs', '2'));
+const GOAL = 0.55;
+
+const dir = resolve('out/bench-jobs');
+mkdirSync(dir, { recursive: true });
+const suite = join(dir, 'suite.yaml');
+const prompts = ['A list in Python is', 'When an exception is raised,', 'The module provides functions for', 'A dictionary maps', 'To open a file,', 'The for statement', 'Classes provide', 'A generator is'];
+writeFileSync(
+  suite,
+  [
+    'id: bench-jobs',
+    `model: ${resolve('models/detbench-tiny')}`,
+    'prompts:',
+    ...prompts.map((t) => `  - text: "${t}"`),
+    'decoding: { greedy: true, temperature: [0.8], seed: [1] }',
+    'max_new_tokens: 64',
+    'repetitions: 6',
+    'teacher_forcing: false',
+    'runners:',
+    '  - { id: cpu-1t, type: node-cpu, options: { intra_op_threads: 1, inter_op_threads: 1 } }',
+  ].join('\n') + '\n',
+);
+
+function essence(rs: ResultRecord[]): string {
+  return JSON.stringify(
+    rs
+      .map((r) => (r.status === 'completed' ? [r.id, (r as CompletedRecord).tokens, (r as CompletedRecord).steps] : [r.id, r.status]))
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+  );
+}
+
+console.log(`machine: ${cpus()[0]?.model.trim() ?? '?'} · ${cpus().length} cores · node ${process.version} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const times: Record<number, number[]> = { 1: [], [jobs]: [] };
+let reference: string | null = null;
+let identical = true;
+for (let round = 0; round < rounds; round++) {
+  // Alternate the order so that drift in the machine's load hits both alike.
+  for (const j of round % 2 ? [jobs, 1] : [1, jobs]) {
+    const out = join(dir, `r${round}-j${j}`, `results-${Date.now()}.jsonl`);
+    const t0 = performance.now();
+    await runSuite({ suiteFile: suite, outFile: out, jobs: j });
+    const s = (performance.now() - t0) / 1000;
+    times[j]!.push(s);
+    const e = essence(readResults(out));
+    reference ??= e;
+    identical &&= e === reference;
+    console.log(`round ${round + 1}: --jobs ${j}: ${s.toFixed(2)} s`);
+  }
+}
+const m1 = median(times[1]!);
+const mj = median(times[jobs]!);
+console.log(`median: --jobs 1 ${m1.toFixed(2)} s · --jobs ${jobs} ${mj.toFixed(2)} s · ratio ${(mj / m1).toFixed(3)} (goal ≤ ${GOAL}) · ${mj / m1 <= GOAL ? 'met' : 'NOT met'}`);
+console.log(`records identical apart from timings: ${identical ? 'yes' : 'NO'} · load at the end ${loadavg()[0]!.toFixed(1)}`);

@@ -1,0 +1,88 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ReportData } from '../reports/data.ts';
+import { generateReport } from '../reports/generate.ts';
+import { main } from '../src/cli/main.ts';
+import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
+import { readResults } from '../src/results/jsonl.ts';
+import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { runSuite } from '../src/run/execute.ts';
+import { autoJobs, parseJobs } from '../src/run/jobs.ts';
+import type { RunnerConfig } from '../src/suite/expand.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
+
+let dir: string;
+let suite: string;
+
+/** Everything but timings and times: what must not depend on --jobs. */
+function essence(records: ResultRecord[]): unknown[] {
+  return records
+    .map((r) => {
+      const { startedAt: _s, finishedAt: _f, ...rest } = r;
+      if (r.status !== 'completed') return rest;
+      const { timings: _t, environment: _e, ...done } = rest as CompletedRecord;
+      return done;
+    })
+    .sort((a, b) => ((a as { id: string }).id < (b as { id: string }).id ? -1 : 1));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'detbench-jobs-'));
+  suite = join(dir, 'suite.yaml');
+  writeFileSync(
+    suite,
+    `id: j\nmodel: ${await tinyModelDir()}\nprompts:\n  - text: hello\n  - text: world peace\n  - text: the quick brown fox\ndecoding: { greedy: true, temperature: [0.9], seed: [3] }\nmax_new_tokens: 4\nrepetitions: 2\nrunners:\n  - { id: ref, type: node-cpu }\n  - { id: other, type: node-cpu, options: { graph_optimization: basic } }\n`,
+  );
+});
+
+describe('run --jobs', () => {
+  it('gives the same records as one process, apart from timings, each saying how many jobs ran', async () => {
+    const one = join(dir, 'one', 'results.jsonl');
+    const two = join(dir, 'two', 'results.jsonl');
+    await runSuite({ suiteFile: suite, outFile: one });
+    const s = await runSuite({ suiteFile: suite, outFile: two, jobs: 2, capture: 'f32' });
+    const a = readResults(one);
+    const b = readResults(two);
+    expect(s.completed).toBe(b.length);
+    expect(b.length).toBe(36);
+    expect(essence(b)).toEqual(essence(a));
+    for (const r of b) if (r.status === 'completed') expect(r.environment.parallelJobs).toBe(2);
+    for (const r of a) if (r.status === 'completed') expect(r.environment.parallelJobs).toBeUndefined();
+    // Capture blocks come back from the workers too, checked against their records' hashes.
+    const reader = new CaptureReader(captureFileFor(two));
+    for (const r of b) if (r.status === 'completed') expect(reader.rows(r)!.steps).toBe(r.tokens.length);
+
+    // The report marks their latency as measured under parallel load.
+    const { htmlPath } = await generateReport([two], join(dir, 'report'));
+    const html = readFileSync(htmlPath, 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="detbench-data">([^<]*)<\/script>/.exec(html)![1]!) as ReportData;
+    expect(new Set(data.latency.map((p) => p.parallelJobs))).toEqual(new Set([2]));
+  });
+
+  it('combines with --shard: a shard in two jobs records its whole plan', async () => {
+    const out = join(dir, 'shard', 'results.jsonl');
+    await runSuite({ suiteFile: suite, outFile: out, shard: { index: 1, count: 2 }, jobs: 2 });
+    const rs = readResults(out);
+    expect(rs.length).toBe(18);
+    for (const r of rs) expect(r.shard).toEqual({ index: 1, count: 2, planned: 18 });
+  });
+
+  it('parses --jobs and picks auto from the runners\' threads', async () => {
+    expect(parseJobs('3')).toBe(3);
+    expect(parseJobs('auto')).toBe('auto');
+    expect(() => parseJobs('0')).toThrow('--jobs: expected a whole number ≥ 1 or auto, got "0"');
+    const cpu = (threads: number): RunnerConfig => ({ id: 'c', type: 'node-cpu', options: { intra_op_threads: threads }, repetitions: 1 });
+    expect(autoJobs([cpu(1)], 2)).toBe(2);
+    expect(autoJobs([cpu(1), cpu(2)], 8)).toBe(4);
+    expect(autoJobs([cpu(0)], 2)).toBe(1);
+    expect(autoJobs([{ id: 'r', type: 'remote-api', options: {}, repetitions: 1 }], 4)).toBe(4);
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['node', 'detbench', 'run', suite, '--jobs', 'many', '-o', join(dir, 'x')])).toBe(2);
+    } finally {
+      e.mockRestore();
+    }
+  });
+});
