@@ -9,7 +9,8 @@ import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
-import { autoJobs, parseJobs } from '../src/run/jobs.ts';
+import { DetbenchError } from '../src/errors.ts';
+import { autoJobs, parseJobs, runJobs } from '../src/run/jobs.ts';
 import type { RunnerConfig } from '../src/suite/expand.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -67,6 +68,30 @@ describe('run --jobs', () => {
     const rs = readResults(out);
     expect(rs.length).toBe(18);
     for (const r of rs) expect(r.shard).toEqual({ index: 1, count: 2, planned: 18 });
+  });
+
+  it('fails the run naming a worker that died, keeping what it had sent', async () => {
+    const got: ResultRecord[] = [];
+    const pids = new Map<number, number>();
+    const err = await runJobs(
+      { suiteFile: suite, profile: readResults(join(dir, 'one', 'results.jsonl'))[0]!.profile, finished: [], references: [], shardPlanned: 36 },
+      2,
+      {
+        start: () => {},
+        runner: () => {},
+        capture: () => {},
+        worker: (i, pid) => pids.set(i, pid),
+        record: (r) => {
+          got.push(r);
+          // Job 2 dies when the first record arrives (from either job): it has 18 cells left to run.
+          if (got.length === 1) process.kill(pids.get(2)!, 'SIGKILL');
+        },
+      },
+    ).catch((e: unknown) => e as DetbenchError);
+    expect(err).toBeInstanceOf(DetbenchError);
+    expect((err as DetbenchError).code).toBe('JOB_FAILED');
+    expect((err as DetbenchError).message).toMatch(/job 2\/2 exited \(SIGKILL\) after \d+ record\(s\).*run again with --resume/);
+    expect(got.length).toBeGreaterThan(0);
   });
 
   it('parses --jobs and picks auto from the runners\' threads', async () => {

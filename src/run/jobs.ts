@@ -73,6 +73,8 @@ export interface JobSink {
   runner(runnerId: string, message: string): void;
   capture(id: string, hashes: string[], rows: CapturedRows): void;
   record(record: ResultRecord): void;
+  /** Told each worker's process id as it starts (tests use it to kill one). */
+  worker?(index: number, pid: number): void;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function runJobs(base: Omit<JobRequest, 'job'>, count: number, sink
   const one = (index: number) =>
     new Promise<void>((resolve) => {
       const child: ChildProcess = fork(WORKER, [], { execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      if (child.pid !== undefined) sink.worker?.(index, child.pid);
       let done = false;
       let started = false;
       let records = 0;
