@@ -268,6 +268,27 @@ export function writeSyntheticResults(dir: string, opts: SyntheticOptions = {}):
   return { files: [...fds.values()].map((f) => f.file), steps, bytes };
 }
 
+/**
+ * Writes the same records as the shards of a `run --shard i/n` would: prompt × setting units
+ * round-robin over `count` files (`shard-<i>.jsonl`), each record carrying its shard and that
+ * shard's planned record count (counted in a first pass over the deterministic generator).
+ */
+export function writeSyntheticShards(dir: string, count: number, opts: SyntheticOptions = {}): { files: string[]; steps: number; bytes: number } {
+  mkdirSync(dir, { recursive: true });
+  const shardOf = (r: ResultRecord) => ((Number(r.prompt.id.slice(1)) * SETTINGS.length + SETTINGS.findIndex((s) => s.id === r.setting.id)) % count) + 1;
+  const planned = new Array<number>(count + 1).fill(0);
+  makeSyntheticResults((_p, r) => void planned[shardOf(r)]!++, opts);
+  const files = Array.from({ length: count }, (_, i) => join(dir, `shard-${i + 1}.jsonl`));
+  const fds = files.map((f) => openSync(f, 'w'));
+  let bytes = 0;
+  const steps = makeSyntheticResults((_p, r) => {
+    const index = shardOf(r);
+    bytes += writeSync(fds[index - 1]!, JSON.stringify({ ...r, shard: { index, count, planned: planned[index]! } }) + '\n');
+  }, opts);
+  for (const fd of fds) closeSync(fd);
+  return { files, steps, bytes };
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(name);

@@ -35,11 +35,15 @@ export interface RecordShard {
   planned: number;
 }
 
-interface FileState {
-  file: string;
-  shard: RecordShard | null;
-  ids: Set<string>;
-  records: number;
+/** One shard as the files hold it. A merged file holds every shard; a shard's file holds one. */
+interface ShardState {
+  index: number;
+  count: number;
+  planned: number;
+  /** Files that hold records of this shard (more than one: the shard was given twice). */
+  files: string[];
+  /** Records held, by profile and id (a resumed retry is the same slot). */
+  keys: Set<string>;
 }
 
 function shardOf(r: ResultRecord): RecordShard | null {
@@ -52,7 +56,10 @@ function suiteHashOf(r: ResultRecord): string | null {
 
 /** Collects what the files hold, record by record, and judges the set. */
 export class ShardCheck {
-  private readonly files = new Map<string, FileState>();
+  private readonly files: string[] = [];
+  private readonly shards = new Map<string, ShardState>();
+  /** Lowest shard index per file, to order a merge. */
+  private readonly firstShard = new Map<string, number>();
   private suite: { hash: string | null; id: string; file: string } | null = null;
   private sharded = false;
   private unsharded: string | null = null;
@@ -65,24 +72,27 @@ export class ShardCheck {
   /** Notes one record, read from `at`. */
   add(r: ResultRecord, at: LineAt): void {
     const { file, line } = at;
-    let f = this.files.get(file);
-    if (!f) this.files.set(file, (f = { file, shard: null, ids: new Set(), records: 0 }));
-    f.records++;
-    f.ids.add(r.id);
+    if (!this.firstShard.has(file)) {
+      this.files.push(file);
+      this.firstShard.set(file, Infinity);
+    }
+    const key = `${r.profile?.id ?? ''}\u0000${r.id}`;
     const s = shardOf(r);
     if (s) {
       this.sharded = true;
-      if (!f.shard) f.shard = s;
-      else if (f.shard.index !== s.index || f.shard.count !== s.count) {
-        this.fail(`${file}:${line}: shard ${s.index}/${s.count}, but earlier records of this file are shard ${f.shard.index}/${f.shard.count} (one file per shard)`);
-      }
+      const k = `${s.index}/${s.count}`;
+      let st = this.shards.get(k);
+      if (!st) this.shards.set(k, (st = { ...s, files: [], keys: new Set() }));
+      if (!st.files.includes(file)) st.files.push(file);
+      if (s.planned !== st.planned) this.fail(`${file}:${line}: shard ${k} plans ${s.planned} records, elsewhere ${st.planned}`);
+      st.keys.add(key);
+      this.firstShard.set(file, Math.min(this.firstShard.get(file)!, s.index));
     } else this.unsharded ??= `${file}:${line}`;
     const hash = suiteHashOf(r);
     if (!this.suite) this.suite = { hash, id: r.suite.id, file };
     else if (hash !== this.suite.hash || r.suite.id !== this.suite.id) {
       this.fail(`${file}:${line}: suite ${r.suite.id} (hash ${hash ?? 'none'}) is not the suite of ${this.suite.file} (${this.suite.id}, hash ${this.suite.hash ?? 'none'})`);
     }
-    const key = `${r.profile?.id ?? ''}\u0000${r.id}`;
     const first = this.seen.get(key);
     if (!first) this.seen.set(key, at);
     else if (first.file !== file) {
@@ -110,22 +120,23 @@ export class ShardCheck {
    */
   verify(): string[] {
     const problems = [...this.problems];
-    const files = [...this.files.values()];
     if (this.sharded) {
       if (this.unsharded) problems.push(`${this.unsharded}: a record without a shard among sharded results`);
-      const counts = new Set(files.map((f) => f.shard?.count).filter((c) => c !== undefined));
+      const shards = [...this.shards.values()];
+      const counts = new Set(shards.map((s) => s.count));
       if (counts.size > 1) problems.push(`the files disagree on the shard count: ${[...counts].join(', ')}`);
       const n = Math.max(...counts);
-      const byIndex = new Map<number, FileState[]>();
-      for (const f of files) if (f.shard) byIndex.set(f.shard.index, [...(byIndex.get(f.shard.index) ?? []), f]);
-      const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+      const present = new Set(shards.map((s) => s.index));
+      const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !present.has(i));
       if (missing.length) problems.push(`missing shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${n}`);
-      for (const [i, fs] of byIndex) if (fs.length > 1) problems.push(`shard ${i}/${n} given twice: ${fs.map((f) => f.file).join(', ')}`);
-      for (const f of files) {
-        if (f.shard && f.ids.size < f.shard.planned) problems.push(`${f.file}: shard ${f.shard.index}/${n} has ${f.ids.size} of its ${f.shard.planned} records (an unfinished run: finish it with --resume)`);
+      for (const s of shards.sort((a, b) => a.index - b.index)) {
+        if (s.files.length > 1) problems.push(`shard ${s.index}/${s.count} given twice: ${s.files.join(', ')}`);
+        else if (s.keys.size < s.planned) {
+          problems.push(`${s.files[0]}: shard ${s.index}/${s.count} has ${s.keys.size} of its ${s.planned} records (an unfinished run: finish it with --resume)`);
+        }
       }
     }
     if (problems.length) throw new DetbenchError('SHARDS_INVALID', `these results are not one complete sharded run:\n  ${problems.join('\n  ')}`);
-    return files.sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0)).map((f) => f.file);
+    return [...this.files].sort((a, b) => this.firstShard.get(a)! - this.firstShard.get(b)!);
   }
 }
