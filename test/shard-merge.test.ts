@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
+import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/jsonl.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
@@ -59,7 +60,7 @@ beforeAll(async () => {
   writeFileSync(suite, suiteYaml('sh', await tinyModelDir()));
   // Four shard processes, as four machines would run them, and one unsharded run.
   await Promise.all([
-    ...[1, 2, 3, 4].map((i) => run(process.execPath, [BIN, 'run', suite, '--shard', `${i}/4`, '-o', join(dir, `shard-${i}`)])),
+    ...[1, 2, 3, 4].map((i) => run(process.execPath, [BIN, 'run', suite, '--shard', `${i}/4`, '--capture', 'f32', '-o', join(dir, `shard-${i}`)])),
     run(process.execPath, [BIN, 'run', suite, '-o', join(dir, 'whole')]),
   ]);
 }, 120_000);
@@ -83,6 +84,14 @@ describe('sharded runs', () => {
     expect(essence(readResults(merged))).toEqual(essence(readResults(join(dir, 'whole', 'results.jsonl'))));
     // In shard order, each shard's lines as written.
     expect(readFileSync(merged, 'utf8')).toBe([1, 2, 3, 4].map((i) => readFileSync(shardFile(i), 'utf8')).join(''));
+    // The shards' capture sidecars merge alongside: every record's rows, checked against its hashes.
+    const side = new CaptureReader(captureFileFor(merged));
+    for (const rec of readResults(merged)) if (rec.status === 'completed') expect(side.rows(rec)!.steps).toBe(rec.tokens.length);
+    // The merged file holds every shard: complete by itself, and not to be given beside a shard.
+    expect((await cli('report', merged, '-o', join(dir, 'merged-report'))).code).toBe(0);
+    const again = await cli('gate', merged, shardFile(2));
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`shard 2/4 given twice: ${merged}, ${shardFile(2)}`);
   });
 
   it('report and gate read the shards directly', async () => {
