@@ -100,6 +100,13 @@ describe('capture of full distributions', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("step 4's logits hash");
 
+    // A record with fewer steps than its block.
+    const first = completed(out)[0]!;
+    const shorter = { ...first, steps: { ...first.steps, hash: first.steps.hash.slice(1) } };
+    expect(detbenchError(() => new CaptureReader(captureFileFor(out)).rows(shorter)).message).toBe(
+      `${captureFileFor(out)}: capture of ${first.id}: ${first.steps.hash.length} steps, but the record has ${first.steps.hash.length - 1}`,
+    );
+
     writeFileSync(captureFileFor(bad), Buffer.from('not a capture file at all, no magic here'));
     expect(detbenchError(() => new CaptureReader(captureFileFor(bad))).code).toBe('CAPTURE_INVALID');
   });
