@@ -135,6 +135,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIU
       expect(english.findings[0]!.sure).toBe(`exact: every logits row of ${repeat.bitwise.compared} steps compared by hash`);
       expect(english.findings[1]!.sure).toBe(`95% interval ${lo}% to ${hi}%, over ${precision.pairs} pairs`);
       expect(english.verdict).toBe('The same run twice: identical. Not deterministic once the arithmetic changes: fp16 instead of fp32 (cpu-fp16).');
+      // The statistics rows are worded by the page, from the parts the data carries.
+      const firstRate = () => page.evaluate(() => Array.from(document.querySelectorAll('#statistics table tbody tr')[0]?.querySelectorAll('td') ?? []).map((td) => td.textContent));
+      const rateEn = await firstRate();
+      expect([rateEn[0], rateEn[1], rateEn[5]]).toEqual(['cpu-1t', 'exact-match', "repetitions equal to their group's most common completion"]);
 
       // Every chart's menu saves SVG and PNG, rendered in the page: a blob: and a data: URL, no request.
       const requests: string[] = [];
@@ -171,6 +175,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIU
       // German: decimal comma, and a (no-break) space before the percent sign.
       expect(german.findings[1]!.sure!.replace(/[\u00a0\u202f]/g, ' ')).toBe(`95-%-Intervall ${lo!.replace('.', ',')} % bis ${hi!.replace('.', ',')} %, über ${precision.pairs} Paare`);
       expect(german.verdict).toBe('Derselbe Lauf zweimal: identisch. Nicht deterministisch, sobald sich die Arithmetik ändert: fp16 statt fp32 (cpu-fp16).');
+      const rateDe = await firstRate();
+      expect([rateDe[0], rateDe[1], rateDe[5]]).toEqual(['cpu-1t', 'exakte Übereinstimmung', 'Wiederholungen gleich der häufigsten Ausgabe ihrer Gruppe']);
 
       // --lang de opens in German with the same text.
       await page.goto(`file://${(await de).htmlPath}`, { waitUntil: 'load' });

@@ -3,12 +3,13 @@ import type { TopLevelSpec } from 'vega-lite';
 import { t } from './i18n.ts';
 import type { ReportData } from '../data.ts';
 import { config } from './charts.ts';
+import { rateKind, rateSubject } from './rate-words.ts';
 
 /** Every rate as a point with its 95% Wilson interval as a bar. */
 export function ratesSpec(d: ReportData): TopLevelSpec {
   const values = d.statistics.rates.map((r) => ({
-    label: `${r.subject} · ${r.kind}`,
-    kind: r.kind,
+    label: `${rateSubject(r)} · ${rateKind(r)}`,
+    kind: rateKind(r),
     rate: r.rate.rate,
     lo: r.rate.ci?.lo ?? null,
     hi: r.rate.ci?.hi ?? null,

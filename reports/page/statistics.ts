@@ -9,6 +9,7 @@ import type { Rate } from '../../src/metrics/interval.ts';
 import { h, section, table, type Child } from './dom.ts';
 import { int, pct } from './format.ts';
 import { t } from './i18n.ts';
+import { rateKind, rateOfWords, rateSubject } from './rate-words.ts';
 import { ratesSpec, splitsSpec } from './statistics-charts.ts';
 
 /** A number at 6 significant digits (KL values span 1e-12 to 1), or a dash. */
@@ -70,7 +71,7 @@ function divergenceTable(d: ReportData): HTMLElement | null {
 /** The statistics section. */
 export function statisticsSection(d: ReportData, chart: (spec: TopLevelSpec) => HTMLElement): HTMLElement {
   const st = d.statistics;
-  const rateRows: Child[][] = st.rates.map((r) => [r.subject, r.kind, pct(r.rate.rate, 2), `${r.rate.k}/${r.rate.n}`, interval(r.rate), h('span', { class: 'sub' }, r.of)]);
+  const rateRows: Child[][] = st.rates.map((r) => [rateSubject(r), rateKind(r), pct(r.rate.rate, 2), `${r.rate.k}/${r.rate.n}`, interval(r.rate), h('span', { class: 'sub' }, rateOfWords(r))]);
   const studies: Child[][] = st.studies.map((s) => [s.promptId, s.settingId, s.runner, String(s.n), String(s.unique), `${pct(s.uniqueShare.rate)} ${interval(s.uniqueShare)}`, s.firstSplit === null ? '—' : String(s.firstSplit)]);
   return section(
     'statistics',
