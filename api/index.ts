@@ -5,7 +5,7 @@
  */
 export { loadSuite, type LoadedSuite } from '../src/suite/load.ts';
 export { runSuite, type RunEvent, type RunOptions, type RunSummary } from '../src/run/execute.ts';
-export { readResults } from '../src/results/jsonl.ts';
+export { readResults, streamResults, type ReadOptions } from '../src/results/read.ts';
 export type { CompletedRecord, ErroredRecord, ResultRecord, SkippedRecord } from '../src/results/record.ts';
 export { computeMetrics, type MetricsOptions } from '../src/metrics/index.ts';
 export type { MetricsSummary } from '../src/metrics/types.ts';

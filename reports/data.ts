@@ -20,7 +20,7 @@ import type {
 import type { StatisticsData } from './statistics-data.ts';
 
 /** Bumped when the page can no longer read data of an older generator. */
-export const REPORT_DATA_VERSION = 1;
+export const REPORT_DATA_VERSION = 2;
 
 /** One divergent pair with the tokens around the split, for the token-level diff. */
 export interface DiffCase {
@@ -198,6 +198,13 @@ export interface ReportData {
   problems: ProblemRow[];
   problemsTotal: number;
   profiles: ProfileRow[];
+  /** Constants the page shows or judges with, as the generator used them (the page hard-codes none). */
+  constants: {
+    /** Margin at or below which a split is a near tie (`--near-tie`). */
+    nearTie: number;
+    /** Caps of what the page lists (diffs, problems, points, tokens around a split). */
+    limits: Record<string, number>;
+  };
   warnings: string[];
   /** Rates with their intervals and the repetition study (see statistics-data.ts). */
   statistics: StatisticsData;

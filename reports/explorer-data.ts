@@ -34,15 +34,18 @@ export function explorerData(
   for (const lean of picked) {
     const r = reload(lean);
     const s = r.steps;
-    if (!s.topIds?.length || !s.topLogits?.length) continue;
+    if (!s.topIds.length || !s.topLogits.length) continue;
     const draws = drawsOf(r);
     const steps = s.topIds.map((ids, i) => {
-      const logits = s.topLogits[i] ?? [];
-      const lp = s.topLogprobs?.[i]?.[0];
+      // A candidate whose logit the file holds as null (−∞ or NaN) weighs nothing: leave it out.
+      const raw = s.topLogits[i] ?? [];
+      const keep = ids.map((_, k) => typeof raw[k] === 'number');
+      const logits = raw.filter((v): v is number => typeof v === 'number');
+      const lp = s.topLogprobs[i]?.[0];
       for (const id of ids) wanted.add(id);
       return {
-        token: s.token?.[i] ?? r.tokens[i]!,
-        ids,
+        token: s.token[i] ?? r.tokens[i]!,
+        ids: ids.filter((_, k) => keep[k]),
         logits,
         lse: typeof lp === 'number' && typeof logits[0] === 'number' ? logits[0] - lp : 0,
         draw: draws[i] ?? null,

@@ -6,7 +6,7 @@ import { computeMetrics } from '../src/metrics/index.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { CaptureSet } from '../src/results/capture.ts';
 import { ShardCheck } from '../src/results/shards.ts';
-import { restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
+import { latestRecords, restoreLean, streamResults, type RecordLocation } from '../src/results/read.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
 import { renderHtml } from './html.ts';
@@ -56,35 +56,35 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
   let closed = false;
   try {
     const t0 = performance.now();
-    const records: ResultRecord[] = [];
+    const all: ResultRecord[] = [];
     const where = new Map<ResultRecord, RecordLocation>();
-    const lean = { lean: true };
     const capture = new CaptureSet();
     const shards = new ShardCheck();
     for (const f of files) {
       if (capture.addResults(f)) log(`report: ${f}: reading its capture sidecar (exact KL divergence)`);
-      await streamResults(
+      streamResults(
         f,
         (r, loc) => {
-          records.push(r);
+          all.push(r);
           where.set(r, loc);
           capture.note(r, f);
           shards.add(r, loc);
         },
-        log,
-        lean,
+        { lean: true, warn: log },
       );
     }
     // Shards of one run are judged as merge judges them: a report over an incomplete set would mislead.
     if (shards.isSharded) shards.verify();
+    // The latest record of each profile and id counts, here as in the metrics (which count the superseded).
+    const records = latestRecords(all).records;
     const t1 = performance.now();
-    log(`report: read ${records.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
+    log(`report: read ${all.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
 
     const restore = (r: CompletedRecord): CompletedRecord => {
       const loc = where.get(r);
       return loc ? (restoreLean(r, loc) as CompletedRecord) : r;
     };
-    const metrics = computeMetrics(records, { capture, restore, ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
+    const metrics = computeMetrics(all, { capture, restore, ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
     for (const w of metrics.warnings) log(`report: ${w}`);
     const t2 = performance.now();
     log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);
@@ -96,6 +96,7 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
       return full;
     };
     const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload, ...(opts.lang ? { lang: opts.lang } : {}) });
+    all.length = 0;
     records.length = 0;
     where.clear();
     log(`report: page data (${data.diffs.length} diffs) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);

@@ -1,4 +1,4 @@
-import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { recordKey, type CompletedRecord, type ResultRecord } from '../src/results/record.ts';
 import { runnerKeys } from '../src/metrics/groups.ts';
 import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
@@ -50,8 +50,8 @@ function thin<T>(xs: T[], max: number): T[] {
 export function buildReportData(records: readonly ResultRecord[], m: MetricsSummary, o: ViewOptions): ReportData {
   const keyOf = runnerKeys(records);
   const byId = new Map<string, CompletedRecord>();
-  for (const r of records) if (r.status === 'completed') byId.set(`${r.profile?.id ?? ''}\u0000${r.id}`, r);
-  const find = (ref: { recordId: string; profileId: string }) => byId.get(`${ref.profileId}\u0000${ref.recordId}`);
+  for (const r of records) if (r.status === 'completed') byId.set(recordKey(r), r);
+  const find = (ref: { recordId: string; profileId: string }) => byId.get(recordKey({ id: ref.recordId, profile: { id: ref.profileId } }));
 
   const allPairs = m.groups.flatMap((g) => g.pairs);
   const divergent = allPairs.filter((p): p is Extract<PairComparison, { outcome: 'diverged' }> => p.outcome === 'diverged');
@@ -66,10 +66,10 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
       .filter((r): r is CompletedRecord => r.status === 'completed' && r.mode !== 'teacher-forced')
       .map((r) => ({
         runner: keyOf(r),
-        ttftMs: num(r.timings?.ttftMs),
-        tokensPerSecond: num(r.timings?.tokensPerSecond),
+        ttftMs: num(r.timings.ttftMs),
+        tokensPerSecond: num(r.timings.tokensPerSecond),
         // Recorded by run --jobs: how many worker processes decoded beside this one.
-        parallelJobs: typeof r.environment?.parallelJobs === 'number' ? r.environment.parallelJobs : 1,
+        parallelJobs: typeof r.environment.parallelJobs === 'number' ? r.environment.parallelJobs : 1,
       })),
     LIMITS.latencyPoints,
   );
@@ -86,7 +86,7 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     problems.push({
       recordId: r.id,
       runner: keyOf(r),
-      profileId: r.profile?.id ?? 'unknown',
+      profileId: r.profile.id,
       status: r.status,
       code: r.status === 'errored' ? r.error.code : null,
       message: r.status === 'errored' ? r.error.message : r.reason,
@@ -112,6 +112,7 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     problems,
     problemsTotal,
     profiles: profiles(records, keyOf),
+    constants: { nearTie: m.nearTie, limits: { ...LIMITS } },
     warnings: m.warnings,
     statistics: buildStatistics(m),
     findings: buildFindings(records, m, keyOf, diffs),
@@ -259,21 +260,21 @@ function teacherSeries(list: readonly TeacherForcedComparison[]): TeacherSeries[
 function profiles(records: readonly ResultRecord[], keyOf: (r: ResultRecord) => string): ProfileRow[] {
   const by = new Map<string, ProfileRow & { envKeys: Set<string>; runnerSet: Set<string>; toolSet: Set<string> }>();
   for (const r of records) {
-    const id = r.profile?.id ?? 'unknown';
+    const id = r.profile.id;
     let p = by.get(id);
     if (!p) {
-      p = { id, fingerprint: r.profile?.fingerprint ?? ({} as ProfileRow['fingerprint']), runners: [], records: 0, tools: [], environments: [], envKeys: new Set(), runnerSet: new Set(), toolSet: new Set() };
+      p = { id, fingerprint: r.profile.fingerprint, runners: [], records: 0, tools: [], environments: [], envKeys: new Set(), runnerSet: new Set(), toolSet: new Set() };
       by.set(id, p);
     }
     p.records++;
     p.runnerSet.add(keyOf(r));
-    p.toolSet.add(`detbench ${r.tool?.detbench ?? '?'} · onnxruntime ${r.tool?.onnxruntime ?? '—'} · node ${r.tool?.node ?? '?'}`);
+    p.toolSet.add(`detbench ${r.tool.detbench} · onnxruntime ${r.tool.onnxruntime ?? '—'} · node ${r.tool.node}`);
     if (r.status === 'completed') {
-      const env = JSON.stringify(r.environment ?? {});
-      const k = `${keyOf(r)}\u0000${r.provider?.effective}\u0000${env}`;
+      const env = JSON.stringify(r.environment);
+      const k = `${keyOf(r)}\u0000${r.provider.effective}\u0000${env}`;
       if (!p.envKeys.has(k) && p.environments.length < 20) {
         p.envKeys.add(k);
-        p.environments.push({ runner: keyOf(r), provider: `${r.provider?.requested ?? '?'} → ${r.provider?.effective ?? '?'}`, environment: r.environment ?? {} });
+        p.environments.push({ runner: keyOf(r), provider: `${r.provider.requested} → ${r.provider.effective}`, environment: r.environment });
       }
     }
   }

@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { exportResults } from '../src/export/export.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../src/run/execute.ts';
 
 const dir = 'out/bench-export';

@@ -6,11 +6,13 @@
  *
  *   node --import tsx scripts/make-synthetic-results.ts [--steps 1000000] [--out out/synthetic]
  */
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Sampling } from '../src/decode/sampling.ts';
-import { SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../src/results/record.ts';
+import { completedRecord, erroredRecord, recordCommon, skippedRecord } from '../src/results/build.ts';
+import type { CompletedRecord, RecordCommon, ResultRecord } from '../src/results/record.ts';
 import type { RunnerType } from '../src/runner/options.ts';
 
 /** Options of {@link makeSyntheticResults}. */
@@ -26,7 +28,8 @@ export interface SyntheticOptions {
 }
 
 const TOP_K = 10;
-const SUITE = { id: 'synthetic', file: 'suites/synthetic.yaml' };
+// No suite file exists; the hash stands for one (any fixed 64 hex digits would do).
+const SUITE = { id: 'synthetic', file: 'suites/synthetic.yaml', hash: createHash('sha256').update('synthetic').digest('hex') };
 const SETTINGS: { id: string; sampling: Sampling }[] = [
   { id: 'greedy', sampling: { kind: 'greedy' } },
   { id: 't0.7-k50-p0.9-s1', sampling: { kind: 'sample', temperature: 0.7, topK: 50, topP: 0.9, seed: 1 } },
@@ -154,8 +157,7 @@ function trace(branch0: number, length: number, sampled: boolean, noiseSeed: num
 function common(r: RunnerSpec, prompt: number, setting: (typeof SETTINGS)[number], rep: number, mode: 'free' | 'teacher-forced', refId?: string): RecordCommon {
   const promptId = `p${String(prompt).padStart(3, '0')}`;
   const id = `${SUITE.id}/${promptId}/${setting.id}/${r.id}/b1/r${rep}${mode === 'teacher-forced' ? '/tf' : ''}`;
-  return {
-    schemaVersion: SCHEMA_VERSION,
+  return recordCommon({
     id,
     suite: SUITE,
     prompt: { id: promptId, text: `Prompt ${prompt}: explain why </script> floating-point sums <b>differ</b> between kernels.` },
@@ -170,7 +172,7 @@ function common(r: RunnerSpec, prompt: number, setting: (typeof SETTINGS)[number
     profile: { id: r.profile, fingerprint: FINGERPRINTS[r.profile]! },
     startedAt: '2026-11-22T12:00:00.000Z',
     finishedAt: '2026-11-22T12:00:05.000Z',
-  };
+  });
 }
 
 function completed(r: RunnerSpec, c: RecordCommon, t: Trace, jitter: () => number): CompletedRecord {
@@ -181,9 +183,7 @@ function completed(r: RunnerSpec, c: RecordCommon, t: Trace, jitter: () => numbe
   const steps = remote
     ? { ...t.steps, token: [], topIds: t.steps.topIds.map(() => []), topTokens: t.steps.topIds.map((ids) => ids.map(textOf)), topLogits: t.steps.topIds.map(() => []), hash: t.steps.hash.map(() => '') }
     : t.steps;
-  return {
-    ...c,
-    status: 'completed',
+  return completedRecord(c, {
     provider: { requested: r.provider, effective: r.provider },
     environment: { runtime: r.type },
     promptTokens: [151644, 872, 198],
@@ -194,7 +194,7 @@ function completed(r: RunnerSpec, c: RecordCommon, t: Trace, jitter: () => numbe
     finishReason: 'length',
     timings: { ttftMs: ttft, stepMs: t.tokens.map(() => 1000 / tps), tokensPerSecond: tps, totalMs: ttft + (t.tokens.length * 1000) / tps, sessionMs: r.sessionMs },
     batch: { size: 1, index: 0 },
-  };
+  });
 }
 
 /**
@@ -219,7 +219,7 @@ export function makeSyntheticResults(emit: (profile: string, r: ResultRecord) =>
         for (let rep = 0; rep < reps; rep++) {
           const c = common(r, p, setting, rep, 'free');
           if (r.remote && hash('429', p, setting.id, rep) % 97 === 0) {
-            emit(r.profile, { ...c, status: 'errored', error: { code: 'HTTP_429', message: 'rate limited by the API (429 Too Many Requests)' } });
+            emit(r.profile, erroredRecord(c, { code: 'HTTP_429', message: 'rate limited by the API (429 Too Many Requests)' }));
             continue;
           }
           const noiseSeed = hash(r.id, r.profile, r.perRepetition ? rep : -1);
@@ -245,7 +245,7 @@ export function makeSyntheticResults(emit: (profile: string, r: ResultRecord) =>
   // A runner that could not run on one machine: every cell skipped, with the reason.
   const skipped: RunnerSpec = { ...RUNNERS[2]!, profile: 'server-a100' };
   for (let p = 0; p < Math.min(prompts, 3); p++) {
-    emit(skipped.profile, { ...common(skipped, p, SETTINGS[0]!, 0, 'free'), status: 'skipped', reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null (headless, no GPU)' });
+    emit(skipped.profile, skippedRecord(common(skipped, p, SETTINGS[0]!, 0, 'free'), 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null (headless, no GPU)'));
   }
   return steps;
 }

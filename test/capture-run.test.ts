@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashFloat32 } from '../src/decode/logits.ts';
 import { CaptureReader, captureFileFor, sidecarBytesPerStep } from '../src/results/capture.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { findChrome } from '../runners/browser/index.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 

@@ -14,7 +14,7 @@ import {
 import type { HostReader } from '../src/env/detect.ts';
 import { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { nodeCudaOptions } from '../src/runner/options.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';

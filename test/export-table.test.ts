@@ -7,7 +7,7 @@ import { main } from '../src/cli/main.ts';
 import { EXPORT_COLUMNS } from '../src/export/rows.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { CaptureSet } from '../src/results/capture.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';

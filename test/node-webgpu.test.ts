@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { RUNNER_OPTIONS } from '../src/runner/options.ts';
@@ -144,7 +144,7 @@ describe.skipIf(!swift.available)('node-webgpu on SwiftShader through runSuite',
         const ref = cpu.find((c) => c.prompt.id === r.prompt.id)!;
         expect(r.tokens).toHaveLength(4);
         expect(r.tokens).toEqual(ref.tokens);
-        r.steps.topLogits.forEach((row, s) => row.forEach((v, k) => expect(Math.abs(v - ref.steps.topLogits[s]![k]!)).toBeLessThan(1e-3)));
+        r.steps.topLogits.forEach((row, s) => row.forEach((v, k) => expect(Math.abs(v! - ref.steps.topLogits[s]![k]!)).toBeLessThan(1e-3)));
       }
     }
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detectFingerprint } from '../src/env/fingerprint.ts';
 import { loadProfile, recordProfile, resolveProfile, runProfile } from '../src/env/profile.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 import { detbenchError } from './helpers/errors.ts';

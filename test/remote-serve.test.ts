@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Mt19937 } from '../src/decode/mt19937.ts';
 import type { Sampling } from '../src/decode/sampling.ts';
 import { loadModel } from '../src/model/load.ts';
+import type { StepTrace } from '../src/decode/types.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { RUNNER_OPTIONS } from '../src/runner/options.ts';
 import { markovRunner } from '../runners/markov/index.ts';
@@ -25,7 +26,7 @@ const SETTINGS: Extract<Sampling, { kind: 'sample' }>[] = [
   { kind: 'sample', temperature: 1, topK: 0, topP: 0.6, seed: 3 },
 ];
 
-type Gen = (reqs: GenerationRequest[]) => Promise<{ tokens: number[]; steps: CompletedRecord['steps'] }[]>;
+type Gen = (reqs: GenerationRequest[]) => Promise<{ tokens: number[]; steps: StepTrace }[]>;
 
 async function replayAll(generate: Gen): Promise<{ exact: number; matched: number; total: number }> {
   let exact = 0;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { causeOf, wilson } from '../reports/findings.ts';
 import { generateReport } from '../reports/generate.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

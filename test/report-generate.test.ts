@@ -48,6 +48,19 @@ describe('generateReport', () => {
     expect(html.match(/<script/gi)).toHaveLength(2);
   });
 
+  it('carries the near-tie margin to the page, which hard-codes none', async () => {
+    expect(embeddedData(readFileSync((await run).htmlPath, 'utf8')).constants.nearTie).toBe(0.05);
+    const wide = embeddedData(readFileSync((await generateReport(files, join(dir, 'wide'), { nearTie: 0.5 })).htmlPath, 'utf8'));
+    expect(wide.constants).toMatchObject({ nearTie: 0.5, limits: { diffs: 240 } });
+    expect(wide.diffs.length).toBeGreaterThan(0);
+    for (const c of wide.diffs) expect(c.nearTie).toBe(c.minMargin !== null && c.minMargin <= 0.5);
+    // The page judges margins by the data's margin only: no constant of its own, no figure in its texts.
+    const page = readdirSync(new URL('../reports/page', import.meta.url)).map((f) => [f, readFileSync(new URL(`../reports/page/${f}`, import.meta.url), 'utf8')] as const);
+    expect(page.filter(([, src]) => /NEAR_TIE|margin\s*<=?\s*0\.\d/.test(src)).map(([f]) => f)).toEqual([]);
+    expect(page.filter(([f, src]) => f.startsWith('lang-') && /0[.,]05/.test(src)).map(([f]) => f)).toEqual([]);
+    expect(page.find(([f]) => f === 'diff.ts')![1]).toContain('margin <= nearTie');
+  });
+
   it('fails with OUTPUT_UNWRITABLE naming the path, and writes nothing', async () => {
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, 'not a folder');

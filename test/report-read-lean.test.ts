@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readRecordAt, readResults, restoreLean, streamResults, type RecordLocation } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { readRecordAt, restoreLean, streamResults, type RecordLocation } from '../src/results/stream.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-lean-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,12 +14,12 @@ const { files } = writeSyntheticResults(join(dir, 'r'), { prompts: 2, repetition
 async function read(file: string, lean: boolean) {
   const records: ResultRecord[] = [];
   const where: RecordLocation[] = [];
-  await streamResults(file, (r, loc) => (records.push(r), where.push(loc)), undefined, { lean });
+  streamResults(file, (r, loc) => (records.push(r), where.push(loc)), { lean });
   return { records, where };
 }
 
-describe('streamResults (the report reader)', () => {
-  it('reads exactly what readResults reads, non-ASCII text included', async () => {
+describe('streamResults (the one reader), lean as the report reads', () => {
+  it('streams exactly what readResults collects, non-ASCII text included', async () => {
     for (const f of files) expect((await read(f, false)).records).toEqual(readResults(f));
   });
 
@@ -31,7 +30,7 @@ describe('streamResults (the report reader)', () => {
     writeFileSync(file, `${JSON.stringify(odd)}\n${JSON.stringify(odd).replace('é 👍', '\\u00e9 \\ud83d\\udc4d')}\n{"truncated`);
     const warnings: string[] = [];
     const got: ResultRecord[] = [];
-    await streamResults(file, (r) => got.push(r), (w) => warnings.push(w), { lean: true });
+    streamResults(file, (r) => got.push(r), { lean: true, warn: (w) => warnings.push(w) });
     expect(got.map((r) => r.prompt.text)).toEqual([odd.prompt.text, odd.prompt.text]);
     expect((got[0] as typeof odd).environment).toEqual(odd.environment);
     expect(warnings).toEqual([`${file}:3: ignoring a truncated last line (an interrupted run?)`]);
@@ -44,7 +43,7 @@ describe('streamResults (the report reader)', () => {
     const file = join(dir, 'texts.jsonl');
     writeFileSync(file, `${JSON.stringify(withTexts)}\n`);
     const got: ResultRecord[] = [];
-    await streamResults(file, (r) => got.push(r), undefined, { lean: true });
+    streamResults(file, (r) => got.push(r), { lean: true });
     expect((got[0] as typeof withTexts).steps).toEqual(withTexts.steps);
   });
 

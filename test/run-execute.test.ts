@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
@@ -50,7 +50,8 @@ describe('runSuite on node-cpu', () => {
     expect(summary).toMatchObject({ completed: records.length, errored: 0, skipped: 0 });
     const r = records[0] as CompletedRecord;
     expect(r.status).toBe('completed');
-    expect(r.schemaVersion).toBe(2);
+    expect(r.schemaVersion).toBe(3);
+    expect(r.suite.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(r.runner.id).toBe('ref');
     expect(r.provider).toEqual({ requested: 'cpu', effective: 'cpu' });
     expect(r.model?.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChrome } from '../runners/browser/chrome.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runSuite, type RunEvent } from '../src/run/execute.ts';
 import { detbenchRejection } from './helpers/errors.ts';

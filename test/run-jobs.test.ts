@@ -6,7 +6,7 @@ import type { ReportData } from '../reports/data.ts';
 import { generateReport } from '../reports/generate.ts';
 import { main } from '../src/cli/main.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { DetbenchError } from '../src/errors.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headline, uniqueSamples } from '../src/metrics/unique-samples.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { loadSuite } from '../src/suite/load.ts';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../src/run/execute.ts';
 import type { RunnerType } from '../src/runner/options.ts';
 import { countCells } from '../src/suite/count.ts';

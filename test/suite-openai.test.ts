@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { readResults } from '../src/results/jsonl.ts';
+import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../src/run/execute.ts';
 
 it('openai-temperature-0: skipped, with the reason, when OPENAI_API_KEY is absent', async () => {

@@ -10,9 +10,6 @@ function signed(x: number | null): string {
   return x === 0 ? '0' : `${x > 0 ? '+' : '−'}${diff(Math.abs(x))}`;
 }
 
-/** Margins at or below this are called a near tie on the page (the metrics' default threshold). */
-export const NEAR_TIE = 0.05;
-
 function caseLabel(c: DiffCase): string {
   const pair =
     c.relation === 'repetition'
@@ -52,7 +49,7 @@ function lane(c: DiffCase, side: 'a' | 'b'): HTMLElement {
 }
 
 /** The candidate table of one side at the split step. */
-function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: string): HTMLElement {
+function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: string, nearTie: number): HTMLElement {
   const chosen = view.token;
   const otherChoice = other.token;
   const same = (x: Candidate, t: { id: number | null; text: string | null } | null) =>
@@ -90,7 +87,7 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
       h('strong', null, runner),
       t('diff.chose'),
       h('span', { class: `tok split split-${side}` }, tokenLabel(chosen, t('diff.ended'))),
-      h('span', { class: `margin ${margin !== null && margin <= NEAR_TIE ? 'tie' : ''}` }, t('diff.margin', { m: margin === null ? '—' : diff(margin) })),
+      h('span', { class: `margin ${margin !== null && margin <= nearTie ? 'tie' : ''}` }, t('diff.margin', { m: margin === null ? '—' : diff(margin) })),
     ),
     h(
       'table',
@@ -115,7 +112,7 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
 }
 
 /** The selected case in full: header, both lanes, the split's numbers and candidates. */
-function renderCase(c: DiffCase): HTMLElement {
+function renderCase(c: DiffCase, nearTie: number): HTMLElement {
   const stats = h(
     'div',
     { class: 'split-stats' },
@@ -131,7 +128,7 @@ function renderCase(c: DiffCase): HTMLElement {
     h('blockquote', { class: 'prompt' }, c.promptText),
     h('div', { class: 'lanes' }, lane(c, 'a'), lane(c, 'b')),
     stats,
-    h('div', { class: 'cand-pair' }, candidates(c.atA, c.atB, 'a', c.a.runner), candidates(c.atB, c.atA, 'b', c.b.runner)),
+    h('div', { class: 'cand-pair' }, candidates(c.atA, c.atB, 'a', c.a.runner, nearTie), candidates(c.atB, c.atA, 'b', c.b.runner, nearTie)),
     h('p', { class: 'note' }, t('diff.foot', { basis: c.basis === 'ids' ? t('diff.basisIds') : t('diff.basisTexts') })),
   );
 }
@@ -140,8 +137,8 @@ function stat(label: string, value: string, sub?: string): HTMLElement {
   return h('div', { class: 'stat' }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label), sub ? h('div', { class: 'stat-sub' }, sub) : null);
 }
 
-/** The token-level diff with its two selectors (prompt/setting, then runner pair). */
-export function diffView(cases: DiffCase[], total: number): HTMLElement {
+/** The token-level diff with its two selectors (prompt/setting, then runner pair); `nearTie` from the report data. */
+export function diffView(cases: DiffCase[], total: number, nearTie: number): HTMLElement {
   const root = h('div', { class: 'diff' });
   if (cases.length === 0) {
     append(root, h('p', { class: 'empty' }, t('diff.none')));
@@ -158,7 +155,7 @@ export function diffView(cases: DiffCase[], total: number): HTMLElement {
     const list = cases.filter((c) => c.group === groupSel.value);
     const c = list[Number(pairSel.value)] ?? list[0];
     clear(body);
-    if (c) append(body, renderCase(c));
+    if (c) append(body, renderCase(c, nearTie));
   };
   const fillPairs = () => {
     clear(pairSel);

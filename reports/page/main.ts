@@ -6,7 +6,7 @@
 import { REPORT_DATA_VERSION, type ReportData, type ReportLang } from '../data.ts';
 import { chart } from './chart.ts';
 import { divergenceSpec, exactMatchSpec, latencySpec, sessionSpec, teacherSpec } from './charts.ts';
-import { diffView, NEAR_TIE } from './diff.ts';
+import { diffView } from './diff.ts';
 import { fixed } from './format.ts';
 import { append, clear, h, section } from './dom.ts';
 import { explorerView } from './explorer.ts';
@@ -62,12 +62,12 @@ function render(d: ReportData, app: HTMLElement): void {
       section(
         'divergence',
         t('div.title'),
-        t('div.note', { nearTie: fixed(NEAR_TIE, 2) }),
+        t('div.note', { nearTie: fixed(d.constants.nearTie, 2) }),
         hasDivergence ? chart(exactMatchSpec(d)) : null,
         d.divergences.length ? chart(divergenceSpec(d)) : null,
         hasDivergence ? pairTable(d) : h('p', { class: 'empty' }, t('div.nothing')),
       ),
-      section('diff', t('diff.title'), t('diff.note'), diffView(d.diffs, d.diffsTotal)),
+      section('diff', t('diff.title'), t('diff.note'), diffView(d.diffs, d.diffsTotal, d.constants.nearTie)),
       explorerView(d),
       section(
         'teacher',

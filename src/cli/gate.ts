@@ -6,7 +6,7 @@ import { computeMetrics, rateTable } from '../metrics/index.ts';
 import { CaptureSet } from '../results/capture.ts';
 import type { ResultRecord } from '../results/record.ts';
 import { ShardCheck } from '../results/shards.ts';
-import { streamResults } from '../results/stream.ts';
+import { streamResults } from '../results/read.ts';
 
 function rate(name: string) {
   return (v: string): number => {
@@ -58,14 +58,14 @@ export function registerGate(program: Command): void {
         const records: ResultRecord[] = [];
         for (const f of files) {
           capture.addResults(f);
-          await streamResults(
+          streamResults(
             f,
             (r, at) => {
               records.push(r);
               capture.note(r, f);
               shards.add(r, at);
             },
-            (m) => process.stderr.write(`${m}\n`),
+            { warn: (m) => process.stderr.write(`${m}\n`) },
           );
         }
         if (shards.isSharded) shards.verify();
@@ -82,6 +82,7 @@ export function registerGate(program: Command): void {
           ...(o.maxKldP99 !== undefined ? { maxKldP99: o.maxKldP99 } : {}),
           rateBound: o.rateBound as RateBound,
         };
+        for (const w of metrics.warnings) process.stderr.write(`detbench gate: ${w}\n`);
         const verdict = evaluateGate(metrics, criteria);
         for (const c of verdict.checks) {
           process.stdout.write(`${c.pass ? 'PASS' : 'FAIL'}  ${c.subject}: ${c.check} — ${c.detail}\n`);

@@ -1,9 +1,7 @@
-import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DetbenchError } from '../errors.ts';
 import { runProfile } from '../env/profile.ts';
-import { captureFileFor } from '../results/capture.ts';
 import { runSuite } from '../run/execute.ts';
 import { parseJobs } from '../run/jobs.ts';
 import { resolveShard } from '../run/shard.ts';
@@ -44,21 +42,14 @@ export function registerRun(program: Command): void {
       const progress = progressReporter();
       const resultsFile = join(opts.out, 'results.jsonl');
       if (opts.fresh && opts.resume) throw new DetbenchError('USAGE', '--fresh and --resume exclude each other');
-      // A folder in the results file's place is refused by runSuite, not moved aside.
-      const resultsIsFolder = existsSync(resultsFile) && !statSync(resultsFile).isFile();
-      if (opts.fresh && !resultsIsFolder && (existsSync(resultsFile) || existsSync(captureFileFor(resultsFile)))) {
-        const aside = join(opts.out, `results.${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-        if (existsSync(resultsFile)) renameSync(resultsFile, aside);
-        // The sidecar belongs to those results: it moves with them.
-        if (existsSync(captureFileFor(resultsFile))) renameSync(captureFileFor(resultsFile), captureFileFor(aside));
-        process.stderr.write(`detbench: moved the earlier results to ${aside}\n`);
-      }
+      const warn = (m: string): void => void process.stderr.write(`detbench: warning: ${m}\n`);
       let summary;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, fresh: opts.fresh, warn, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
       } finally {
         progress.stop();
       }
+      if (summary.movedAside) process.stderr.write(`detbench: moved the earlier results to ${summary.movedAside}\n`);
       process.stderr.write(
         `detbench: ${summary.completed} completed, ${summary.errored} errored, ${summary.skipped} skipped${summary.kept ? `, ${summary.kept} kept from before` : ''} -> ${summary.file}\n`,
       );

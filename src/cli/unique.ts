@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { headline, uniqueSamples } from '../metrics/unique-samples.ts';
-import { readResults } from '../results/jsonl.ts';
+import { latestRecords, readResults } from '../results/read.ts';
 
 /** `detbench unique <results...>`: SGLang's "unique samples" per runner and prompt, with where completions split. */
 export function registerUnique(program: Command): void {
@@ -12,7 +12,8 @@ export function registerUnique(program: Command): void {
     .option('--reference <runner>', "measure splits against this runner's most common completion of each prompt (default: each runner's own)")
     .option('--json <file>', 'also write the counts and every split as JSON')
     .action((files: string[], o: { reference?: string; json?: string }) => {
-      const records = files.flatMap((f) => readResults(f, (m) => process.stderr.write(`detbench: ${m}\n`)));
+      // The latest record of each profile and id, as every consumer counts them.
+      const records = latestRecords(files.flatMap((f) => readResults(f, { warn: (m) => process.stderr.write(`detbench: ${m}\n`) }))).records;
       const rows = uniqueSamples(records, o.reference);
       for (const u of rows) process.stdout.write(`${u.runner} / ${u.prompt}: ${headline(u)}\n`);
       if (o.json) writeFileSync(o.json, `${JSON.stringify(rows, null, 2)}\n`);

@@ -11,8 +11,8 @@ import { DetbenchError, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { teacherDivergence } from '../metrics/teacher-divergence.ts';
 import { CaptureSet } from '../results/capture.ts';
-import type { CompletedRecord } from '../results/record.ts';
-import { readRecordAt, streamResults, type RecordLocation } from '../results/stream.ts';
+import { readRecordAt, streamResults, type RecordLocation } from '../results/read.ts';
+import { recordKey, type CompletedRecord } from '../results/record.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import { appendRecordRows, emptyColumns, EXPORT_COLUMNS, type Columns } from './rows.ts';
 
@@ -108,12 +108,28 @@ export async function exportResults(files: string[], out: string, o: ExportOptio
     // Pass 1: where every completed free-running record lies, for the teacher-forced rows' references.
     const capture = new CaptureSet();
     const refs = new Map<string, RecordLocation>();
+    // The latest record of each profile and id, as every reader resolves duplicates (`latestRecords`).
+    const latest = new Map<string, { loc: RecordLocation; finishedAt: string }>();
     for (const f of files) {
       capture.addResults(f);
-      await streamResults(f, (r, loc) => {
-        if (r.status === 'completed' && r.mode !== 'teacher-forced') refs.set(`${r.profile?.id ?? ''}\u0000${r.id}`, loc);
-      }, log, { lean: true });
+      streamResults(
+        f,
+        (r, loc) => {
+          const k = recordKey(r);
+          const seen = latest.get(k);
+          if (seen && r.finishedAt < seen.finishedAt) return;
+          latest.set(k, { loc, finishedAt: r.finishedAt });
+          if (r.status === 'completed' && r.mode !== 'teacher-forced') refs.set(k, loc);
+          else refs.delete(k);
+        },
+        { lean: true, warn: log },
+      );
     }
+    const exported = new Set<string>();
+    const isLatest = (k: string, loc: RecordLocation): boolean => {
+      const w = latest.get(k)?.loc;
+      return w !== undefined && w.file === loc.file && w.offset === loc.offset;
+    };
     // Pass 2: the rows.
     const sink = o.format === 'parquet' ? parquetSink(tmp, batchRows) : csvSink(tmp);
     let cols = emptyColumns();
@@ -121,16 +137,19 @@ export async function exportResults(files: string[], out: string, o: ExportOptio
     let rows = 0;
     let records = 0;
     for (const f of files) {
-      await streamResults(f, (r) => {
-        if (r.status !== 'completed') return;
+      streamResults(f, (r, where) => {
+        const k = recordKey(r);
+        // One row set per key, also when one file is given twice.
+        if (r.status !== 'completed' || !isLatest(k, where) || exported.has(k)) return;
+        exported.add(k);
         capture.note(r, f);
         let divergence;
         if (r.mode === 'teacher-forced' && r.referenceId) {
-          const loc = refs.get(`${r.profile?.id ?? ''}\u0000${r.referenceId}`);
+          const loc = refs.get(recordKey({ id: r.referenceId, profile: r.profile }));
           if (loc) {
             const ref = readRecordAt(loc) as CompletedRecord;
             capture.note(ref, loc.file);
-            const own = r.steps.token?.length ? r.steps.token : r.tokens;
+            const own = r.steps.token.length ? r.steps.token : r.tokens;
             divergence = teacherDivergence(r, ref, Math.min(own.length, ref.tokens.length), capture);
           }
         }
@@ -142,7 +161,7 @@ export async function exportResults(files: string[], out: string, o: ExportOptio
           cols = emptyColumns();
           pending = 0;
         }
-      }, log);
+      }, { warn: log });
     }
     if (pending > 0 || rows === 0) sink.write(cols, pending);
     rows += pending;

@@ -63,7 +63,7 @@ export function appendRecordRows(out: Columns, r: CompletedRecord, divergence?: 
     out.setting.push(r.setting.id);
     out.runner.push(r.runner.id);
     out.runner_type.push(r.runner.type);
-    out.profile.push(r.profile?.id ?? null);
+    out.profile.push(r.profile.id);
     out.repetition.push(r.repetition);
     out.batch_size.push(r.batchSize);
     out.mode.push(r.mode);
@@ -83,7 +83,7 @@ export function appendRecordRows(out: Columns, r: CompletedRecord, divergence?: 
     out.dp.push(num(divergence?.dp[i]));
     out.same_top.push(divergence?.sameTop[i] ?? null);
     out.kl_basis.push(divergence && i < divergence.kl.length ? divergence.basis : null);
-    out.step_ms.push(num(r.timings?.stepMs?.[i]));
+    out.step_ms.push(num(r.timings.stepMs[i]));
   }
   return n;
 }

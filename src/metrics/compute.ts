@@ -1,7 +1,8 @@
-import type { CompletedRecord, ResultRecord } from '../results/record.ts';
+import { latestRecords } from '../results/read.ts';
+import { recordKey, type CompletedRecord, type ResultRecord } from '../results/record.ts';
 import { countCompletions, exactMatchRate, tarr, type CompletionCounts } from './agreement.ts';
 import { groupKey, pickReferences, runnerKeys } from './groups.ts';
-import { comparePair } from './pairs.ts';
+import { comparePair, DEFAULT_NEAR_TIE } from './pairs.ts';
 import { completionKey, sequenceBasis } from './sequence.ts';
 import { DivergenceAccumulator } from './divergence-stats.ts';
 import { rateOf } from './interval.ts';
@@ -55,9 +56,14 @@ interface RunnerAcc {
  */
 export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOptions = {}): MetricsSummary {
   const warnings: string[] = [];
-  const unique = dedupe(records);
-  const duplicates = records.length - unique.length;
-  if (duplicates) warnings.push(`${duplicates} duplicate record(s) (same profile and id) ignored`);
+  const { records: unique, superseded } = latestRecords(records);
+  const versions = new Set(unique.map((r) => r.schemaVersion));
+  if (versions.has(1) && versions.size > 1) {
+    warnings.push('records of schemaVersion 1 are compared with later ones: version 1 sampled with another algorithm (README, "Sampling"), so sampled tokens can differ for that alone');
+  }
+  if (superseded) {
+    warnings.push(`${superseded} record(s) superseded by a later record of the same profile and id (a resumed retry, or a file read twice): the latest counts`);
+  }
 
   const keyOf = runnerKeys(unique);
   const free = unique.filter((r) => r.mode !== 'teacher-forced');
@@ -102,16 +108,16 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
   // Counts, problems and timings per runner.
   for (const r of unique) {
     const a = accFor(r);
-    a.profiles.add(r.profile?.id ?? 'unknown');
+    a.profiles.add(r.profile.id);
     if (r.status === 'completed') {
       a.m.records.completed++;
-      a.providers.add(r.provider?.effective ?? 'unknown');
+      a.providers.add(r.provider.effective);
       if (r.mode === 'teacher-forced') a.m.records.teacherForced++;
       else {
-        a.ttft.push(r.timings?.ttftMs);
-        a.tps.push(r.timings?.tokensPerSecond ?? null);
+        a.ttft.push(r.timings.ttftMs);
+        a.tps.push(r.timings.tokensPerSecond);
       }
-      if (typeof r.timings?.sessionMs === 'number') a.session.push(r.timings.sessionMs);
+      a.session.push(r.timings.sessionMs);
     } else {
       const reason = r.status === 'errored' ? r.error.code : r.reason;
       if (r.status === 'errored') a.m.records.errored++;
@@ -237,7 +243,7 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
     errored: unique.filter((r) => r.status === 'errored').length,
     skipped: unique.filter((r) => r.status === 'skipped').length,
     teacherForced: unique.filter((r) => r.mode === 'teacher-forced').length,
-    duplicates,
+    superseded,
   };
 
   return {
@@ -248,21 +254,9 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
     pairs: aggregatePairs(groups.flatMap((g) => g.pairs)),
     acrossRunners: tarr(acrossCounts),
     teacherForced: tf,
+    nearTie: opts.nearTie ?? DEFAULT_NEAR_TIE,
     warnings,
   };
-}
-
-/** Keeps the first record of each (profile, id): the same file passed twice counts once. */
-function dedupe(records: readonly ResultRecord[]): ResultRecord[] {
-  const seen = new Set<string>();
-  const out: ResultRecord[] = [];
-  for (const r of records) {
-    const k = `${r.profile?.id ?? ''}\u0000${r.id}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(r);
-  }
-  return out;
 }
 
 /** Pools pair comparisons per (a, b, relation). */
@@ -332,13 +326,13 @@ function teacherForced(
   for (const r of records) {
     if (r.status !== 'completed' || r.mode === 'teacher-forced') continue;
     if (!byId.has(r.id)) byId.set(r.id, r);
-    byProfileId.set(`${r.profile?.id ?? ''}\u0000${r.id}`, r);
+    byProfileId.set(recordKey(r), r);
   }
   const out: TeacherForcedComparison[] = [];
   let unmatched = 0;
   for (const r of records) {
     if (r.status !== 'completed' || r.mode !== 'teacher-forced') continue;
-    const ref = r.referenceId ? (byProfileId.get(`${r.profile?.id ?? ''}\u0000${r.referenceId}`) ?? byId.get(r.referenceId)) : undefined;
+    const ref = r.referenceId ? (byProfileId.get(recordKey({ id: r.referenceId, profile: r.profile })) ?? byId.get(r.referenceId)) : undefined;
     if (!ref) {
       unmatched++;
       continue;

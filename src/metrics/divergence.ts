@@ -49,7 +49,8 @@ export function fullRowKl(p: Float64Array, q: Float64Array, pFloor = -Infinity):
 /** One record's recorded top candidates at one step: ids and float64 log-probabilities, best first. */
 export interface TopK {
   ids: readonly number[];
-  logprobs: readonly number[];
+  /** null where the record holds null (JSON has no -Infinity). */
+  logprobs: readonly (number | null)[];
 }
 
 /**

@@ -19,10 +19,10 @@ export function runnerKeys(records: readonly ResultRecord[]): (r: ResultRecord) 
   for (const r of records) {
     let s = profiles.get(r.runner.id);
     if (!s) profiles.set(r.runner.id, (s = new Set()));
-    s.add(r.profile?.id ?? 'unknown');
+    s.add(r.profile.id);
   }
   const split = new Set([...profiles].filter(([, s]) => s.size > 1).map(([id]) => id));
-  return (r) => (split.has(r.runner.id) ? `${r.runner.id}@${r.profile?.id ?? 'unknown'}` : r.runner.id);
+  return (r) => (split.has(r.runner.id) ? `${r.runner.id}@${r.profile.id}` : r.runner.id);
 }
 
 /**

@@ -48,8 +48,8 @@ export function comparePair(a: CompletedRecord, b: CompletedRecord, o: PairOptio
   const margins = [va.margin, vb.margin].filter((m): m is number => m !== null);
   const minMargin = margins.length ? Math.min(...margins) : null;
   const values = sharedValues(a.steps, b.steps);
-  const ha = a.steps.hash?.[d];
-  const hb = b.steps.hash?.[d];
+  const ha = a.steps.hash[d];
+  const hb = b.steps.hash[d];
   return {
     ...base,
     outcome: 'diverged',

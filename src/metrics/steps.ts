@@ -6,7 +6,7 @@ type Steps = CompletedRecord['steps'];
 
 /** Which recorded values two records share: logits if both have them, else log-probabilities. */
 export function sharedValues(a: Steps, b: Steps): LogitDrift['values'] {
-  const has = (rows: number[][] | undefined) => Array.isArray(rows) && rows.some((r) => r.length > 0);
+  const has = (rows: readonly (readonly (number | null)[])[]) => rows.some((r) => r.length > 0);
   if (has(a.topLogits) && has(b.topLogits)) return 'logits';
   if (has(a.topLogprobs) && has(b.topLogprobs)) return 'logprobs';
   return null;
@@ -14,10 +14,10 @@ export function sharedValues(a: Steps, b: Steps): LogitDrift['values'] {
 
 /** The top candidates recorded at `step`, best first. */
 export function candidatesAt(steps: Steps, step: number): Candidate[] {
-  const ids = steps.topIds?.[step] ?? [];
+  const ids = steps.topIds[step] ?? [];
   const texts = steps.topTokens?.[step] ?? [];
-  const logits = steps.topLogits?.[step] ?? [];
-  const logprobs = steps.topLogprobs?.[step] ?? [];
+  const logits = steps.topLogits[step] ?? [];
+  const logprobs = steps.topLogprobs[step] ?? [];
   const n = Math.max(ids.length, texts.length, logits.length, logprobs.length);
   const out: Candidate[] = [];
   for (let i = 0; i < n; i++) {
@@ -33,10 +33,10 @@ export function candidatesAt(steps: Steps, step: number): Candidate[] {
 
 /** What `record` shows at `step`: its token (null past its end), margin and candidates. */
 export function stepView(record: CompletedRecord, step: number): StepView {
-  const ended = step >= Math.max(record.tokens.length, record.tokenTexts.length, record.steps.token?.length ?? 0);
+  const ended = step >= Math.max(record.tokens.length, record.tokenTexts.length, record.steps.token.length);
   return {
-    token: ended ? null : { id: record.tokens[step] ?? record.steps.token?.[step] ?? null, text: record.tokenTexts[step] ?? null },
-    margin: finite(record.steps.margin?.[step]),
+    token: ended ? null : { id: record.tokens[step] ?? record.steps.token[step] ?? null, text: record.tokenTexts[step] ?? null },
+    margin: finite(record.steps.margin[step]),
     top: candidatesAt(record.steps, step),
   };
 }
@@ -53,10 +53,10 @@ export function stepMaxDiff(
   values: NonNullable<LogitDrift['values']>,
   acc?: { sum: number; n: number },
 ): number | null {
-  const keysA = basis === 'ids' ? a.topIds?.[step] : a.topTokens?.[step];
-  const keysB = basis === 'ids' ? b.topIds?.[step] : b.topTokens?.[step];
-  const valsA = values === 'logits' ? a.topLogits?.[step] : a.topLogprobs?.[step];
-  const valsB = values === 'logits' ? b.topLogits?.[step] : b.topLogprobs?.[step];
+  const keysA = basis === 'ids' ? a.topIds[step] : a.topTokens?.[step];
+  const keysB = basis === 'ids' ? b.topIds[step] : b.topTokens?.[step];
+  const valsA = values === 'logits' ? a.topLogits[step] : a.topLogprobs[step];
+  const valsB = values === 'logits' ? b.topLogits[step] : b.topLogprobs[step];
   if (!keysA || !keysB || !valsA || !valsB) return null;
   let max: number | null = null;
   for (let i = 0; i < keysA.length; i++) {
@@ -101,8 +101,8 @@ export function compareSteps(a: Steps, b: Steps, end: number, basis: SequenceBas
       if (max === null || d > max) max = d;
     }
     series?.push(d);
-    const ha = a.hash?.[i];
-    const hb = b.hash?.[i];
+    const ha = a.hash[i];
+    const hb = b.hash[i];
     if (ha && hb) {
       compared++;
       if (ha === hb) equal++;

@@ -16,7 +16,7 @@ export interface CaptureSource {
 }
 
 function topK(r: CompletedRecord, i: number): TopK {
-  return { ids: r.steps.topIds?.[i] ?? [], logprobs: r.steps.topLogprobs?.[i] ?? [] };
+  return { ids: r.steps.topIds[i] ?? [], logprobs: r.steps.topLogprobs[i] ?? [] };
 }
 
 /** Log-probability of `token` in a decoded row, renormalised over the row. */

@@ -22,7 +22,7 @@ export function compareTeacherForced(
   capture?: CaptureSource,
 ): TeacherForcedComparison {
   const basis = sequenceBasis([tf, reference]);
-  const own = basis === 'ids' ? (tf.steps.token?.length ? tf.steps.token : tf.tokens) : tf.tokenTexts;
+  const own = basis === 'ids' ? (tf.steps.token.length ? tf.steps.token : tf.tokens) : tf.tokenTexts;
   const refSeq = basis === 'ids' ? reference.tokens : reference.tokenTexts;
   const steps = Math.min(own.length, refSeq.length);
   const disagreements: number[] = [];

@@ -264,12 +264,14 @@ export interface TeacherAggregate {
 export interface MetricsSummary {
   /** The reference runner key per suite id. */
   references: Record<string, string>;
-  counts: { records: number; completed: number; errored: number; skipped: number; teacherForced: number; duplicates: number };
+  counts: { records: number; completed: number; errored: number; skipped: number; teacherForced: number; superseded: number };
   runners: RunnerMetrics[];
   groups: GroupMetrics[];
   pairs: PairAggregate[];
   /** Across runners: share of groups in which all records of all runners are identical. */
   acrossRunners: Tarr;
   teacherForced: { records: TeacherForcedComparison[]; byPair: TeacherAggregate[]; unmatched: number };
+  /** The near-tie margin the divergences were judged with. */
+  nearTie: number;
   warnings: string[];
 }

@@ -25,7 +25,7 @@ import { appendFileSync, closeSync, existsSync, ftruncateSync, openSync, readSyn
 import { hashFloat32 } from '../decode/logits.ts';
 import type { CaptureEncoding, CapturedRows } from '../decode/capture.ts';
 import { DetbenchError } from '../errors.ts';
-import type { CompletedRecord } from './record.ts';
+import { recordKey, type CompletedRecord } from './record.ts';
 
 const MAGIC = Buffer.from('DBCAPT01', 'latin1');
 const HEADER = 24;
@@ -239,5 +239,6 @@ export class CaptureSet {
 }
 
 function keyOf(r: CompletedRecord): string {
-  return `${r.profile?.id ?? ''}\u0000${r.id}\u0000${r.startedAt}`;
+  // recordKey plus the start time: a resumed retry of the same id has a capture of its own.
+  return `${recordKey(r)}\u0000${r.startedAt}`;
 }

@@ -10,7 +10,7 @@ import { DetbenchError, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { captureFileFor } from './capture.ts';
 import { ShardCheck, type LineAt } from './shards.ts';
-import { streamResults } from './stream.ts';
+import { streamResults } from './read.ts';
 
 /** What {@link mergeShards} wrote. */
 export interface MergeSummary {
@@ -53,14 +53,13 @@ export async function mergeShards(files: string[], out: string, log: (m: string)
   for (const f of files) {
     const list: LineAt[] = [];
     lines.set(f, list);
-    await streamResults(
+    streamResults(
       f,
       (r, at) => {
         check.add(r, at);
         list.push(at);
       },
-      log,
-      { lean: true },
+      { lean: true, warn: log },
     );
   }
   if (!check.isSharded) throw new DetbenchError('SHARDS_INVALID', `${files.join(', ')}: no record carries a shard: these are not results of detbench run --shard`);

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DetbenchError } from '../errors.ts';
-import type { ResultRecord } from './record.ts';
+import { recordKey, type ResultRecord } from './record.ts';
 
 /** Where a record's line lies (what the streaming reader reports). */
 export interface LineAt {
@@ -47,11 +47,11 @@ interface ShardState {
 }
 
 function shardOf(r: ResultRecord): RecordShard | null {
-  return (r as { shard?: RecordShard }).shard ?? null;
+  return r.shard ?? null;
 }
 
 function suiteHashOf(r: ResultRecord): string | null {
-  return (r.suite as { hash?: string }).hash ?? null;
+  return r.suite.hash ?? null;
 }
 
 /** Collects what the files hold, record by record, and judges the set. */
@@ -76,7 +76,7 @@ export class ShardCheck {
       this.files.push(file);
       this.firstShard.set(file, Infinity);
     }
-    const key = `${r.profile?.id ?? ''}\u0000${r.id}`;
+    const key = recordKey(r);
     const s = shardOf(r);
     if (s) {
       this.sharded = true;

@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, renameSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DetbenchError, errorCode, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
@@ -8,13 +8,16 @@ import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
 import type { CaptureEncoding, CapturedRows } from '../decode/capture.ts';
 import { CaptureWriter, captureFileFor } from '../results/capture.ts';
-import { readResults, ResultsWriter } from '../results/jsonl.ts';
-import { modelFacts, SCHEMA_VERSION, type CompletedRecord, type RecordCommon, type ResultRecord } from '../results/record.ts';
+import { completedRecord, erroredRecord, modelFacts, recordCommon, skippedRecord } from '../results/build.ts';
+import { lockResults } from '../results/lock.ts';
+import type { CompletedRecord, RecordCommon, ResultRecord } from '../results/record.ts';
+import { ResultsWriter } from '../results/write.ts';
 import { RUNNERS } from '../runner/registry.ts';
 import type { RunnerOptionMap, RunnerType } from '../runner/options.ts';
 import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner/types.ts';
 import { cellId, expandCells, expandRunners, expandSettings, type Cell, type RunnerConfig, type Setting } from '../suite/expand.ts';
 import { checkCellCount, countCells, DEFAULT_MAX_CELLS } from '../suite/count.ts';
+import { suiteHash } from '../suite/hash.ts';
 import { atSuiteLine, loadSuite, suiteError, type LoadedSuite } from '../suite/load.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import type { HubProgress } from '../model/hub/fetch-watch.ts';
@@ -27,6 +30,7 @@ import { loadRunnerModels, modelKey, type ModelChoice } from './models.ts';
 import { fetchRunnerFiles, hubProvenance, openModelSource } from './model-source.ts';
 import { inShard, unitsIn, type Shard } from './shard.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
+import { readForResume } from './resume.ts';
 
 /** Runner types that execute the ONNX model locally and so need the model folder. */
 const LOCAL: ReadonlySet<RunnerType> = new Set(['node-cpu', 'node-cuda', 'node-webgpu', 'browser-wasm', 'browser-webgpu']);
@@ -37,6 +41,10 @@ export interface RunOptions {
   outFile: string;
   /** Keep the records already in `outFile` and run only the cells that have none (or an errored one). */
   resume?: boolean;
+  /** Move an existing `outFile` (and its capture sidecar) aside, once the lock is held, and start anew. */
+  fresh?: boolean;
+  /** Warnings (a truncated last line removed, a stale lock taken over, ...). */
+  warn?: (msg: string) => void;
   profile?: { id: string; fingerprint: Fingerprint };
   /** Run only these runner ids (after matrix expansion). */
   onlyRunners?: string[];
@@ -77,11 +85,15 @@ export interface RunSummary {
   skipped: number;
   /** Records kept from an earlier run (with --resume). */
   kept: number;
+  /** With --fresh: where the earlier results were moved. */
+  movedAside?: string;
 }
 
 /** Everything the run needs that stays fixed across cells. */
 interface RunContext {
   suite: LoadedSuite;
+  /** The suite as records name it: id, file and suite hash. */
+  suiteRef: { id: string; file: string; hash: string };
   settings: Map<string, Setting>;
   prompts: Map<string, PreparedPrompt>;
   promptIds: string[];
@@ -154,96 +166,107 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
 
   const w = opts.worker;
   const outFile = w ? '' : resolve(opts.outFile);
-  if (!w) prepareOutput(outFile, opts.resume ?? false);
-  const side = captureFileFor(outFile);
-  if (!w && !opts.resume && existsSync(side) && statSync(side).size > 0) {
-    throw new DetbenchError('OUTPUT_EXISTS', `${side}: a capture file of earlier results exists; pass --fresh to move it aside, or choose another -o`, { file: side });
-  }
-  const existing: ResultRecord[] = w ? w.references : opts.resume && existsSync(outFile) ? readResults(outFile) : [];
-  const writer = w ? null : new ResultsWriter(outFile);
-  const finished = new Set(w ? w.finished : existing.filter((r) => r.status !== 'errored').map((r) => r.id));
-  const asked = opts.jobs === 'auto' ? autoJobs(runners) : (opts.jobs ?? 1);
-  const jobs = w ? 1 : Math.min(asked, unitsIn(opts.shard, units));
+  const warn = opts.warn ?? (() => {});
+  const suiteRef = { id: suite.id, file: relative(process.cwd(), suite.file), hash: suiteHash(suite) };
+  // A --jobs worker writes no file: its parent holds the lock and writes what the workers send.
+  if (!w) makeOutputDir(outFile);
+  const lock = w ? null : await lockResults(outFile, warn);
+  try {
+    const movedAside = !w && opts.fresh ? moveAside(outFile) : undefined;
+    if (!w) refuseOverwrite(outFile, opts.resume ?? false);
+    const side = captureFileFor(outFile);
+    if (!w && !opts.resume && existsSync(side) && statSync(side).size > 0) {
+      throw new DetbenchError('OUTPUT_EXISTS', `${side}: a capture file of earlier results exists; pass --fresh to move it aside, or choose another -o`, { file: side });
+    }
+    const existing: ResultRecord[] = w ? w.references : opts.resume && existsSync(outFile) ? readForResume(outFile, suiteRef, warn) : [];
+    const writer = w ? null : new ResultsWriter(outFile, warn);
+    const finished = new Set(w ? w.finished : existing.filter((r) => r.status !== 'errored').map((r) => r.id));
+    const asked = opts.jobs === 'auto' ? autoJobs(runners) : (opts.jobs ?? 1);
+    const jobs = w ? 1 : Math.min(asked, unitsIn(opts.shard, units));
 
-  const summary: RunSummary = { file: outFile, completed: 0, errored: 0, skipped: 0, kept: finished.size };
-  const ctx: RunContext = {
-    suite,
-    settings: new Map(settingList.map((s) => [s.id, s])),
-    prompts: new Map(prompts.map((p) => [p.id, p])),
-    promptIds: prompts.map((p) => p.id),
-    baseModel,
-    models,
-    profile: opts.profile ?? recordProfile(detectFingerprint()),
-    capture: !opts.capture ? null : w ? { encoding: opts.capture, append: (id, hashes, rows) => w.capture(id, [...hashes], rows) } : new CaptureWriter(captureFileFor(outFile), opts.capture),
-    emit: (record) => {
-      if (w) w.record(record);
-      else writer!.append(record);
-      summary[record.status]++;
-      if (record.status === 'completed' && record.runner.id === referenceId && record.mode === 'free') {
-        ctx.referenceRecords.set(record.id, record);
-      }
-      opts.onEvent?.({ kind: 'record', record });
-    },
-    referenceRecords: new Map(),
-    referenceId,
-    hub: hubProvenance(source),
-    shard: null,
-    parallelJobs: w ? w.job.count : 1,
-  };
-  for (const r of existing) {
-    if (r.status === 'completed' && r.runner.id === referenceId && r.mode === 'free') ctx.referenceRecords.set(r.id, r);
-  }
+    const summary: RunSummary = { file: outFile, completed: 0, errored: 0, skipped: 0, kept: finished.size, ...(movedAside ? { movedAside } : {}) };
+    const ctx: RunContext = {
+      suite,
+      suiteRef,
+      settings: new Map(settingList.map((s) => [s.id, s])),
+      prompts: new Map(prompts.map((p) => [p.id, p])),
+      promptIds: prompts.map((p) => p.id),
+      baseModel,
+      models,
+      profile: opts.profile ?? recordProfile(detectFingerprint()),
+      capture: !opts.capture ? null : w ? { encoding: opts.capture, append: (id, hashes, rows) => w.capture(id, [...hashes], rows) } : new CaptureWriter(captureFileFor(outFile), opts.capture),
+      emit: (record) => {
+        if (w) w.record(record);
+        else writer!.append(record);
+        summary[record.status]++;
+        if (record.status === 'completed' && record.runner.id === referenceId && record.mode === 'free') {
+          ctx.referenceRecords.set(record.id, record);
+        }
+        opts.onEvent?.({ kind: 'record', record });
+      },
+      referenceRecords: new Map(),
+      referenceId,
+      hub: hubProvenance(source),
+      shard: null,
+      parallelJobs: w ? w.job.count : 1,
+    };
+    for (const r of existing) {
+      if (r.status === 'completed' && r.runner.id === referenceId && r.mode === 'free') ctx.referenceRecords.set(r.id, r);
+    }
 
-  const promptIdList = prompts.map((p) => p.id);
-  const settingIdList = settingList.map((s) => s.id);
-  const teacher = suite.teacher_forcing && allRunners.length > 1;
-  const localIds = new Set(runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id));
-  const plan = (job?: Shard) => {
-    const keep = opts.shard || job ? inShard(opts.shard, promptIdList, settingIdList, job) : () => true;
-    const cells = expandCells(suite, runners, settingList).filter(keep);
-    return { cells, tfCount: teacher ? cells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0 };
-  };
-  const shardPlan = plan();
-  const shardPlanned = w ? w.shardPlanned : shardPlan.cells.length + shardPlan.tfCount;
-  if (jobs > 1) {
-    // The workers plan and run; this process writes what they send, in arrival order per job.
-    const cap = ctx.capture;
-    await runJobs(
-      {
-        suiteFile: opts.suiteFile,
-        ...(opts.shard ? { shard: opts.shard } : {}),
-        ...(opts.onlyRunners ? { onlyRunners: opts.onlyRunners } : {}),
-        ...(opts.capture ? { capture: opts.capture } : {}),
-        profile: ctx.profile,
-        finished: [...finished],
-        references: [...ctx.referenceRecords.values()],
-        shardPlanned,
-      },
-      jobs,
-      {
-        start: (total, alreadyDone) => opts.onEvent?.({ kind: 'start', total, alreadyDone }),
-        runner: (runnerId, message) => opts.onEvent?.({ kind: 'runner', runnerId, message }),
-        capture: (id, hashes, rows) => cap?.append(id, hashes, rows),
-        record: (record) => ctx.emit(record),
-      },
-    );
+    const promptIdList = prompts.map((p) => p.id);
+    const settingIdList = settingList.map((s) => s.id);
+    const teacher = suite.teacher_forcing && allRunners.length > 1;
+    const localIds = new Set(runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id));
+    const plan = (job?: Shard) => {
+      const keep = opts.shard || job ? inShard(opts.shard, promptIdList, settingIdList, job) : () => true;
+      const cells = expandCells(suite, runners, settingList).filter(keep);
+      return { cells, tfCount: teacher ? cells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0 };
+    };
+    const shardPlan = plan();
+    const shardPlanned = w ? w.shardPlanned : shardPlan.cells.length + shardPlan.tfCount;
+    if (jobs > 1) {
+      // The workers plan and run; this process writes what they send, in arrival order per job.
+      const cap = ctx.capture;
+      await runJobs(
+        {
+          suiteFile: opts.suiteFile,
+          ...(opts.shard ? { shard: opts.shard } : {}),
+          ...(opts.onlyRunners ? { onlyRunners: opts.onlyRunners } : {}),
+          ...(opts.capture ? { capture: opts.capture } : {}),
+          profile: ctx.profile,
+          finished: [...finished],
+          references: [...ctx.referenceRecords.values()],
+          shardPlanned,
+        },
+        jobs,
+        {
+          start: (total, alreadyDone) => opts.onEvent?.({ kind: 'start', total, alreadyDone }),
+          runner: (runnerId, message) => opts.onEvent?.({ kind: 'runner', runnerId, message }),
+          capture: (id, hashes, rows) => cap?.append(id, hashes, rows),
+          record: (record) => ctx.emit(record),
+        },
+      );
+      return summary;
+    }
+    const { cells: allCells, tfCount } = w ? plan(w.job) : shardPlan;
+    opts.onEvent?.({ kind: 'start', total: allCells.length + tfCount, alreadyDone: finished.size });
+    // A job's records name their shard's plan, not the job's: merge counts per shard.
+    if (opts.shard) ctx.shard = { ...opts.shard, planned: shardPlanned };
+
+    for (const runner of runners) {
+      const cells = allCells.filter((c) => c.runnerId === runner.id);
+      const free = cells.filter((c) => !finished.has(c.id));
+      // Only local runners can be fed tokens; a remote API decides its own continuation.
+      const forced = teacher && runner.id !== referenceId && LOCAL.has(runner.type) ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
+      if (free.length === 0 && forced.length === 0) continue;
+      opts.onEvent?.({ kind: 'runner', runnerId: runner.id, message: `${free.length + forced.length} cells` });
+      await runRunner(ctx, runner, free, forced, baseFile);
+    }
     return summary;
+  } finally {
+    await lock?.release();
   }
-  const { cells: allCells, tfCount } = w ? plan(w.job) : shardPlan;
-  opts.onEvent?.({ kind: 'start', total: allCells.length + tfCount, alreadyDone: finished.size });
-  // A job's records name their shard's plan, not the job's: merge counts per shard.
-  if (opts.shard) ctx.shard = { ...opts.shard, planned: shardPlanned };
-
-  for (const runner of runners) {
-    const cells = allCells.filter((c) => c.runnerId === runner.id);
-    const free = cells.filter((c) => !finished.has(c.id));
-    // Only local runners can be fed tokens; a remote API decides its own continuation.
-    const forced = teacher && runner.id !== referenceId && LOCAL.has(runner.type) ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
-    if (free.length === 0 && forced.length === 0) continue;
-    opts.onEvent?.({ kind: 'runner', runnerId: runner.id, message: `${free.length + forced.length} cells` });
-    await runRunner(ctx, runner, free, forced, baseFile);
-  }
-  return summary;
 }
 
 /** Whether a suite's runner id names this expanded runner: itself, or one of its matrix entries (`id[k=v]`). */
@@ -251,13 +274,10 @@ function namesRunner(name: string, expandedId: string): boolean {
   return expandedId === name || expandedId.startsWith(`${name}[`);
 }
 
-/** Refuses to overwrite an earlier run's results (they would be lost) and checks the path is writable. */
-function prepareOutput(outFile: string, resume: boolean): void {
+/** Creates the output folder; refuses a folder where the results file goes. */
+function makeOutputDir(outFile: string): void {
   if (existsSync(outFile) && !statSync(outFile).isFile()) {
     throw new DetbenchError('OUTPUT_UNWRITABLE', `${outFile}: is a folder (or another non-file) where the results file goes; expected a file or nothing there, or another -o`, { file: outFile });
-  }
-  if (existsSync(outFile) && statSync(outFile).size > 0 && !resume) {
-    throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, or choose another -o`, { file: outFile });
   }
   try {
     makeDirs(dirname(outFile));
@@ -266,12 +286,30 @@ function prepareOutput(outFile: string, resume: boolean): void {
   }
 }
 
+/** Refuses to overwrite an earlier run's results (they would be lost). */
+function refuseOverwrite(outFile: string, resume: boolean): void {
+  if (existsSync(outFile) && statSync(outFile).size > 0 && !resume) {
+    throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, --fresh to move it aside, or choose another -o`, { file: outFile });
+  }
+}
+
+/** Moves an existing results file and its capture sidecar aside (kept, with the time in its name); returns where, if one existed. */
+function moveAside(outFile: string): string | undefined {
+  const side = captureFileFor(outFile);
+  if (!existsSync(outFile) && !existsSync(side)) return undefined;
+  const aside = join(dirname(outFile), `${basename(outFile, '.jsonl')}.${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+  if (existsSync(outFile)) renameSync(outFile, aside);
+  // The sidecar belongs to those results: it moves with them.
+  if (existsSync(side)) renameSync(side, captureFileFor(aside));
+  return aside;
+}
+
 async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], forced: Cell[], baseFile: string | undefined): Promise<void> {
   const all = [...free.map((c) => ({ cell: c, mode: 'free' as const })), ...forced.map((c) => ({ cell: c, mode: 'teacher-forced' as const }))];
   const failAll = (status: 'errored' | 'skipped', code: string, message: string, model: LoadedModel | undefined) => {
     for (const { cell, mode } of all) {
       const common = commonFields(ctx, config, cell, mode, model, null, new Date());
-      ctx.emit(status === 'skipped' ? { ...common, status, reason: message } : { ...common, status, error: { code, message } });
+      ctx.emit(status === 'skipped' ? skippedRecord(common, message) : erroredRecord(common, { code, message }));
     }
   };
 
@@ -341,7 +379,7 @@ async function runBatches(
         const reason = ref
           ? `reference record ${refId} has no token ids (a remote runner), so there is nothing to feed`
           : `reference record ${refId} did not complete, so there is nothing to feed`;
-        ctx.emit({ ...common, status: 'skipped', reason });
+        ctx.emit(skippedRecord(common, reason));
       }
     }
   }
@@ -380,23 +418,22 @@ async function runBatches(
       if (session.model) common.model = session.model;
       const outcome = outcomes[row] ?? { status: 'errored', error: { code: 'RUNNER_PROTOCOL', message: `runner returned no outcome for row ${row}` } };
       if (outcome.status === 'errored') {
-        ctx.emit({ ...common, status: 'errored', error: outcome.error });
+        ctx.emit(erroredRecord(common, outcome.error));
         return;
       }
       const g = outcome.generation;
       if (ctx.capture && LOCAL.has(config.type)) {
         // Asked for and not returned: refuse the record rather than leave its KL to a silent top-k bound.
         if (!g.capture) {
-          ctx.emit({ ...common, status: 'errored', error: { code: 'CAPTURE_MISSING', message: `runner ${config.type} returned no captured rows` } });
+          ctx.emit(erroredRecord(common, { code: 'CAPTURE_MISSING', message: `runner ${config.type} returned no captured rows` }));
           return;
         }
         ctx.capture.append(common.id, g.steps.hash, g.capture);
       }
       const prompt = ctx.prompts.get(cell.promptId)!;
       const tok = model?.tokenizer ?? ctx.baseModel?.tokenizer;
-      ctx.emit({
-        ...common,
-        status: 'completed',
+      ctx.emit(
+        completedRecord(common, {
         provider: session.provider,
         // Latency under parallel load is not latency alone: the report marks it.
         environment: ctx.parallelJobs > 1 ? { ...session.environment, parallelJobs: ctx.parallelJobs } : session.environment,
@@ -409,7 +446,8 @@ async function runBatches(
         timings: { ...g.timings, sessionMs: session.sessionMs },
         batch: g.batch,
         ...(g.extra ? { extra: g.extra } : {}),
-      });
+        }),
+      );
     });
   }
 }
@@ -426,10 +464,9 @@ function commonFields(
 ): RecordCommon {
   const setting = ctx.settings.get(cell.settingId)!;
   const prompt = ctx.prompts.get(cell.promptId)!;
-  return {
-    schemaVersion: SCHEMA_VERSION,
+  return recordCommon({
     id: cellId(ctx.suite.id, cell, mode),
-    suite: { id: ctx.suite.id, file: relative(process.cwd(), ctx.suite.file) },
+    suite: ctx.suiteRef,
     prompt: { id: prompt.id, text: prompt.text, ...(prompt.rendered !== prompt.text ? { rendered: prompt.rendered } : {}) },
     setting: { id: setting.id, sampling: setting.sampling, maxNewTokens: ctx.suite.max_new_tokens },
     runner: { id: config.id, type: config.type, options: config.options },
@@ -444,5 +481,5 @@ function commonFields(
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     ...(ctx.shard ? { shard: ctx.shard } : {}),
-  };
+  });
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { readResults } from '../../src/results/jsonl.ts';
+import { readResults } from '../../src/results/read.ts';
 import type { CompletedRecord, ErroredRecord, ResultRecord } from '../../src/results/record.ts';
 import { runSuite } from '../../src/run/execute.ts';
 import type { Fault, SeenRequest } from './fault-server.ts';

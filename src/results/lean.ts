@@ -1,10 +1,12 @@
-import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
+/**
+ * Parsing a results line fast, and the lean read that skips per-step arrays only a display of single
+ * steps needs. Used by the one reader, `read.ts`.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import { DetbenchError } from '../errors.ts';
-import { checkRecord } from './jsonl.ts';
-import type { ResultRecord } from './record.ts';
 
-/** Where a record's line lies in its file, to read it again in full (see {@link readRecordAt}). */
+/** Where a record's line lies in its file, to read it again in full (see `readRecordAt`). */
 export interface RecordLocation {
   file: string;
   offset: number;
@@ -12,13 +14,13 @@ export interface RecordLocation {
   line: number;
 }
 
-/** Options of {@link streamResults}. */
-export interface StreamOptions {
+/** The lean read of `read.ts`. */
+export interface LeanOptions {
   /**
    * Skip, without parsing, per-step data that only a display of single steps needs: `steps.topLogprobs`
    * when `steps.topLogits` has values and there are no `steps.topTokens`, and `timings.stepMs` (both
    * left as `[]`); the metrics come out the same. They are about 40%
-   * of a record's bytes; {@link readRecordAt} gets a record back in full.
+   * of a record's bytes; `readRecordAt` gets a record back in full.
    */
   lean?: boolean;
 }
@@ -29,7 +31,6 @@ const STEP_MS = Buffer.from('"stepMs":[');
 
 /** Byte range of the array value after `key` (which ends with its `[`), at `i` (where the key starts). */
 function arrayRangeAt(line: Buffer, key: Buffer, i: number): [number, number] | null {
-  if (i < 0) return null;
   if (i < 0) return null;
   const open = i + key.length - 1;
   // Rows hold numbers and null only, so the first `]]` closes an array of rows.
@@ -42,7 +43,7 @@ function arrayRangeAt(line: Buffer, key: Buffer, i: number): [number, number] | 
  * inside a JSON string a quote is always escaped, so `"key":[` never matches string content.
  * (A free-form field such as `environment` using the same key would lose that array: harmless.)
  */
-function leanRanges(line: Buffer): [number, number][] {
+export function leanRanges(line: Buffer): [number, number][] {
   const out: [number, number][] = [];
   const logits = line.indexOf(TOP_LOGITS);
   const c = logits >= 0 ? (line[logits + TOP_LOGITS.length] ?? 0) : 0;
@@ -112,7 +113,7 @@ function fixLatin1<T>(v: T, skip?: ReadonlySet<string>): T {
  * it makes faster too; JSON keeps non-ASCII bytes inside strings, so decoding as latin1 and then
  * re-decoding the few strings with high bytes gives the same value as decoding UTF-8 first.
  */
-function parseBytes(line: Buffer, lean: boolean, file: string, lineNo: number): unknown {
+export function parseBytes(line: Buffer, lean: boolean, file: string, lineNo: number): unknown {
   const skip = lean ? leanRanges(line) : [];
   const ascii = isAscii(line);
   const latin = decode(line, skip, 'latin1');
@@ -145,62 +146,8 @@ function parseLine(line: string, file: string, lineNo: number): unknown {
   }
 }
 
-/**
- * Reads a results file in chunks, line by line: the same records and errors as `readResults`, without
- * holding the whole file as one string (a results file of a million steps is hundreds of MB, close
- * to V8's longest string). A truncated last line is dropped with a warning.
- */
-export async function streamResults(
-  file: string,
-  onRecord: (r: ResultRecord, where: RecordLocation) => void,
-  warn: (msg: string) => void = () => {},
-  opts: StreamOptions = {},
-): Promise<number> {
-  if (!existsSync(file)) throw new DetbenchError('RESULTS_NOT_FOUND', `${file}: no such results file`, { file });
-  let lineNo = 0;
-  let count = 0;
-  const take = (bytes: Buffer, offset: number, last: boolean): void => {
-    lineNo++;
-    if (bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) return;
-    let value: unknown;
-    try {
-      value = parseBytes(bytes, opts.lean === true, file, lineNo);
-    } catch (err) {
-      if (!last) throw err;
-      warn(`${file}:${lineNo}: ignoring a truncated last line (an interrupted run?)`);
-      return;
-    }
-    onRecord(checkRecord(value, file, lineNo), { file, offset, length: bytes.length, line: lineNo });
-    count++;
-  };
-  // Bytes of the line in progress, from earlier chunks, and the file offset where it starts.
-  let pending: Buffer[] = [];
-  let lineStart = 0;
-  let base = 0;
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 8 << 20 })) {
-      const buf = chunk as Buffer;
-      let start = 0;
-      let nl: number;
-      while ((nl = buf.indexOf(10, start)) >= 0) {
-        const part = buf.subarray(start, nl);
-        take(pending.length ? Buffer.concat([...pending, part]) : part, lineStart, false);
-        pending = [];
-        start = nl + 1;
-        lineStart = base + start;
-      }
-      if (start < buf.length) pending.push(buf.subarray(start));
-      base += buf.length;
-    }
-  } catch (cause) {
-    if (cause instanceof DetbenchError) throw cause;
-    throw new DetbenchError('RESULTS_UNREADABLE', `${file}: cannot read results file (${(cause as Error).message})`, { cause, file });
-  }
-  if (pending.length) take(Buffer.concat(pending), lineStart, true);
-  return count;
-}
-
-function readBytes(where: RecordLocation): Buffer {
+/** The bytes of one record's line, from where the reader found it. */
+export function readBytes(where: RecordLocation): Buffer {
   const fd = openSync(where.file, 'r');
   try {
     const buf = Buffer.alloc(where.length);
@@ -216,32 +163,3 @@ function readBytes(where: RecordLocation): Buffer {
   }
 }
 
-/** Reads one record again, in full, from where {@link streamResults} found it. */
-export function readRecordAt(where: RecordLocation): ResultRecord {
-  return checkRecord(parseBytes(readBytes(where), false, where.file, where.line), where.file, where.line);
-}
-
-/**
- * Puts back what a lean read skipped, parsing only those arrays (numbers, so ASCII) from the file:
- * cheaper than {@link readRecordAt} when a record is needed in full after a lean read.
- */
-export function restoreLean(record: ResultRecord, where: RecordLocation): ResultRecord {
-  if (record.status !== 'completed') return record;
-  const line = readBytes(where);
-  let steps = record.steps;
-  let timings = record.timings;
-  for (const [from, to] of leanRanges(line)) {
-    const value = JSON.parse(line.toString('latin1', from, to)) as number[] & number[][];
-    const key = line.toString('latin1', Math.max(0, from - 16), from);
-    if (key.endsWith('"topLogprobs":')) steps = { ...steps, topLogprobs: value };
-    else if (key.endsWith('"stepMs":')) timings = { ...timings, stepMs: value };
-  }
-  return { ...record, steps, timings };
-}
-
-/** All records of a file, read with {@link streamResults}. */
-export async function readResultsStream(file: string, warn?: (msg: string) => void): Promise<ResultRecord[]> {
-  const out: ResultRecord[] = [];
-  await streamResults(file, (r) => out.push(r), warn);
-  return out;
-}
