@@ -136,6 +136,16 @@ describe('sharded runs', () => {
     expect(r.err).toMatch(/suite sh2 \(hash .*\) is not the suite of .*shard-1\/results\.jsonl \(sh/);
   });
 
+  it('refuse a shard of the same suite id whose content changed (another suite hash)', async () => {
+    const changed = join(dir, 'changed.yaml');
+    writeFileSync(changed, suiteYaml('sh', await tinyModelDir()).replace('max_new_tokens: 4', 'max_new_tokens: 3'));
+    expect((await cli('run', changed, '--shard', '3/4', '-o', join(dir, 'changed-3'))).code).toBe(0);
+    const r = await cli('merge', shardFile(1), shardFile(2), join(dir, 'changed-3', 'results.jsonl'), shardFile(4), '-o', join(dir, 'changed.jsonl'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/suite sh \(hash [0-9a-f]{64}\) is not the suite of .*shard-1\/results\.jsonl \(sh, hash [0-9a-f]{64}\)/);
+    expect(existsSync(join(dir, 'changed.jsonl'))).toBe(false);
+  });
+
   it('refuse an index outside 1..n and more shards than prompt × setting units', async () => {
     expect((await cli('run', suite, '--shard', '5/4', '-o', join(dir, 'x'))).err).toContain('--shard: shard 5 is outside 1..4');
     const r = await cli('run', suite, '--shard', '1/7', '-o', join(dir, 'y'));
