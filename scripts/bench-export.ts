@@ -4,7 +4,7 @@
  *   node --import tsx scripts/bench-export.ts [results.jsonl...]
  *
  * With no file it first runs suites/default.yaml on its two node-cpu runners (the shipped model,
- * top-10 candidates, 16 new tokens, greedy and sampled, with teacher forcing) into out/bench-export/.
+ * top-10 candidates, greedy and sampled, with teacher forcing) into out/bench-export/.
  */
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
