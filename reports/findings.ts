@@ -69,10 +69,20 @@ function pool(kind: FindingKind, pairs: PairComparison[], reference: string | nu
   };
 }
 
+/**
+ * A runner's options as they took effect: a precision left unset was chosen at load (the folder's
+ * default, fp32 or transformers.js_config.dtype), and the record's model says which.
+ */
+function effectiveOptions(r: ResultRecord): Record<string, unknown> {
+  const options = r.runner.options as Record<string, unknown>;
+  const dtype = r.model?.dtype;
+  return options.precision === undefined && dtype ? { ...options, precision: dtype } : options;
+}
+
 /** Builds the findings from the metrics, the records' runner settings and the diff cases shown. */
 export function buildFindings(records: readonly ResultRecord[], m: MetricsSummary, keyOf: (r: ResultRecord) => string, diffs: readonly DiffCase[]): Finding[] {
   const info = new Map<string, RunnerInfo>();
-  for (const r of records) if (!info.has(keyOf(r))) info.set(keyOf(r), { type: r.runner.type, options: r.runner.options });
+  for (const r of records) if (!info.has(keyOf(r))) info.set(keyOf(r), { type: r.runner.type, options: effectiveOptions(r) });
   const isControl = (runner: string) => OWN_MODEL_TYPES.has(info.get(runner)?.type as RunnerType);
   const pairs = m.groups.flatMap((g) => g.pairs);
   const out: Finding[] = [];

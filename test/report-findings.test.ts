@@ -28,7 +28,8 @@ function rec(runner: string, options: Record<string, unknown>, prompt: string, r
     repetition,
     batchSize: 1,
     mode: 'free',
-    model: { name: 'm', file: 'onnx/model.onnx', sha256: 'x' },
+    // As runs write them: the dtype that chose the file, also where the precision option was left unset.
+    model: { name: 'm', file: options.precision === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx', sha256: 'x', dtype: String(options.precision ?? 'fp32') },
     tool: { detbench: '0', onnxruntime: '1.29.0', node: '20' },
     profile: { id: 'lab', fingerprint: { cpuModel: 'cpu', cpuCores: 2, os: 'linux', arch: 'x64', memoryGiB: 8, node: '20' } },
     startedAt: '2026-01-01T00:00:00Z',
@@ -54,7 +55,8 @@ function rec(runner: string, options: Record<string, unknown>, prompt: string, r
   };
 }
 
-const fp32 = { intra_op_threads: 1, precision: 'fp32' };
+// The reference leaves precision unset (the folder's default, fp32), as the default suite does.
+const fp32 = { intra_op_threads: 1 };
 const fp16 = { intra_op_threads: 1, precision: 'fp16' };
 const prompts = ['p1', 'p2', 'p3', 'p4', 'p5'];
 const splits: Record<string, { at: number; margin: number } | null> = { p1: { at: 3, margin: 0.01 }, p2: { at: 5, margin: 0.02 }, p3: { at: 6, margin: 0.9 }, p4: null, p5: null };
