@@ -2,30 +2,14 @@ import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REAL = path.join(ROOT, '..', 'shared', 'real-models');
 const present = existsSync(REAL);
 if (!present) console.warn(`detbench inspect on the real models skipped: ${REAL} does not exist`);
-
-/** Runs the CLI in-process and captures what it writes. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'detbench', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 afterEach(() => {
   process.exitCode = undefined;
