@@ -1,5 +1,6 @@
 import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner/options.ts';
 import type { ResultRecord } from '../src/results/record.ts';
+import { wilson, type Interval } from '../src/metrics/interval.ts';
 import { median } from '../src/metrics/stats.ts';
 import type { MetricsSummary, PairComparison } from '../src/metrics/types.ts';
 import type { DiffCase, Finding, FindingKind } from './data.ts';
@@ -12,16 +13,6 @@ import type { DiffCase, Finding, FindingKind } from './data.ts';
 
 /** The order findings are told in: the same thing twice, then one change at a time, then the control. */
 const ORDER: FindingKind[] = ['repeat', 'threads', 'wasm', 'webgpu', 'cuda', 'remote', 'backend', 'options', 'precision', 'batch', 'seed', 'control', 'teacher'];
-
-/** Wilson score interval (95%) of k successes in n trials: how sure a share of a sample is. */
-export function wilson(k: number, n: number, z = 1.96): [number, number] | null {
-  if (n === 0) return null;
-  const p = k / n;
-  const d = 1 + (z * z) / n;
-  const c = (p + (z * z) / (2 * n)) / d;
-  const r = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return [Math.max(0, c - r), Math.min(1, c + r)];
-}
 
 interface RunnerInfo {
   type: string;
@@ -45,6 +36,9 @@ export function causeOf(ref: RunnerInfo, other: RunnerInfo): { kind: FindingKind
   return { kind: 'options', change };
 }
 
+/** The page's [lo, hi] form of an interval. */
+const tuple = (ci: Interval | null): [number, number] | null => (ci ? [ci.lo, ci.hi] : null);
+
 /** Pools pair comparisons into one finding's counts. */
 function pool(kind: FindingKind, pairs: PairComparison[], reference: string | null, change: string | null): Finding {
   const diverged = pairs.filter((p): p is Extract<PairComparison, { outcome: 'diverged' }> => p.outcome === 'diverged');
@@ -63,7 +57,7 @@ function pool(kind: FindingKind, pairs: PairComparison[], reference: string | nu
     nearTies: diverged.filter((p) => p.divergence.nearTie).length,
     bitwise: { equal, compared, share: compared ? equal / compared : null },
     maxDiff: maxes.length ? Math.max(...maxes) : null,
-    interval: wilson(diverged.length, pairs.length),
+    interval: tuple(wilson(diverged.length, pairs.length)),
     teacher: null,
     link: { section: 'divergence', diff: null },
   };

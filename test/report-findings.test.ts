@@ -6,7 +6,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { causeOf, wilson } from '../reports/findings.ts';
+import { causeOf } from '../reports/findings.ts';
+import { wilson as wilsonInterval } from '../src/metrics/interval.ts';
+
+/** The interval as the page's data carries it, [lo, hi]. */
+const wilson = (k: number, n: number): [number, number] | null => {
+  const ci = wilsonInterval(k, n);
+  return ci ? [ci.lo, ci.hi] : null;
+};
 import { generateReport } from '../reports/generate.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/read.ts';
