@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.ts';
 import { EXPORT_COLUMNS } from '../src/export/rows.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { CaptureSet } from '../src/results/capture.ts';
@@ -15,17 +15,6 @@ import { tinyModelDir } from './helpers/tiny-model.ts';
 let dir: string;
 let results: string;
 let records: CompletedRecord[];
-
-async function cli(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(['node', 'detbench', ...args]), err };
-  } finally {
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 type Row = Record<string, unknown>;
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
@@ -16,17 +16,6 @@ const BIN = fileURLToPath(new URL('../bin/detbench.mjs', import.meta.url));
 
 let dir: string;
 let suite: string;
-
-async function cli(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(['node', 'detbench', ...args]), err };
-  } finally {
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 function suiteYaml(id: string, model: string): string {
   return [
