@@ -19,7 +19,7 @@ import path from "node:path";
 import readline from "node:readline";
 const require = createRequire(path.join(process.cwd(), "noop.js"));
 let tk;
-try { tk = require("tokenizers"); } catch (e) {
+try { tk = require("tokenizers"); } catch {
   const req2 = createRequire(path.join(process.env.NODE_PATH || "/tmp/tok/node_modules", "noop.js"));
   tk = req2("tokenizers");
 }
@@ -43,12 +43,12 @@ async function train(corpus, out, vocabSize) {
   const vocab = {};
   const gpt2Order = bytesToUnicode();
   gpt2Order.forEach((ch, i) => { vocab[ch] = i; });
-  for (const ch of alphabet) if (!(ch in vocab)) throw new Error("alphabet mismatch " + ch);
+  for (const ch of alphabet) if (!(ch in vocab)) throw new Error(`alphabet mismatch ${ch}`);
   let next = 256;
   for (const [a, b] of merges) {
     if (!(a in vocab) || !(b in vocab)) throw new Error(`merge ${a} ${b} uses unknown symbol`);
     const t = a + b;
-    if (t in vocab) throw new Error("duplicate merge result " + t);
+    if (t in vocab) throw new Error(`duplicate merge result ${t}`);
     vocab[t] = next++;
   }
   vocab[EOS] = next++;
@@ -73,7 +73,7 @@ async function train(corpus, out, vocabSize) {
   for (const s of samples) {
     const enc = await check.encode(s);
     const dec = await check.decode(enc.getIds(), false);
-    if (dec !== s) throw new Error("round trip failed: " + JSON.stringify(s.slice(0, 80)));
+    if (dec !== s) throw new Error(`round trip failed: ${JSON.stringify(s.slice(0, 80))}`);
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
   check.save(out, true);

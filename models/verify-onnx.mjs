@@ -41,9 +41,9 @@ for (const p of ref.prompts) {
 
 function f16ToF32(h) {
   const s = (h & 0x8000) ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
-  if (e === 0) return s * Math.pow(2, -14) * (f / 1024);
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
   if (e === 31) return f ? NaN : s * Infinity;
-  return s * Math.pow(2, e - 15) * (1 + f / 1024);
+  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 const toF32 = (t) => (t.type === "float16" ? Float32Array.from(t.data, (x) => (typeof x === "number" ? f16ToF32(x) : x)) : t.data);
 
@@ -102,7 +102,7 @@ for (const [file, ftype] of [["model.onnx", "float32"], ["model_fp16.onnx", "flo
   const steps = Math.max(...ref.prompts.map((p) => p.greedy_ids.length));
   for (let k = 0; k < steps; k++) {
     const nxt = last.map(argmax);
-    nxt.forEach((t, b) => gens[b].push(t));
+    for (const [b, t] of nxt.entries()) gens[b].push(t);
     masks = masks.map((m) => m.concat([1]));
     ({ last, out } = await step(sess, ftype, nxt.map((t) => [t]), masks, masks.map((m) => [posOf(m).at(-1)]), out));
   }
@@ -114,5 +114,5 @@ for (const [file, ftype] of [["model.onnx", "float32"], ["model_fp16.onnx", "flo
 }
 report.ok = ok;
 console.log(JSON.stringify(report, null, 1));
-if (write) fs.writeFileSync(path.join(dir, "onnx-check.json"), JSON.stringify(report, null, 1) + "\n");
+if (write) fs.writeFileSync(path.join(dir, "onnx-check.json"), `${JSON.stringify(report, null, 1)}\n`);
 process.exit(ok ? 0 : 1);

@@ -92,7 +92,10 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
     const reload = (r: CompletedRecord): CompletedRecord => {
       const loc = where.get(r);
       let full = reloaded.get(r);
-      if (!full) reloaded.set(r, (full = loc ? (restoreLean(r, loc) as CompletedRecord) : r));
+      if (!full) {
+        full = loc ? (restoreLean(r, loc) as CompletedRecord) : r;
+        reloaded.set(r, full);
+      }
       return full;
     };
     const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload, ...(opts.lang ? { lang: opts.lang } : {}) });

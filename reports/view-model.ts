@@ -237,7 +237,10 @@ function teacherSeries(list: readonly TeacherForcedComparison[]): TeacherSeries[
   for (const t of list) {
     const k = `${t.reference}\u0000${t.runner}`;
     let e = by.get(k);
-    if (!e) by.set(k, (e = { s: { reference: t.reference, runner: t.runner, maxDiff: [], agreement: [] }, agreeN: [], agreeD: [] }));
+    if (!e) {
+      e = { s: { reference: t.reference, runner: t.runner, maxDiff: [], agreement: [] }, agreeN: [], agreeD: [] };
+      by.set(k, e);
+    }
     const n = Math.min(t.stepMaxDiff.length, LIMITS.teacherSteps);
     for (let i = 0; i < n; i++) {
       const d = t.stepMaxDiff[i] ?? null;

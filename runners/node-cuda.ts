@@ -84,7 +84,7 @@ export const nodeCudaRunner: Runner<'node-cuda'> = {
 
     const profileDir = mkdtempSync(join(tmpdir(), 'detbench-cuda-'));
     try {
-      let created;
+      let created: Awaited<ReturnType<typeof createTimedSession>>;
       try {
         created = await createTimedSession(model, {
           executionProviders: [{ name: 'cuda', deviceId: options.device_id }],

@@ -112,7 +112,10 @@ export class SummaryRing implements StepRecorder {
     for (let flushAt = Atomics.load(this.ctrl, CTRL.FLUSH_AT); flushAt !== 0; flushAt = Atomics.load(this.ctrl, CTRL.FLUSH_AT)) {
       this.check();
       const waited = performance.now() - start;
-      if (waited > DRAIN_TIMEOUT_MS) throw (this.failed = new Error(`the recording worker did not answer within ${DRAIN_TIMEOUT_MS} ms`));
+      if (waited > DRAIN_TIMEOUT_MS) {
+        this.failed = new Error(`the recording worker did not answer within ${DRAIN_TIMEOUT_MS} ms`);
+        throw this.failed;
+      }
       // Being woken from a futex costs more than the wait itself in a VM: poll first, then sleep.
       if (waited > DRAIN_SPIN_MS) Atomics.wait(this.ctrl, CTRL.FLUSH_AT, flushAt, 20);
     }
@@ -134,7 +137,8 @@ export class SummaryRing implements StepRecorder {
     if (this.failed) throw this.failed;
     if (this.width > 0 && Atomics.load(this.ctrl, CTRL.FAILED) === 1) {
       const reply = receiveMessageOnPort(this.port)?.message as { error?: string } | undefined;
-      throw (this.failed = new Error(`the recording worker failed: ${reply?.error ?? 'unknown error'}`));
+      this.failed = new Error(`the recording worker failed: ${reply?.error ?? 'unknown error'}`);
+      throw this.failed;
     }
   }
 

@@ -39,7 +39,8 @@ writeFileSync(
     'teacher_forcing: false',
     'runners:',
     '  - { id: cpu-1t, type: node-cpu, options: { intra_op_threads: 1, inter_op_threads: 1 } }',
-  ].join('\n') + '\n',
+    '',
+  ].join('\n'),
 );
 
 function essence(rs: ResultRecord[]): string {

@@ -57,8 +57,7 @@ async function stream(url: string, model: string, k: number): Promise<{ tokens: 
     const r = await reader.read();
     if (r.done) break;
     buf += dec.decode(r.value, { stream: true });
-    let cut: number;
-    while ((cut = buf.indexOf('\n\n')) >= 0) {
+    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
       const ev = buf.slice(0, cut);
       buf = buf.slice(cut + 2);
       if (!ev.startsWith('data: {')) continue;

@@ -28,7 +28,7 @@ export function compileKernel(): Uint8Array {
 /** The TypeScript module that carries them. */
 export function kernelModule(bytes: Uint8Array): string {
   const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += 32) lines.push('  ' + Array.from(bytes.subarray(i, i + 32)).join(', ') + ',');
+  for (let i = 0; i < bytes.length; i += 32) lines.push(`  ${Array.from(bytes.subarray(i, i + 32)).join(', ')},`);
   return `// Written by \`npm run build:kernels\` from kernels/lse.ts (AssemblyScript): do not edit.\n/** The summary's log-sum-exp and the sampler's weights, WebAssembly with SIMD (${bytes.length} bytes). */\nexport const LSE_WASM = new Uint8Array([\n${lines.join('\n')}\n]);\n`;
 }
 

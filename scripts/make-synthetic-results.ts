@@ -262,7 +262,7 @@ export function writeSyntheticResults(dir: string, opts: SyntheticOptions = {}):
       f = { fd: openSync(file, 'w'), file };
       fds.set(profile, f);
     }
-    bytes += writeSync(f.fd, JSON.stringify(r) + '\n');
+    bytes += writeSync(f.fd, `${JSON.stringify(r)}\n`);
   }, opts);
   for (const f of fds.values()) closeSync(f.fd);
   return { files: [...fds.values()].map((f) => f.file), steps, bytes };
@@ -283,7 +283,7 @@ export function writeSyntheticShards(dir: string, count: number, opts: Synthetic
   let bytes = 0;
   const steps = makeSyntheticResults((_p, r) => {
     const index = shardOf(r);
-    bytes += writeSync(fds[index - 1]!, JSON.stringify({ ...r, shard: { index, count, planned: planned[index]! } }) + '\n');
+    bytes += writeSync(fds[index - 1]!, `${JSON.stringify({ ...r, shard: { index, count, planned: planned[index]! } })}\n`);
   }, opts);
   for (const fd of fds) closeSync(fd);
   return { files, steps, bytes };

@@ -3,5 +3,5 @@ import { writeFileSync } from 'node:fs';
 import { suiteJsonSchema } from '../src/suite/json-schema.ts';
 
 const file = new URL('../suites/suite.schema.json', import.meta.url);
-writeFileSync(file, JSON.stringify(suiteJsonSchema(), null, 2) + '\n');
+writeFileSync(file, `${JSON.stringify(suiteJsonSchema(), null, 2)}\n`);
 console.log(`wrote ${file.pathname}`);

@@ -63,7 +63,13 @@ function firstNestedAliasLine(doc: LocatedYaml['doc'], counter: LineCounter): nu
       first ??= line;
       const target = anchored.get(node.source);
       let holdsAlias = false;
-      if (target) visit(target, (_k, n) => (isAlias(n) ? ((holdsAlias = true), visit.BREAK) : undefined));
+      if (target) {
+        visit(target, (_k, n) => {
+          if (!isAlias(n)) return undefined;
+          holdsAlias = true;
+          return visit.BREAK;
+        });
+      }
       if (holdsAlias) nested = line;
     } else if (node && typeof node === 'object' && 'anchor' in node && typeof node.anchor === 'string') {
       anchored.set(node.anchor, node as Node);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DetbenchError } from '../src/errors.ts';
+import type { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { browserWasmOptions, browserWebgpuOptions } from '../src/runner/options.ts';

@@ -4,7 +4,7 @@ import type { RowSummary, Sampling } from '../src/decode/index.ts';
 import { BrowserHost, findChrome } from '../runners/browser/index.ts';
 import type { PageApi } from '../runners/browser/protocol.ts';
 import { realisticRow } from '../scripts/realistic-logits.ts';
-import { vocabGolden } from './decode-vocab-golden.test.ts';
+import { vocabGolden } from './helpers/vocab-golden.ts';
 
 interface Golden {
   rows: (number | null)[][];

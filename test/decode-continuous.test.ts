@@ -85,7 +85,7 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
         expect(events.map((e) => e.token), k).toEqual(alone[k]!.tokens);
         expect(events.at(-1)!.finished).toBe('length');
         expect(events.slice(0, -1).every((e) => e.finished === null)).toBe(true);
-        events.forEach((e, i) => expect(Math.abs(e.summary.logits[0]! - alone[k]!.steps.topLogits[i]![0]!), `${k} step ${i}`).toBeLessThan(1e-4));
+        for (const [i, e] of events.entries()) expect(Math.abs(e.summary.logits[0]! - alone[k]!.steps.topLogits[i]![0]!), `${k} step ${i}`).toBeLessThan(1e-4);
       }
       expect(got.a!.map((e) => e.batchSize)).toEqual([1, 1, 1, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1]);
       expect(got.b!.map((e) => e.batchSize)).toEqual([3, 3, 3, 3, 3]);

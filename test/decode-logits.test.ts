@@ -9,7 +9,7 @@ describe('summarizeRow', () => {
     expect(s.ids).toEqual([1, 3, 4]);
     expect(s.logits).toEqual([3, 3, 2.5]);
     const lse = Math.log([0.5, 3, -1, 3, 2.5].reduce((a, x) => a + Math.exp(x), 0));
-    s.logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(s.logits[i]! - lse, 12));
+    for (const [i, lp] of s.logprobs.entries()) expect(lp).toBeCloseTo(s.logits[i]! - lse, 12);
     expect(s.margin).toBe(0);
   });
 

@@ -110,7 +110,7 @@ describe('decode loop', () => {
     const [withTop, withoutTop] = await decode(model, [greedy([1, 2, 3]), greedy([1, 2, 3], { topK: 0 })]);
     expect(withTop!.tokens).toEqual(expected([1, 2, 3], 4));
     expect(withoutTop!.tokens).toEqual(expected([1, 2, 3], 4));
-    expect(withTop!.tokens.map((t, i) => withTop!.steps.topIds[i]![0])).toEqual(withTop!.tokens);
+    expect(withTop!.tokens.map((_, i) => withTop!.steps.topIds[i]![0])).toEqual(withTop!.tokens);
   });
 
   it('gives every row of a left-padded batch what it gives alone', async () => {

@@ -1,19 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Mt19937, sampleWithDraw, summarizeRow, type RowSummary } from '../src/decode/index.ts';
+import { Mt19937, sampleWithDraw, summarizeRow } from '../src/decode/index.ts';
 import { realisticRow } from '../scripts/realistic-logits.ts';
-
-/** One committed large row: rebuilt from its seed here and in scripts/sampler_reference.py. */
-export interface VocabGoldenRow {
-  vocab: number;
-  seed: number;
-  summary: RowSummary;
-  cases: { temperature: number; topK: number; topP: number; draws: number[]; expected: number[] }[];
-}
-/** Written by `python3 scripts/sampler_reference.py vocab`. */
-export const vocabGolden: { schemaVersion: number; rows: VocabGoldenRow[] } = JSON.parse(
-  readFileSync(new URL('./fixtures/vocab-golden.json', import.meta.url), 'utf8'),
-);
+import { vocabGolden } from './helpers/vocab-golden.ts';
 
 describe('records and samples at real vocabulary sizes match the Python reference', () => {
   for (const g of vocabGolden.rows) {

@@ -91,7 +91,7 @@ describe('detbench export', () => {
     const r = structuredClone(records[0]!);
     r.tokenTexts[0] = 'a,"b"\nc';
     const file = join(dir, 'odd.jsonl');
-    writeFileSync(file, JSON.stringify(r) + '\n');
+    writeFileSync(file, `${JSON.stringify(r)}\n`);
     expect((await cli('export', file, '-o', join(dir, 'odd.csv'))).code).toBe(0);
     expect(readFileSync(join(dir, 'odd.csv'), 'utf8')).toContain(`,"a,""b""\nc",`);
   });

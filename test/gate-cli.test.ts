@@ -12,7 +12,10 @@ let results: string;
 
 async function gate(...args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
   const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     return { code: await main(['node', 'detbench', 'gate', ...args]), out };
@@ -36,7 +39,7 @@ function withSplit(margin: number, name: string): string {
     }
   }
   const file = join(dir, name);
-  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return file;
 }
 

@@ -26,7 +26,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const COMMIT = 'a'.repeat(39) + '1';
+const COMMIT = `${'a'.repeat(39)}1`;
 const PRIVATE_COMMIT = 'b'.repeat(40);
 let hub: FakeHub;
 let home: string;

@@ -144,7 +144,7 @@ describe.skipIf(!swift.available)('node-webgpu on SwiftShader through runSuite',
         const ref = cpu.find((c) => c.prompt.id === r.prompt.id)!;
         expect(r.tokens).toHaveLength(4);
         expect(r.tokens).toEqual(ref.tokens);
-        r.steps.topLogits.forEach((row, s) => row.forEach((v, k) => expect(Math.abs(v! - ref.steps.topLogits[s]![k]!)).toBeLessThan(1e-3)));
+        for (const [s, row] of r.steps.topLogits.entries()) for (const [k, v] of row.entries()) expect(Math.abs(v! - ref.steps.topLogits[s]![k]!)).toBeLessThan(1e-3);
       }
     }
   });

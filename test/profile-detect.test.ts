@@ -62,7 +62,10 @@ describe('machine detection', () => {
 describe('detbench profile', () => {
   it('prints YAML that the profile schema accepts', async () => {
     let out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
     expect(await main(['node', 'detbench', 'profile'])).toBe(0);
     const profile = profileSchema.parse(parse(out));
     expect(profile.id).toMatch(/^auto-[0-9a-f]{8}$/);

@@ -77,7 +77,12 @@ describe('remote-api: malformed answers become errored records naming the field'
     const { get } = await runFaults('chat-stream', {
       nolp: { kind: 'edit', edit: (o, n) => n === 2 && setLogprob(null, 0)(o) },
       noone: { kind: 'edit', edit: (o) => (o.choices = []) },
-      delta: { kind: 'edit', edit: (o, n) => n === 1 && (o.choices[0].delta.content = ['a']) },
+      delta: {
+        kind: 'edit',
+        edit: (o, n) => {
+          if (n === 1) o.choices[0].delta.content = ['a'];
+        },
+      },
       good: { kind: 'ok' },
     });
     expect(badResponse(get('nolp'))).toBe('POST /v1/chat/completions: choices[0].logprobs.content[0].logprob: expected a finite number, got null (stream event 3)');
@@ -88,12 +93,19 @@ describe('remote-api: malformed answers become errored records naming the field'
 
   it('completions, whole and streamed: token_logprobs null or short, text missing, a candidate not finite', async () => {
     const faults: Record<string, Fault> = {
-      nolp: { kind: 'edit', edit: (o) => o.choices[0]?.logprobs && (o.choices[0].logprobs.token_logprobs[0] = null) },
-      short: { kind: 'edit', edit: (o) => o.choices[0]?.logprobs && o.choices[0].logprobs.token_logprobs.pop() },
+      nolp: {
+        kind: 'edit',
+        edit: (o) => {
+          if (o.choices[0]?.logprobs) o.choices[0].logprobs.token_logprobs[0] = null;
+        },
+      },
+      short: { kind: 'edit', edit: (o) => o.choices[0]?.logprobs?.token_logprobs.pop() },
       notext: { kind: 'edit', edit: (o) => o.choices[0] && delete o.choices[0].text },
       top: {
         kind: 'edit',
-        edit: (o) => o.choices[0]?.logprobs && (o.choices[0].logprobs.top_logprobs[0] = { ' top': '__inf__' }),
+        edit: (o) => {
+          if (o.choices[0]?.logprobs) o.choices[0].logprobs.top_logprobs[0] = { ' top': '__inf__' };
+        },
         text: (j) => j.replace('"__inf__"', '-1e999'),
       },
       good: { kind: 'ok' },
@@ -116,7 +128,13 @@ describe('remote-api: response size cap', () => {
     const { server, get } = await runFaults(
       'cap',
       {
-        bigjson: { kind: 'edit', edit: (o) => o.choices[0] && (o.choices[0].message ?? o.choices[0].delta).content !== undefined && ((o.choices[0].message ?? o.choices[0].delta).content = big) },
+        bigjson: {
+          kind: 'edit',
+          edit: (o) => {
+            const m = o.choices[0] && (o.choices[0].message ?? o.choices[0].delta);
+            if (m && m.content !== undefined) m.content = big;
+          },
+        },
         endless: { kind: 'flood', as: 'one-event' },
         events: { kind: 'flood', as: 'many-events' },
         jsonflood: { kind: 'flood', as: 'json' },
@@ -140,7 +158,12 @@ describe('remote-api: response size cap', () => {
 
   it('parses one large stream event whole under the default cap (16 MiB)', async () => {
     const big = 'y'.repeat(8 * 1024 * 1024);
-    const server = await serve(() => ({ kind: 'edit', edit: (o, n) => n === 0 && (o.choices[0].delta.content = big) }));
+    const server = await serve(() => ({
+      kind: 'edit',
+      edit: (o, n) => {
+        if (n === 0) o.choices[0].delta.content = big;
+      },
+    }));
     const records = await runInto(dir, 'one-big-event', writeRemoteSuite(dir, server.url, 'one-big-event', ['p'], { max_top_logprobs: 0, timeout_ms: 30_000 }));
     const r = completed(records[0]);
     expect(r.text).toBe(`${big}-ok`);

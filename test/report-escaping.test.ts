@@ -13,7 +13,6 @@ const CHROMIUM = '/usr/bin/chromium';
 
 /** A completed record whose model output carries `texts` (prompt text too). */
 function rec(runner: string, texts: string[]): CompletedRecord {
-  const n = texts.length;
   const ids = texts.map((_, i) => 10 + i + (runner === 'b' && i > 0 ? 100 : 0));
   return {
     schemaVersion: 2,
@@ -58,7 +57,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'results.jsonl');
 writeFileSync(
   file,
-  [rec('a', ['Hi', SCRIPT, ' ok']), rec('b', ['Hi', IMG, '\u2028'])].map((r) => JSON.stringify(r)).join('\n') + '\n',
+  `${[rec('a', ['Hi', SCRIPT, ' ok']), rec('b', ['Hi', IMG, '\u2028'])].map((r) => JSON.stringify(r)).join('\n')}\n`,
 );
 const run = generateReport([file], join(dir, 'report'), { title: `T ${SCRIPT}` });
 

@@ -75,7 +75,7 @@ const records = [
 const dir = mkdtempSync(join(tmpdir(), 'detbench-findings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'results.jsonl');
-writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+writeFileSync(file, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
 const en = generateReport([file], join(dir, 'en'), { title: 'findings' });
 const de = generateReport([file], join(dir, 'de'), { title: 'findings', lang: 'de' });
 

@@ -14,7 +14,14 @@ const { files } = writeSyntheticResults(join(dir, 'r'), { prompts: 2, repetition
 async function read(file: string, lean: boolean) {
   const records: ResultRecord[] = [];
   const where: RecordLocation[] = [];
-  streamResults(file, (r, loc) => (records.push(r), where.push(loc)), { lean });
+  streamResults(
+    file,
+    (r, loc) => {
+      records.push(r);
+      where.push(loc);
+    },
+    { lean },
+  );
   return { records, where };
 }
 
@@ -69,7 +76,7 @@ describe('streamResults (the one reader), lean as the report reads', () => {
       });
       all.full.push(...full);
       all.lean.push(...records);
-      records.forEach((r, i) => all.where.set(r, where[i]!));
+      for (const [i, r] of records.entries()) all.where.set(r, where[i]!);
     }
     const strip = (m: ReturnType<typeof computeMetrics>) =>
       JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'logprob' ? null : v))) as unknown;

@@ -52,7 +52,7 @@ describe('repetition study and rates with intervals', () => {
   });
 
   const results = join(dir, 'results.jsonl');
-  writeFileSync(results, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(results, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
   const run = generateReport([results], join(dir, 'report'), { reference: 'ref' });
 
   it('embeds the headline and the rates in the report data', async () => {

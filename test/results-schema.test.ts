@@ -161,7 +161,10 @@ describe('a bad line names the file, the line and the field', () => {
     const file = fileWith('cli', { ...good, batchSize: 0 });
     for (const cmd of [['gate', file], ['report', file, '-o', join(dir, 'rep')]]) {
       let err = '';
-      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+        err += String(s);
+        return true;
+      });
       const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       try {
         expect(await main(['node', 'detbench', ...cmd])).toBe(2);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   suite = join(dir, 'crash.yaml');
   writeFileSync(
     suite,
-    [
+    `${[
       'id: crash',
       `model: ${await tinyModelDir()}`,
       'prompts:',
@@ -34,7 +34,7 @@ beforeAll(async () => {
       'runners:',
       '  - { id: ref, type: node-cpu, options: { intra_op_threads: 1 } }',
       '  - { id: two, type: node-cpu, options: { intra_op_threads: 2 } }',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 });
 

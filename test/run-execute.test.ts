@@ -101,7 +101,7 @@ describe('runSuite on node-cpu', () => {
     expect((await detbenchRejection(runSuite({ suiteFile: file, outFile: out }))).code).toBe('OUTPUT_EXISTS');
 
     // An interrupted run: the last two records are lost, the last line is cut mid-write.
-    writeFileSync(out, lines.slice(0, -2).join('\n') + '\n' + lines.at(-2)!.slice(0, 40));
+    writeFileSync(out, `${lines.slice(0, -2).join('\n')}\n${lines.at(-2)!.slice(0, 40)}`);
     const summary = await runSuite({ suiteFile: file, outFile: out, resume: true });
     expect(summary.kept).toBe(lines.length - 2);
     expect(summary.completed).toBe(2);

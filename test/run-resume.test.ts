@@ -19,7 +19,7 @@ let modelDir: string;
 
 function suite(name: string, lines: string[]): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
 
@@ -38,7 +38,10 @@ const base = (id: string, o: { model?: string; runner?: string } = {}): string[]
 
 async function cli(...args: string[]): Promise<{ code: number; err: string }> {
   let err = '';
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
     return { code: await main(['node', 'detbench', ...args]), err };
@@ -112,7 +115,7 @@ describe('the last line of a results file', () => {
     expect(readResults(out)).toHaveLength(4);
     const [r] = readResults(out);
     new ResultsWriter(out).append(r!);
-    expect(readFileSync(out, 'utf8')).toBe(text + JSON.stringify(r) + '\n');
+    expect(readFileSync(out, 'utf8')).toBe(`${text}${JSON.stringify(r)}\n`);
   });
 
   it('--resume keeps it and does not run its cell again', async () => {
@@ -130,7 +133,7 @@ describe('the last line of a results file', () => {
     const out = join(dir, 'cut', 'results.jsonl');
     await runSuite({ suiteFile: file, outFile: out });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    writeFileSync(out, lines.slice(0, 3).join('\n') + '\n' + lines[3]!.slice(0, 50));
+    writeFileSync(out, `${lines.slice(0, 3).join('\n')}\n${lines[3]!.slice(0, 50)}`);
     const warnings: string[] = [];
     expect(readResults(out, { warn: (w) => warnings.push(w) })).toHaveLength(3);
     expect(warnings).toEqual([`${out}:4: ignoring a truncated last line (an interrupted run?)`]);
@@ -227,18 +230,18 @@ describe('--resume only completes a file of the same suite', () => {
     ['a runner option', (l: string[]) => l.map((x) => x.replace('type: node-cpu }', 'type: node-cpu, options: { intra_op_threads: 2 } }'))],
     ['the decoding grid', (l: string[]) => [...l.slice(0, -2), 'decoding: { temperature: [0.5] }', ...l.slice(-2)]],
   ])('refuses a suite whose %s changed', async (_what, change) => {
-    writeFileSync(file, change(base('same')).join('\n') + '\n');
+    writeFileSync(file, `${change(base('same')).join('\n')}\n`);
     try {
       const err = await detbenchRejection(runSuite({ suiteFile: file, outFile: out, resume: true }));
       expect(err.code).toBe('RESUME_MISMATCH');
       expect(err.message).toMatch(/:1: suite same changed since record same\/a\/greedy\/ref\/b1\/r0 was written \(suite hash [0-9a-f]{12}, now [0-9a-f]{12}: /);
     } finally {
-      writeFileSync(file, base('same').join('\n') + '\n');
+      writeFileSync(file, `${base('same').join('\n')}\n`);
     }
   });
 
   it('accepts a changed description and YAML layout (they do not change what a cell means)', async () => {
-    writeFileSync(file, ['description: now with words', '# a comment', ...base('same')].join('\n') + '\n');
+    writeFileSync(file, `${['description: now with words', '# a comment', ...base('same')].join('\n')}\n`);
     expect(await runSuite({ suiteFile: file, outFile: out, resume: true })).toMatchObject({ kept: 4, completed: 0 });
   });
 
@@ -251,7 +254,7 @@ describe('--resume only completes a file of the same suite', () => {
       delete r.suite.hash;
       return JSON.stringify(r);
     });
-    writeFileSync(v1, lines.join('\n') + '\n');
+    writeFileSync(v1, `${lines.join('\n')}\n`);
     expect(readResults(v1)).toHaveLength(4);
     const err = await detbenchRejection(runSuite({ suiteFile: file, outFile: v1, resume: true }));
     expect(err.message).toContain(':1: record same/a/greedy/ref/b1/r0 has no suite hash (schemaVersion 2), so it cannot be checked against this suite');

@@ -121,7 +121,7 @@ for (const r of available) {
             // Logits agree closely, though not necessarily bit for bit (different kernels, different summation order).
             const until = decisiveSteps(want);
             for (let step = 0; step < until; step++) {
-              want.steps.topLogits[step]!.forEach((v, k) => expect(Math.abs(g.steps.topLogits[step]![k]! - v)).toBeLessThan(1e-3));
+              for (const [k, v] of want.steps.topLogits[step]!.entries()) expect(Math.abs(g.steps.topLogits[step]![k]! - v)).toBeLessThan(1e-3);
             }
           });
         });

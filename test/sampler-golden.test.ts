@@ -10,8 +10,8 @@ interface Golden {
 }
 
 /** Fixture written by scripts/sampler_reference.py, an independent Python implementation. */
-export const golden: Golden = JSON.parse(readFileSync(new URL('./fixtures/sampler-golden.json', import.meta.url), 'utf8'));
-export const goldenRows = golden.rows.map((r) => Float32Array.from(r, (v) => (v === null ? -Infinity : v)));
+const golden: Golden = JSON.parse(readFileSync(new URL('./fixtures/sampler-golden.json', import.meta.url), 'utf8'));
+const goldenRows = golden.rows.map((r) => Float32Array.from(r, (v) => (v === null ? -Infinity : v)));
 
 describe('sampler golden fixtures (Python reference)', () => {
   it('were written for the current algorithm (schemaVersion 2)', () => {

@@ -55,7 +55,7 @@ function respond(body: Record<string, unknown>, endpoint: 'chat' | 'completions'
   const req = parseRequest({ model: 'm', ...body }, endpoint);
   const r = new Responder({ req, modelName: 'm', systemFingerprint: 'fp_x', tokenizer, stopIds: [EOS], promptIds: [1], seed: null, batching: 'off' }, res);
   r.start(1, 0, 0);
-  tokens.forEach((t, i) => r.step(step(0, t, i), 1));
+  for (const [i, t] of tokens.entries()) r.step(step(0, t, i), 1);
   r.finish(result(tokens, finish));
   return out;
 }

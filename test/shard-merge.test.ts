@@ -104,7 +104,7 @@ describe('sharded runs', () => {
 
     // A shard whose run stopped early.
     const cut = join(dir, 'cut-3.jsonl');
-    writeFileSync(cut, readFileSync(shardFile(3), 'utf8').split('\n').slice(0, 4).join('\n') + '\n');
+    writeFileSync(cut, `${readFileSync(shardFile(3), 'utf8').split('\n').slice(0, 4).join('\n')}\n`);
     const unfinished = await cli('merge', shardFile(1), shardFile(2), cut, shardFile(4), '-o', out);
     expect(unfinished.code).toBe(2);
     expect(unfinished.err).toContain(`${cut}: shard 3/4 has 4 of its 6 records`);

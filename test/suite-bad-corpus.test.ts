@@ -42,9 +42,12 @@ interface Expectation {
 /** Variants of the tiny model, made by patching its tokenizer_config.json. */
 const MODEL_VARIANTS = {
   'no-chat-template': (c: Record<string, unknown>) => void delete c.chat_template,
-  'broken-chat-template': (c: Record<string, unknown>) => void (c.chat_template = '{% for message in messages %}{{ message.content '),
-  'raising-chat-template': (c: Record<string, unknown>) =>
-    void (c.chat_template = "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('no system prompt, please') }}{% endif %}{{ m.content }}{% endfor %}"),
+  'broken-chat-template': (c: Record<string, unknown>) => {
+    c.chat_template = '{% for message in messages %}{{ message.content ';
+  },
+  'raising-chat-template': (c: Record<string, unknown>) => {
+    c.chat_template = "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('no system prompt, please') }}{% endif %}{{ m.content }}{% endfor %}";
+  },
 };
 
 function expectation(file: string): Expectation {

@@ -104,7 +104,10 @@ describe('the cell limit', () => {
     const file = suiteFile('limit-ok.yaml', lines(model));
     const out = join(dir, 'limit-ok');
     let err = '';
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err += String(s);
+      return true;
+    });
     try {
       expect(await main(['node', 'detbench', 'run', file, '-o', out, '--max-cells', '12'])).toBe(0);
     } finally {
@@ -117,7 +120,10 @@ describe('the cell limit', () => {
 
   it('documents --max-cells in `detbench run --help`', async () => {
     let out = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out += String(s);
+      return true;
+    });
     try {
       expect(await main(['node', 'detbench', 'run', '--help'])).toBe(0);
     } finally {

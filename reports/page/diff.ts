@@ -159,7 +159,7 @@ export function diffView(cases: DiffCase[], total: number, nearTie: number): HTM
   };
   const fillPairs = () => {
     clear(pairSel);
-    cases.filter((c) => c.group === groupSel.value).forEach((c, i) => append(pairSel, h('option', { attrs: { value: String(i) } }, caseLabel(c))));
+    for (const [i, c] of cases.filter((x) => x.group === groupSel.value).entries()) append(pairSel, h('option', { attrs: { value: String(i) } }, caseLabel(c)));
     show();
   };
   groupSel.addEventListener('change', fillPairs);

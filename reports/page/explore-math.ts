@@ -56,7 +56,7 @@ export function explore(step: RecordedStep, s: ExploreSettings, u: number | null
   const m = top * scale;
   const weights = step.logits.map((l) => dexp(l * scale - m));
   const rest1 = Math.max(0, Math.exp(step.lse - top) - step.logits.reduce((a, l) => a + Math.exp(l - top), 0));
-  const tailWeight = s.temperature === 1 ? rest1 : Math.pow(rest1, scale);
+  const tailWeight = s.temperature === 1 ? rest1 : rest1 ** scale;
   const recordedOnly = s.topK > 0 && s.topK <= n;
   const k = recordedOnly ? s.topK : n;
   const byId = (rs: number[]) => [...rs].sort((a, b) => step.ids[a]! - step.ids[b]!);

@@ -38,12 +38,26 @@ export function explorerView(d: ReportData): HTMLElement {
   const stepSel = h('select', { attrs: { 'aria-label': t('explorer.step') } });
   const fillSteps = () => {
     clear(stepSel);
-    rec.steps.forEach((_, i) => append(stepSel, h('option', { attrs: { value: String(i) } }, `${i}: ${visibleToken(rec.tokenTexts[i] ?? name(rec.steps[i]!.token))}`)));
+    for (const [i, st] of rec.steps.entries()) append(stepSel, h('option', { attrs: { value: String(i) } }, `${i}: ${visibleToken(rec.tokenTexts[i] ?? name(st.token))}`));
   };
-  const temp = slider(() => t('explorer.temperature', { v: fixed(s.temperature, 2) }), 0.05, 2, 0.05, s.temperature, (v) => ((s.temperature = v), redraw()));
-  const topK = slider(() => t('explorer.topK', { v: s.topK === 0 ? t('explorer.off') : int(s.topK) }), 0, 10, 1, s.topK, (v) => ((s.topK = v), redraw()));
-  const topP = slider(() => t('explorer.topP', { v: s.topP >= 1 ? t('explorer.off') : fixed(s.topP, 2) }), 0.05, 1, 0.01, s.topP, (v) => ((s.topP = v), redraw()));
-  const reset = h('button', { attrs: { type: 'button' }, on: { click: () => ((s = recorded(rec)), syncSliders(), redraw()) } }, t('explorer.reset'));
+  const temp = slider(() => t('explorer.temperature', { v: fixed(s.temperature, 2) }), 0.05, 2, 0.05, s.temperature, (v) => {
+    s.temperature = v;
+    redraw();
+  });
+  const topK = slider(() => t('explorer.topK', { v: s.topK === 0 ? t('explorer.off') : int(s.topK) }), 0, 10, 1, s.topK, (v) => {
+    s.topK = v;
+    redraw();
+  });
+  const topP = slider(() => t('explorer.topP', { v: s.topP >= 1 ? t('explorer.off') : fixed(s.topP, 2) }), 0.05, 1, 0.01, s.topP, (v) => {
+    s.topP = v;
+    redraw();
+  });
+  const onReset = () => {
+    s = recorded(rec);
+    syncSliders();
+    redraw();
+  };
+  const reset = h('button', { attrs: { type: 'button' }, on: { click: onReset } }, t('explorer.reset'));
   const syncSliders = () => {
     temp.set(s.temperature);
     topK.set(s.topK);
@@ -97,7 +111,10 @@ export function explorerView(d: ReportData): HTMLElement {
     syncSliders();
     redraw();
   });
-  stepSel.addEventListener('change', () => ((step = Number(stepSel.value)), redraw()));
+  stepSel.addEventListener('change', () => {
+    step = Number(stepSel.value);
+    redraw();
+  });
   fillSteps();
   redraw();
   const k = Math.max(...recs.map((r) => r.steps[0]?.ids.length ?? 0));

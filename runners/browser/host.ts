@@ -84,7 +84,7 @@ export class BrowserHost {
   }
 
   async #preparePage(): Promise<void> {
-    if (!this.chrome || !this.chrome.browser.connected) {
+    if (!this.chrome?.browser.connected) {
       await this.chrome?.close().catch(() => {});
       this.chrome = null;
       this.chrome = await launchChrome(this.config.chromePath, this.config.ep === 'webgpu' && !this.config.withoutWebgpuFlags);
@@ -102,6 +102,7 @@ export class BrowserHost {
     this.#crash.catch(() => {});
     page.on('console', (msg) => {
       // ANSI colours come from onnxruntime's native logger.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips
       if ((msg.type() === 'warn' || msg.type() === 'error') && this.warnings.length < MAX_WARNINGS) this.warnings.push(msg.text().replace(/\u001b\[[0-9;]*m/g, ''));
     });
     await this.#guard(async () => {

@@ -46,8 +46,14 @@ export function encodeTable(c: NgramCounts): Uint8Array {
   const buf = new ArrayBuffer(bytes);
   const view = new DataView(buf);
   let o = 0;
-  const u32 = (v: number) => (view.setUint32(o, v, true), (o += 4));
-  const u16 = (v: number) => (view.setUint16(o, v, true), (o += 2));
+  const u32 = (v: number) => {
+    view.setUint32(o, v, true);
+    o += 4;
+  };
+  const u16 = (v: number) => {
+    view.setUint16(o, v, true);
+    o += 2;
+  };
   u32(MAGIC);
   u32(VERSION);
   u32(c.vocab);
@@ -69,7 +75,11 @@ export function decodeTable(bytes: Uint8Array): NgramTable {
   const need = (n: number) => {
     if (o + n > bytes.byteLength) throw new Error(`n-gram table truncated at byte ${o} (needs ${n} more)`);
   };
-  const u32 = () => (need(4), (o += 4), view.getUint32(o - 4, true));
+  const u32 = () => {
+    need(4);
+    o += 4;
+    return view.getUint32(o - 4, true);
+  };
   if (u32() !== MAGIC) throw new Error('not an n-gram table (magic "DBNG" missing)');
   const version = u32();
   if (version !== VERSION) throw new Error(`n-gram table version ${version}, this reader reads ${VERSION}`);

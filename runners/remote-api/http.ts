@@ -81,7 +81,7 @@ export function asRemoteError(err: unknown, timedOut: boolean, timeoutMs: number
  */
 export function httpError(status: number, statusText: string, body: { text: string; cut: boolean }, headers: Headers, redact: Redactor): RemoteError {
   let detail = body.text.trim();
-  let cut = body.cut;
+  const cut = body.cut;
   if (!cut) {
     try {
       const parsed = JSON.parse(body.text) as { error?: { message?: unknown } | string; message?: unknown };

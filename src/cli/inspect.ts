@@ -79,7 +79,7 @@ export function registerInspect(program: Command): void {
       }
       const model = await loadModel(dir, flags.modelFile ? { onnxFile: flags.modelFile } : flags.precision ? { precision: flags.precision } : {});
       if (hub) process.stdout.write(`hub        ${hub.repo} @ ${hub.revision} -> commit ${hub.commit}${hub.offline ? ' (from the cache, HF_HUB_OFFLINE)' : ''}\n`);
-      process.stdout.write(describeModel(model) + '\n');
+      process.stdout.write(`${describeModel(model)}\n`);
       let report: ProbeReport | undefined;
       if (flags.probe) {
         const runner = (await RUNNERS[flags.runner]()) as Runner;
@@ -92,12 +92,12 @@ export function registerInspect(program: Command): void {
         } finally {
           await session.close();
         }
-        process.stdout.write(describeProbe(report, flags.runner) + '\n');
+        process.stdout.write(`${describeProbe(report, flags.runner)}\n`);
         if (!report.pass) process.exitCode = 1;
       }
       if (flags.json) {
         const { tokenizer: _tokenizer, ...facts } = model;
-        writeFileSync(flags.json, JSON.stringify({ model: facts, ...(hub ? { hub } : {}), probe: report ?? null }, null, 2) + '\n');
+        writeFileSync(flags.json, `${JSON.stringify({ model: facts, ...(hub ? { hub } : {}), probe: report ?? null }, null, 2)}\n`);
       }
     });
 }

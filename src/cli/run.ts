@@ -43,7 +43,7 @@ export function registerRun(program: Command): void {
       const resultsFile = join(opts.out, 'results.jsonl');
       if (opts.fresh && opts.resume) throw new DetbenchError('USAGE', '--fresh and --resume exclude each other');
       const warn = (m: string): void => void process.stderr.write(`detbench: warning: ${m}\n`);
-      let summary;
+      let summary: Awaited<ReturnType<typeof runSuite>>;
       try {
         summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, fresh: opts.fresh, warn, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
       } finally {

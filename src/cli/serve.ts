@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DetbenchError, errorMessage } from '../errors.ts';
+import type { ServeHandle } from '../serve/server.ts';
 
 const positiveInt = (name: string, min: number) => (value: string) => {
   const n = Number(value);
@@ -44,7 +45,7 @@ export function registerServe(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const { startServe } = await import('../serve/server.ts');
       const batching = flags.batching === 'off' ? null : { mode: flags.batching, maxBatch: flags.maxBatch, windowMs: flags.batchWindowMs };
-      let handle;
+      let handle: ServeHandle;
       try {
         handle = await startServe({
           modelDir: flags.model,

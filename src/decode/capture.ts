@@ -94,11 +94,11 @@ export class RowCapture {
     const steps = this.parts.length;
     if (this.encoding === 'f32') {
       const data = new Float32Array(steps * this.vocab);
-      this.parts.forEach((p, i) => data.set(p, i * this.vocab));
+      for (const [i, p] of this.parts.entries()) data.set(p, i * this.vocab);
       return { encoding: 'f32', vocab: this.vocab, steps, data };
     }
     const data = new Uint16Array(steps * this.vocab);
-    this.parts.forEach((p, i) => data.set(p, i * this.vocab));
+    for (const [i, p] of this.parts.entries()) data.set(p, i * this.vocab);
     return { encoding: 'u16', vocab: this.vocab, steps, top: this.top, data };
   }
 }

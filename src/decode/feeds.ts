@@ -76,6 +76,6 @@ export function singleTokenFeeds(model: DecodeModel, token: number): Record<stri
   };
   if (model.hasPositionIds) feeds.position_ids = intTensor(model, model.inputTypes?.position_ids, [0], [1, 1]);
   const past = emptyPast(model, 1);
-  pastNames(model).forEach((name, i) => (feeds[name] = past[i]!));
+  for (const [i, name] of pastNames(model).entries()) feeds[name] = past[i]!;
   return feeds;
 }

@@ -39,7 +39,7 @@ export function summarizeRow(row: Float32Array, k: number): RowSummary {
     let pos = i;
     // NaN ranks as -Infinity (so `low` below is never NaN); its logit is still reported as NaN.
     const x = row[i]!;
-    const v = x === x ? x : -Infinity;
+    const v = Number.isNaN(x) ? -Infinity : x;
     while (pos > 0 && v > topVals[pos - 1]!) {
       topVals[pos] = topVals[pos - 1]!;
       topIds[pos] = topIds[pos - 1]!;

@@ -120,7 +120,9 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
   const cacheNames = pastNames(model);
 
   const feeds: Record<string, TensorLike> = {};
-  const setPast = (kv: TensorLike[]) => cacheNames.forEach((name, i) => (feeds[name] = kv[i]!));
+  const setPast = (kv: TensorLike[]) => {
+    for (const [i, name] of cacheNames.entries()) feeds[name] = kv[i]!;
+  };
   feeds.input_ids = intTensor(model, types.input_ids, ids, [batch, maxPrompt]);
   feeds.attention_mask = maskFor(maxPrompt, 0);
   if (model.hasPositionIds) feeds.position_ids = intTensor(model, types.position_ids, pos, [batch, maxPrompt]);
@@ -160,12 +162,18 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         const start = (b * seqLen + at) * vocab;
         const rowLogits = data.subarray(start, start + vocab);
         const sampling = row.req.sampling;
-        if (row.req.capture) (row.capture ??= new RowCapture(row.req.capture, vocab)).push(rowLogits);
+        if (row.req.capture) {
+          row.capture ??= new RowCapture(row.req.capture, vocab);
+          row.capture.push(rowLogits);
+        }
         let summary: RowSummary | undefined;
         if (recorder) {
           recorder.push(rowLogits, row.req.topK);
           queued.push(row);
-        } else row.summaries.push((summary = summarizeRow(rowLogits, row.req.topK)));
+        } else {
+          summary = summarizeRow(rowLogits, row.req.topK);
+          row.summaries.push(summary);
+        }
         const tr = row.steps;
         let chosen: number;
         if (sampling.kind === 'greedy') {
@@ -215,7 +223,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
   if (recorder) {
     const all = await recorder.drain();
     if (all.length !== queued.length) throw new Error(`the step recorder returned ${all.length} summaries for ${queued.length} rows`);
-    all.forEach((summary, i) => queued[i]!.summaries.push(summary));
+    for (const [i, summary] of all.entries()) queued[i]!.summaries.push(summary);
   }
   for (const row of rows) {
     const tr = row.steps;

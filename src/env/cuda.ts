@@ -68,6 +68,7 @@ export async function scanLibraryVersions(file: string, need: string): Promise<s
   const exact = Buffer.from(`\0${need}\0`, 'latin1');
   const found = new Set<string>();
   let tail: Buffer = Buffer.alloc(0);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: sonames in a binary are NUL-delimited strings
   const re = /\x001\.([1-9]\d)\.(\d{1,3})\x00/g;
   for await (const chunk of createReadStream(file, { highWaterMark: 8 << 20 }) as AsyncIterable<Buffer>) {
     const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;

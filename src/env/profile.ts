@@ -99,7 +99,11 @@ function groupGpus(fp: Fingerprint): NonNullable<HardwareProfile['machine']['gpu
 export function profileToYaml(profile: HardwareProfile): string {
   const doc = new Document(profile);
   // Lists of plain values (CPU flags) read best on one line.
-  visit(doc, { Seq: (_, node) => void (node.flow = node.items.every(isScalar)) });
+  visit(doc, {
+    Seq: (_, node) => {
+      node.flow = node.items.every(isScalar);
+    },
+  });
   return `# detbench hardware profile (schema: src/env/profile-schema.ts)\n${doc.toString({ lineWidth: 0 })}`;
 }
 

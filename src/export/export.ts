@@ -10,6 +10,7 @@ import { fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer'
 import { DetbenchError, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { teacherDivergence } from '../metrics/teacher-divergence.ts';
+import type { TeacherDivergence } from '../metrics/types.ts';
 import { CaptureSet } from '../results/capture.ts';
 import { readRecordAt, streamResults, type RecordLocation } from '../results/read.ts';
 import { recordKey, type CompletedRecord } from '../results/record.ts';
@@ -73,12 +74,12 @@ function csvSink(file: string): Sink {
     const b = Buffer.from(s, 'utf8');
     for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
   };
-  put(EXPORT_COLUMNS.map(([name]) => name).join(',') + '\n');
+  put(`${EXPORT_COLUMNS.map(([name]) => name).join(',')}\n`);
   return {
     write(c, rows) {
       const cols = EXPORT_COLUMNS.map(([name]) => c[name]);
       let out = '';
-      for (let i = 0; i < rows; i++) out += cols.map((col) => csvField(col[i] ?? null)).join(',') + '\n';
+      for (let i = 0; i < rows; i++) out += `${cols.map((col) => csvField(col[i] ?? null)).join(',')}\n`;
       put(out);
     },
     finish() {
@@ -143,7 +144,7 @@ export async function exportResults(files: string[], out: string, o: ExportOptio
         if (r.status !== 'completed' || !isLatest(k, where) || exported.has(k)) return;
         exported.add(k);
         capture.note(r, f);
-        let divergence;
+        let divergence: TeacherDivergence | undefined;
         if (r.mode === 'teacher-forced' && r.referenceId) {
           const loc = refs.get(recordKey({ id: r.referenceId, profile: r.profile }));
           if (loc) {

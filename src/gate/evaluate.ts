@@ -133,7 +133,7 @@ export function evaluateGate(m: MetricsSummary, c: GateCriteria): GateVerdict {
       checks.push({ check: `${check} ≤ ${max}`, subject, pass, detail: `${why} over ${d.steps} steps`, value: v });
     };
     if (c.maxMeanKld !== undefined) kl('mean KL divergence', c.maxMeanKld, d.kl.mean);
-    if (c.maxKldP99 !== undefined) kl('99th-percentile KL divergence', c.maxKldP99, d.kl.percentiles?.['p99'] ?? null);
+    if (c.maxKldP99 !== undefined) kl('99th-percentile KL divergence', c.maxKldP99, d.kl.percentiles?.p99 ?? null);
     if (c.maxLogitDiff !== undefined && t.maxDiff !== null) {
       checks.push({ check: `max logit diff ≤ ${c.maxLogitDiff}`, subject, pass: t.maxDiff <= c.maxLogitDiff, detail: fmt(t.maxDiff) });
     }

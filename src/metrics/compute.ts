@@ -134,7 +134,10 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
   for (const r of free) {
     const k = groupKey(r);
     let g = groupMap.get(k);
-    if (!g) groupMap.set(k, (g = { sample: r, byRunner: new Map() }));
+    if (!g) {
+      g = { sample: r, byRunner: new Map() };
+      groupMap.set(k, g);
+    }
     const rk = keyOf(r);
     const list = g.byRunner.get(rk);
     if (list) list.push(r);
@@ -146,7 +149,10 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
     rs.map((r) => {
       if (basis === 'texts') return completionKey(r, basis);
       let k = keyCache.get(r);
-      if (k === undefined) keyCache.set(r, (k = completionKey(r, basis)));
+      if (k === undefined) {
+        k = completionKey(r, basis);
+        keyCache.set(r, k);
+      }
       return k;
     });
 

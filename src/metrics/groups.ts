@@ -18,7 +18,10 @@ export function runnerKeys(records: readonly ResultRecord[]): (r: ResultRecord) 
   const profiles = new Map<string, Set<string>>();
   for (const r of records) {
     let s = profiles.get(r.runner.id);
-    if (!s) profiles.set(r.runner.id, (s = new Set()));
+    if (!s) {
+      s = new Set();
+      profiles.set(r.runner.id, s);
+    }
     s.add(r.profile.id);
   }
   const split = new Set([...profiles].filter(([, s]) => s.size > 1).map(([id]) => id));
@@ -38,7 +41,10 @@ export function pickReferences(
   const seen = new Map<string, string[]>();
   for (const r of records) {
     let keys = seen.get(r.suite.id);
-    if (!keys) seen.set(r.suite.id, (keys = []));
+    if (!keys) {
+      keys = [];
+      seen.set(r.suite.id, keys);
+    }
     const k = keyOf(r);
     if (!keys.includes(k)) keys.push(k);
   }

@@ -52,7 +52,7 @@ export function readOf(model: LoadedModel, name: string): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => '  ' + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
+  return rows.map((r) => `  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`);
 }
 
 /** The text description of a loaded model (no trailing newline). */
@@ -73,7 +73,7 @@ export function describeModel(model: LoadedModel): string {
     `padding    ${model.io.padding}: ${model.io.paddingReason}`,
   ];
   const notable = model.graph.ops.filter((o) => o.domain !== '');
-  lines.push('contrib ops' + (notable.length ? '' : '  none'));
+  lines.push(`contrib ops${notable.length ? '' : '  none'}`);
   for (const o of notable) {
     const attrs = o.attributes ? ` (${Object.entries(o.attributes).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
     lines.push(`  ${o.domain}:${o.opType} x${o.count}${attrs}`);
@@ -84,7 +84,7 @@ export function describeModel(model: LoadedModel): string {
   lines.push(...table(model.graph.outputs.map((v) => [v.name, `${v.elemType} ${shape(v)}`, readOf(model, v.name)])));
   lines.push('read from');
   lines.push(...table(model.sources.map((s) => [s.fact, s.from])));
-  lines.push('overrides' + (model.overrides.length ? ' (the graph wins)' : '  none'));
+  lines.push(`overrides${model.overrides.length ? ' (the graph wins)' : '  none'}`);
   for (const o of model.overrides) lines.push(`  ${o.field}: configuration ${JSON.stringify(o.config)}, graph ${JSON.stringify(o.graph)}: ${o.note}`);
   if (model.notes.length) lines.push('notes', ...model.notes.map((n) => `  ${n}`));
   return lines.join('\n');

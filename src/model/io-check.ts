@@ -105,7 +105,6 @@ export function modelIOFor(
     throw refuse(files, `no KV-cache inputs of a known family (past_key_values.N.key, past.N.key, past_key_N, or past_N combined); inputs: ${inputNames.join(', ')}`);
   }
   const pastTemplates = family ? [family.pastKey, family.pastValue] : [combined!.past];
-  const presentTemplates = family ? [family.presentKey, family.presentValue] : [combined!.present];
   const layers = layersOf(inputNames, pastTemplates[0]!)!;
   const numLayers = layers.length;
   layers.forEach((l, i) => {

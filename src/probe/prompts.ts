@@ -10,9 +10,9 @@ const LONG = 'The quick brown fox jumps over the lazy dog, twice.';
  * are folded into range: the probe checks the harness's feeding, not the text.
  */
 export function probePrompts(model: LoadedModel): Pick<ProbeOptions, 'short' | 'long'> {
-  const fit = (ids: number[]) => ids.map((id) => id % model.config.vocabSize);
-  let short = fit(model.tokenizer.encode(SHORT));
-  const long = fit(model.tokenizer.encode(LONG));
+  const intoVocab = (ids: number[]) => ids.map((id) => id % model.config.vocabSize);
+  let short = intoVocab(model.tokenizer.encode(SHORT));
+  const long = intoVocab(model.tokenizer.encode(LONG));
   if (short.length === 0) short = long.slice(0, 1);
   // The long prompt must be longer, or nothing is padded.
   return { short, long: long.length > short.length ? long : [...short, ...short, ...long] };

@@ -33,7 +33,7 @@ const CODE: Record<CaptureEncoding, number> = { f32: 1, u16: 2 };
 
 /** The sidecar of a results file: `x.jsonl` → `x.capture.bin`. */
 export function captureFileFor(resultsFile: string): string {
-  return resultsFile.replace(/\.jsonl$/, '') + '.capture.bin';
+  return `${resultsFile.replace(/\.jsonl$/, '')}.capture.bin`;
 }
 
 /** Bytes one step takes in a sidecar block: 4·V (`f32`) or 2·V + 16 (`u16`). */

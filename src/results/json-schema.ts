@@ -12,6 +12,7 @@ export function resultsJsonSchema(): Record<string, unknown> {
     ...base,
     title: 'detbench result record',
     if: { type: 'object', properties: { schemaVersion: { const: 3 } }, required: ['schemaVersion'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
     then: { type: 'object', properties: { suite: { type: 'object', properties: { hash: { type: 'string' } }, required: ['hash'] } } },
   };
 }

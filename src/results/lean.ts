@@ -64,7 +64,7 @@ function decode(line: Buffer, skip: [number, number][], encoding: 'latin1' | 'ut
   let out = '';
   let at = 0;
   for (const [from, to] of skip) {
-    out += line.toString(encoding, at, from) + '[]';
+    out += `${line.toString(encoding, at, from)}[]`;
     at = to;
   }
   return out + line.toString(encoding, at);

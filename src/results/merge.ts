@@ -106,8 +106,8 @@ export async function mergeShards(files: string[], out: string, log: (m: string)
       }
     }
     renameSync(tmp, target);
-    let capture: string | null = null;
-    if (sides.length) renameSync(sideTmp, (capture = captureFileFor(target)));
+    const capture = sides.length ? captureFileFor(target) : null;
+    if (capture) renameSync(sideTmp, capture);
     return { file: target, records, bytes: statSync(target).size, shards: ordered.length, capture };
   } catch (err) {
     if (open) closeSync(fd);

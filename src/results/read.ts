@@ -89,8 +89,7 @@ export function streamResults(file: string, onRecord: (r: ResultRecord, where: R
       if (n === 0) break;
       const chunk = buf.subarray(0, n);
       let start = 0;
-      let nl: number;
-      while ((nl = chunk.indexOf(10, start)) >= 0) {
+      for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
         const part = chunk.subarray(start, nl);
         take(pending.length ? Buffer.concat([...pending, part]) : part, lineStart, false);
         pending = [];

@@ -82,7 +82,10 @@ export class ShardCheck {
       this.sharded = true;
       const k = `${s.index}/${s.count}`;
       let st = this.shards.get(k);
-      if (!st) this.shards.set(k, (st = { ...s, files: [], keys: new Set() }));
+      if (!st) {
+        st = { ...s, files: [], keys: new Set() };
+        this.shards.set(k, st);
+      }
       if (!st.files.includes(file)) st.files.push(file);
       if (s.planned !== st.planned) this.fail(`${file}:${line}: shard ${k} plans ${s.planned} records, elsewhere ${st.planned}`);
       st.keys.add(key);
@@ -99,7 +102,10 @@ export class ShardCheck {
       // Across files the same id must be the very same record (byte for byte), never a re-run.
       if (bytesAt(first).equals(bytesAt(at))) {
         let d = this.duplicates.get(file);
-        if (!d) this.duplicates.set(file, (d = new Set()));
+        if (!d) {
+          d = new Set();
+          this.duplicates.set(file, d);
+        }
         d.add(at.offset);
       } else this.fail(`${file}:${line}: record ${r.id} differs from the record of the same id in ${first.file}:${first.line}`);
     }

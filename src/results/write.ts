@@ -22,7 +22,7 @@ export class ResultsWriter {
   }
 
   append(record: ResultRecord): void {
-    appendFileSync(this.file, JSON.stringify(record) + '\n');
+    appendFileSync(this.file, `${JSON.stringify(record)}\n`);
   }
 }
 

@@ -17,7 +17,10 @@ export function planBatches(cells: Cell[], allPromptIds: string[]): Batch[] {
   for (const c of cells) {
     const key = `${c.settingId}\u0000${c.repetition}\u0000${c.batchSize}`;
     let list = groups.get(key);
-    if (!list) groups.set(key, (list = []));
+    if (!list) {
+      list = [];
+      groups.set(key, list);
+    }
     list.push(c);
   }
   const out: Batch[] = [];

@@ -57,7 +57,7 @@ export class DynamicBatcher<J extends Batchable> {
 
   private schedule(): void {
     if (this.running) return;
-    for (let j = this.queue[0]; j && j.cancelled(); j = this.queue[0]) this.queue.shift();
+    for (let j = this.queue[0]; j?.cancelled(); j = this.queue[0]) this.queue.shift();
     if (this.queue.length === 0) return;
     const waited = performance.now() - this.queue[0]!.arrivedAt;
     if (this.queue.length >= this.opts.maxBatch || waited >= this.opts.windowMs) {
@@ -74,7 +74,10 @@ export class DynamicBatcher<J extends Batchable> {
 
   private start(): void {
     const jobs = this.queue.splice(0, this.opts.maxBatch).filter((j) => !j.cancelled());
-    if (jobs.length === 0) return this.schedule();
+    if (jobs.length === 0) {
+      this.schedule();
+      return;
+    }
     this.running = this.run(jobs)
       .catch(() => {
         // `run` answers its own jobs, errors included; nothing may stop the queue.

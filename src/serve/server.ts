@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DecodeRequest } from '../decode/types.ts';
-import { DynamicBatcher, type Batchable, type BatchingOptions } from './batcher.ts';
+import { DynamicBatcher, type Batchable } from './batcher.ts';
 import { describeBatching, openEngine, type Engine, type EngineOptions } from './engine.ts';
 import { ApiError, parseRequest, samplingOf, type Endpoint, type ParsedRequest } from './protocol.ts';
 import { Responder, sendError } from './respond.ts';
@@ -92,13 +92,17 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const runStatic = async (jobs: Job[]) => {
     const t0 = performance.now();
     staticRunning = jobs.length;
-    jobs.forEach((j, i) => j.responder.start(jobs.length, i, t0 - j.arrivedAt));
+    jobs.forEach((j, i) => {
+      j.responder.start(jobs.length, i, t0 - j.arrivedAt);
+    });
     try {
       const results = await engine.decodeBatch(
         jobs.map((j) => j.decode),
         (e) => jobs[e.row]!.responder.step(e, jobs.length),
       );
-      results.forEach((r, i) => jobs[i]!.responder.finish(r));
+      results.forEach((r, i) => {
+        jobs[i]!.responder.finish(r);
+      });
       log(`batch of ${jobs.length} in ${(performance.now() - t0).toFixed(1)} ms`);
     } catch (err) {
       log(`batch of ${jobs.length} failed: ${err instanceof Error ? err.message : String(err)}`);

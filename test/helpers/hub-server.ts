@@ -86,7 +86,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       const headers = { etag: `"${oid(bytes)}"`, 'x-repo-commit': repo.commit, 'accept-ranges': 'bytes' };
       const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
       const start = range ? Number(range[1]) : 0;
-      const end = range && range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+      const end = range?.[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
       const body = bytes.subarray(start, end + 1);
       res.writeHead(range ? 206 : 200, { ...headers, 'content-length': body.length, ...(range ? { 'content-range': `bytes ${start}-${end}/${bytes.length}` } : {}) });
       if (faults.cutFile?.path === path && body.length > faults.cutFile.afterBytes && !cut.has(path)) {

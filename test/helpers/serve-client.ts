@@ -41,8 +41,7 @@ export async function answer(res: Response, onChunk?: (i: number, chunk: any) =>
     }
     if (r.done) break;
     buf += dec.decode(r.value, { stream: true });
-    let cut: number;
-    while ((cut = buf.indexOf('\n\n')) >= 0) {
+    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
       const ev = buf.slice(0, cut);
       buf = buf.slice(cut + 2);
       if (!ev.startsWith('data: ') || ev === 'data: [DONE]') continue;
