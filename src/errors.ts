@@ -11,7 +11,8 @@ export class DetbenchError extends Error {
   constructor(
     code: string,
     message: string,
-    options: { cause?: unknown; file?: string; line?: number; field?: string } = {},
+    // A location may be unknown (a YAML node without a range): undefined is a value callers pass.
+    options: { cause?: unknown; file?: string | undefined; line?: number | undefined; field?: string | undefined } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DetbenchError';

@@ -45,7 +45,7 @@ export function registerRun(program: Command): void {
       const warn = (m: string): void => void process.stderr.write(`detbench: warning: ${m}\n`);
       let summary: Awaited<ReturnType<typeof runSuite>>;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, fresh: opts.fresh, warn, profile, onlyRunners: opts.runner, maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
+        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, fresh: opts.fresh, warn, profile, ...(opts.runner ? { onlyRunners: opts.runner } : {}), maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
       } finally {
         progress.stop();
       }

@@ -49,7 +49,7 @@ export function registerServe(program: Command): void {
       try {
         handle = await startServe({
           modelDir: flags.model,
-          onnxFile: flags.onnxFile,
+          ...(flags.onnxFile ? { onnxFile: flags.onnxFile } : {}),
           ...(flags.modelName ? { modelName: flags.modelName } : {}),
           host: flags.host,
           port: flags.port,
