@@ -33,19 +33,20 @@ export async function createTimedSession(model: LoadedModel, options: ort.Infere
 }
 
 /**
- * Where the per-step recording runs, given the cores and the threads onnxruntime computes on: on a
- * worker thread when a core is left over for it, else in line (with two onnxruntime threads on two
- * cores a worker was no faster than in line: median of 200 generations each). 0 threads means
- * onnxruntime takes every core.
+ * Where the per-step recording runs, given the cores and the threads onnxruntime computes on. With
+ * a core left over: `worker-thread+inline`, a worker thread that the loop helps whenever it falls
+ * behind (rows that cost more than a step, a worker the machine leaves no time: see SummaryRing).
+ * Else `inline` (with two onnxruntime threads on two cores a worker was no faster than in line:
+ * median of 200 generations each). 0 threads means onnxruntime takes every core.
  */
-export function recordingPlan(cores: number, computeThreads: number): 'inline' | 'worker-thread' {
-  return computeThreads > 0 && cores > computeThreads ? 'worker-thread' : 'inline';
+export function recordingPlan(cores: number, computeThreads: number): 'inline' | 'worker-thread+inline' {
+  return computeThreads > 0 && cores > computeThreads ? 'worker-thread+inline' : 'inline';
 }
 
 /**
  * Binds a created session to the shared decode loop as a RunnerSession. With a core to spare after
  * onnxruntime's `computeThreads`, the per-step recording runs on a worker thread (SummaryRing), off
- * the loop's critical path.
+ * the loop's critical path as far as the worker keeps up.
  */
 export async function loopSession(
   session: ort.InferenceSession,
@@ -55,7 +56,7 @@ export async function loopSession(
 ): Promise<RunnerSession> {
   const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
   const recording = recordingPlan(availableParallelism(), computeThreads);
-  const ring = recording === 'worker-thread' ? await SummaryRing.start() : null;
+  const ring = recording === 'worker-thread+inline' ? await SummaryRing.start() : null;
   if (ring) dm.recorder = ring;
   return {
     ...fields,

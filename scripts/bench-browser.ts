@@ -79,7 +79,10 @@ await oursAsync.evaluate(
 );
 
 const theirs = await openPage('/tf.html', 'tfbench');
-const tf = await theirs.evaluate((...a) => (globalThis as G).tfbench.load(...a), o, `${o}/models/`, path.basename(modelDir), threads);
+// transformers.js loads onnx/model.onnx for fp32: its external data, relative to the model folder.
+if (model.onnxFile !== 'onnx/model.onnx') throw new Error(`${modelDir}: transformers.js would load onnx/model.onnx, detbench loads ${model.onnxFile}`);
+const tfExternal = model.externalData.map((location) => ({ path: location, file: path.posix.join(path.posix.dirname(model.onnxFile), location) }));
+const tf = await theirs.evaluate((...a) => (globalThis as G).tfbench.load(...a), o, `${o}/models/`, path.basename(modelDir), threads, tfExternal);
 
 const request = { promptIds, maxNewTokens: newTokens, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 10 };
 async function detbenchOn(page: Page): Promise<{ tokens: number[]; ms: number }> {

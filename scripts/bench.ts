@@ -12,13 +12,14 @@ import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
-import { argmax } from '../src/decode/sampling.ts';
+import { greedyToken } from '../src/decode/argmax-kernel.ts';
 import type { DecodeModel } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner/spec.ts';
 import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu.ts';
 import { nodeCpuOptions } from '../src/runner/options.ts';
 import { median, quartiles } from './bench-stats.ts';
+import { SummaryRing } from '../runners/summary-ring.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const busy = process.argv.includes('--busy');
@@ -64,7 +65,7 @@ async function detbenchSampled(): Promise<number> {
 }
 
 /**
- * A bare greedy loop: new tensors every step, argmax only, nothing recorded. It also times its
+ * A bare greedy loop: new tensors every step, argmax only (the loop's own, on the kernel), nothing recorded. It also times its
  * session.run calls alone, which bounds every loop: no harness on this session can beat
  * tokens / (time inside session.run).
  */
@@ -89,7 +90,7 @@ async function bare(m: DecodeModel): Promise<number> {
     const logits = out.logits!;
     const v = logits.dims[2]!;
     const s = logits.dims[1]!;
-    const next = argmax((logits.data as Float32Array).subarray((s - 1) * v, s * v));
+    const next = greedyToken((logits.data as Float32Array).subarray((s - 1) * v, s * v));
     tokens++;
     // The same span the decode loop times per step: the forward pass and the choice (and recording).
     if (step > 0) stepMs.bare!.push(performance.now() - stepStart);
@@ -172,6 +173,8 @@ const result = {
   // Per-round ratios first, then their median: drift between rounds (other load, heat) cancels.
   busy,
   recording: runner.environment?.recording ?? null,
+  // Where the runner's rows were summarised (worker, loop at push, loop at the end), all rounds.
+  recordingPlaces: runner.decodeModel?.recorder instanceof SummaryRing ? runner.decodeModel.recorder.places() : null,
   ratios: {
     detbenchVsTransformers: median(roundRatios('detbench', 'transformers.js')),
     recordingOverhead: 1 - median(roundRatios('detbench', 'bare')),

@@ -1,8 +1,8 @@
 // npm run build:kernels [-- --check]
-// Compiles kernels/lse.ts (AssemblyScript, WebAssembly SIMD) and writes its bytes into
-// src/decode/lse-wasm.ts, so the decode core loads the kernel with no file, fetch or build step at
-// run time, in Node and in the page alike. --check compiles and compares instead of writing
-// (exit 1 when the committed bytes are stale).
+// Compiles the kernels (AssemblyScript, WebAssembly SIMD): kernels/lse.ts into src/decode/lse-wasm.ts
+// and kernels/argmax.ts into src/decode/argmax-wasm.ts, so the decode core loads them with no file,
+// fetch or build step at run time, in Node and in the page alike. --check compiles and compares
+// instead of writing (exit 1 when the committed bytes are stale).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,18 +11,25 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = path.join(ROOT, 'src/decode/lse-wasm.ts');
+/** The greedy argmax kernel: its source, its module, the constant it exports. */
+const ARGMAX = { source: 'kernels/argmax.ts', out: path.join(ROOT, 'src/decode/argmax-wasm.ts'), name: 'ARGMAX_WASM', what: "The greedy step's argmax" };
 
-/** The kernel's bytes, compiled now from kernels/lse.ts. */
-export function compileKernel(): Uint8Array {
+/** A kernel's bytes, compiled now from `source` (kernels/lse.ts unless named). */
+export function compileKernel(source = 'kernels/lse.ts'): Uint8Array {
   const dir = mkdtempSync(path.join(tmpdir(), 'detbench-kernel-'));
   try {
-    const wasm = path.join(dir, 'lse.wasm');
+    const wasm = path.join(dir, 'kernel.wasm');
     const asc = path.join(ROOT, 'node_modules/assemblyscript/bin/asc.js');
-    execFileSync(process.execPath, [asc, path.join(ROOT, 'kernels/lse.ts'), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--outFile', wasm], { stdio: 'pipe' });
+    execFileSync(process.execPath, [asc, path.join(ROOT, source), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--outFile', wasm], { stdio: 'pipe' });
     return new Uint8Array(readFileSync(wasm));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The TypeScript module that carries the argmax kernel's bytes. */
+export function argmaxModule(bytes: Uint8Array): string {
+  return kernelModule(bytes).replace('from kernels/lse.ts', `from ${ARGMAX.source}`).replace(/\/\*\* The summary.*? \(/, `/** ${ARGMAX.what}, WebAssembly with SIMD (`).replace('LSE_WASM', ARGMAX.name);
 }
 
 /** The TypeScript module that carries them. */
@@ -33,10 +40,14 @@ export function kernelModule(bytes: Uint8Array): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const text = kernelModule(compileKernel());
-  if (process.argv.includes('--check')) {
-    const same = readFileSync(OUT, 'utf8') === text;
-    console.log(same ? `${OUT} is up to date` : `${OUT} is stale: run npm run build:kernels`);
-    process.exitCode = same ? 0 : 1;
-  } else writeFileSync(OUT, text);
+  for (const [out, text] of [
+    [OUT, kernelModule(compileKernel())],
+    [ARGMAX.out, argmaxModule(compileKernel(ARGMAX.source))],
+  ] as const) {
+    if (process.argv.includes('--check')) {
+      const same = readFileSync(out, 'utf8') === text;
+      console.log(same ? `${out} is up to date` : `${out} is stale: run npm run build:kernels`);
+      if (!same) process.exitCode = 1;
+    } else writeFileSync(out, text);
+  }
 }

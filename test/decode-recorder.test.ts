@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNodeTensor } from '../runners/node-cpu.ts';
 import { recordingPlan } from '../runners/ort-node-session.ts';
-import { SummaryRing } from '../runners/summary-ring.ts';
+import { SummaryRing, type SummaryRingOptions } from '../runners/summary-ring.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
@@ -38,11 +38,12 @@ afterAll(async () => {
   await ring.close();
 });
 
-/** Decodes `reqs` through a fresh ring started with `pollMs`, then closes it. */
-async function throughRing(pollMs: number, reqs: DecodeRequest[]) {
-  const other = await SummaryRing.start({ pollMs });
+/** Decodes `reqs` through a fresh ring started with `options`, then closes it; with where its rows went. */
+async function throughRing(options: SummaryRingOptions, reqs: DecodeRequest[]) {
+  const other = await SummaryRing.start(options);
   try {
-    return await decode({ ...decodeModelFor(session, spec, makeNodeTensor), recorder: other }, reqs);
+    const results = await decode({ ...decodeModelFor(session, spec, makeNodeTensor), recorder: other }, reqs);
+    return Object.assign(results, { places: other.places() });
   } finally {
     await other.close();
   }
@@ -59,10 +60,24 @@ describe('recording on a worker thread (SummaryRing)', () => {
 
   it('gives the same traces whether the worker polls often, rarely, or sleeps until notified', async () => {
     const a = await decode(inline, requests);
-    for (const pollMs of [0, 0.05, 20]) expect((await throughRing(pollMs, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    for (const pollMs of [0, 0.05, 20]) expect((await throughRing({ pollMs }, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
   });
 
-  it('waits for the worker when one step queues more rows than the ring holds', async () => {
+  it('gives the same traces when the loop summarises rows itself: at push, and at the end for rows the worker has not started', async () => {
+    const a = await decode(inline, requests);
+    // A worker that looks for rows every 20 ms, with one row allowed to wait: the loop does most rows in line.
+    const behind = await throughRing({ pollMs: 20, maxWaiting: 1 }, requests);
+    expect(behind.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    expect(behind.places.inline).toBeGreaterThan(0);
+    expect(behind.places.worker + behind.places.inline + behind.places.taken).toBe(65);
+    // Rows may wait as long as the ring has room: at the end the loop takes those the worker has not started.
+    const queued = await throughRing({ pollMs: 20, maxWaiting: 32 }, requests);
+    expect(queued.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    expect(queued.places.taken).toBeGreaterThan(0);
+    expect(queued.places.worker + queued.places.inline + queued.places.taken).toBe(65);
+  });
+
+  it('summarises in line what does not fit when one step queues more rows than the ring holds', async () => {
     // 40 rows in one batch: the loop pushes 40 rows per step into a 32-row ring.
     const wide = Array.from({ length: 40 }, (_, i): DecodeRequest => ({
       promptIds: promptIds.slice(0, 1 + (i % 2)),
@@ -72,7 +87,10 @@ describe('recording on a worker thread (SummaryRing)', () => {
       topK: 4,
     }));
     const a = await decode(inline, wide);
-    expect((await throughRing(2, wide)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    const b = await throughRing({ pollMs: 2, maxWaiting: 32 }, wide);
+    expect(b.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    // The ring holds 32 rows: the loop summarised the rest of each step in line.
+    expect(b.places.inline).toBeGreaterThan(0);
   });
 
   it('refuses more candidates than its result slots hold, before queueing anything', async () => {
@@ -93,8 +111,8 @@ describe('recording on a worker thread (SummaryRing)', () => {
   });
 
   it('runs on a worker only when a core is left over after onnxruntime\'s threads', () => {
-    expect(recordingPlan(2, 1)).toBe('worker-thread');
-    expect(recordingPlan(16, 8)).toBe('worker-thread');
+    expect(recordingPlan(2, 1)).toBe('worker-thread+inline');
+    expect(recordingPlan(16, 8)).toBe('worker-thread+inline');
     expect(recordingPlan(2, 2)).toBe('inline');
     expect(recordingPlan(1, 1)).toBe('inline');
     // 0: onnxruntime picks its own thread count, one per core.

@@ -2,7 +2,8 @@ import { RowCapture } from './capture.ts';
 import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
 import { emptyPast, extraFeeds, intTensor, pastNames, presentOf } from './feeds.ts';
-import { argmax, sampleWithDraw } from './sampling.ts';
+import { greedyToken } from './argmax-kernel.ts';
+import { sampleWithDraw } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace, TensorLike } from './types.ts';
 
 /** One row of the batch while it decodes. */
@@ -168,7 +169,8 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         }
         let summary: RowSummary | undefined;
         if (recorder) {
-          recorder.push(rowLogits, row.req.topK);
+          // A summary back from push (the recorder did it in line) still comes back from drain too.
+          summary = recorder.push(rowLogits, row.req.topK);
           queued.push(row);
         } else {
           summary = summarizeRow(rowLogits, row.req.topK);
@@ -178,7 +180,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         let chosen: number;
         if (sampling.kind === 'greedy') {
           // The summary's best id is the argmax (same ties, NaN never first): no second pass.
-          chosen = summary && summary.ids.length > 0 ? summary.ids[0]! : argmax(rowLogits);
+          chosen = summary && summary.ids.length > 0 ? summary.ids[0]! : greedyToken(rowLogits);
           tr.draw!.push(null);
         } else {
           const u = row.rng!.random();

@@ -144,8 +144,12 @@ export interface DecodeResult {
  * path: the loop hands each row over as it goes and collects every summary once at the end.
  */
 export interface StepRecorder {
-  /** Queues one row (copied before this returns, so the caller may reuse its buffer). */
-  push(row: Float32Array, topK: number): void;
+  /**
+   * Queues one row (copied before this returns, so the caller may reuse its buffer), or, when the
+   * recorder is behind, summarises it at once and returns the summary (which {@link drain} returns
+   * too, in its place).
+   */
+  push(row: Float32Array, topK: number): RowSummary | undefined;
   /** The summaries of every row queued since the last drain, in push order. */
   drain(): Promise<RowSummary[]>;
 }

@@ -9,7 +9,13 @@ interface Generator {
 let model: Generator | null = null;
 
 const api = {
-  async load(origin: string, modelsPath: string, name: string, numThreads: number): Promise<{ version: string }> {
+  /**
+   * `externalData`: the model's external-data files, as the graph names them (`path`) and relative to
+   * the model folder (`file`). transformers.js looks only for `<model>.onnx_data` on its own (and in a
+   * page onnxruntime-web cannot read a file it was not handed: "Module.MountedFiles is not
+   * available"), so they go in through the session options, which it fetches and mounts.
+   */
+  async load(origin: string, modelsPath: string, name: string, numThreads: number, externalData: { path: string; file: string }[]): Promise<{ version: string }> {
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = modelsPath;
@@ -19,7 +25,8 @@ const api = {
     // Never the CDN: the build transformers.js ships with (onnxruntime-web/webgpu, Asyncify), from the harness.
     wasm.wasmPaths = { mjs: `${origin}/ort/ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${origin}/ort/ort-wasm-simd-threaded.asyncify.wasm` };
     wasm.numThreads = numThreads;
-    model = (await AutoModelForCausalLM.from_pretrained(name, { dtype: 'fp32', device: 'wasm' })) as unknown as Generator;
+    const session_options = externalData.length > 0 ? { externalData: externalData.map((e) => ({ path: e.path, data: e.file })) } : {};
+    model = (await AutoModelForCausalLM.from_pretrained(name, { dtype: 'fp32', device: 'wasm', session_options })) as unknown as Generator;
     return { version: env.version };
   },
 
