@@ -100,8 +100,8 @@ export function readResult(r: ResultSlots, row: number): RowSummary {
   return { ids, logits, logprobs, margin: r.margin[slot]!, hash: hex(r.hash[2 * slot]!) + hex(r.hash[2 * slot + 1]!) };
 }
 
-/** What the worker receives once, with the shared buffers. */
-export interface RingInit {
+/** What the worker receives once: the shared buffers and how to poll. */
+export interface RingBuffers {
   ctrl: Int32Array;
   /** Per slot: the row's length and its top-k. */
   meta: Int32Array;
@@ -112,6 +112,9 @@ export interface RingInit {
   pollMs: number;
   /** ...for this long after its last row; then it sleeps until notified. */
   pollForMs: number;
-  /** Where the worker reports its own failure. */
+}
+
+/** What a Node worker thread receives: the buffers and the port where it reports its own failure. */
+export interface RingInit extends RingBuffers {
   port: import('node:worker_threads').MessagePort;
 }

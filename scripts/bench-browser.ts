@@ -12,7 +12,7 @@ import { loadModel } from '../src/model/load.ts';
 import { median, quartiles } from './bench-stats.ts';
 import { specOf } from '../src/runner/spec.ts';
 import { findChrome, launchChrome } from '../runners/browser/chrome.ts';
-import { bundlePage, decodePageBundle, Harness, ORT_DIST, ortExternal } from '../runners/browser/harness.ts';
+import { bundlePage, decodePageBundle, Harness, ORT_DIST, ortExternal, recorderWorkerBundle } from '../runners/browser/harness.ts';
 import type { PageApi, PageInit } from '../runners/browser/protocol.ts';
 
 const modelDir = path.resolve(process.argv[2] ?? 'models/detbench-tiny');
@@ -43,6 +43,7 @@ const o = harness.origin;
 harness.text('/decode.html', '<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>', '.html');
 harness.text('/tf.html', '<!doctype html><meta charset="utf-8"><script type="module" src="/tf.js"></script>', '.html');
 harness.text('/page.js', await decodePageBundle(), '.js');
+harness.text('/recorder.js', await recorderWorkerBundle(), '.js');
 const tfEntry = fileURLToPath(new URL('../runners/browser/page/bench-transformers.ts', import.meta.url));
 // transformers.js imports onnxruntime-web/webgpu: the harness serves that very build, once.
 harness.text('/tf.js', await bundlePage(tfEntry, [ortExternal('/ort/ort.webgpu.min.mjs')]), '.js');
@@ -63,7 +64,7 @@ async function openPage(url: string, global: string): Promise<Page> {
 }
 
 const ours = await openPage('/decode.html', 'detbench');
-const init: PageInit = { ep: 'wasm', ortUrl: '/ort/ort.wasm.min.mjs', wasmPaths: `${o}/ort/`, numThreads: threads, simd: true };
+const init: PageInit = { ep: 'wasm', ortUrl: '/ort/ort.wasm.min.mjs', wasmPaths: `${o}/ort/`, numThreads: threads, simd: true, recorderUrl: `${o}/recorder.js` };
 const facts = await ours.evaluate((i) => (globalThis as G).detbench.init(i), init);
 const session = await ours.evaluate(
   (x) => (globalThis as G).detbench.open(x),
@@ -77,6 +78,16 @@ await oursAsync.evaluate(
   (x) => (globalThis as G).detbench.open(x),
   { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
 );
+
+// detbench recording in line (no Web Worker), to see what the worker takes off the loop.
+const oursInline = await openPage('/decode.html', 'detbench');
+const { recorderUrl: _, ...inlineInit } = init;
+await oursInline.evaluate((i) => (globalThis as G).detbench.init(i), inlineInit);
+const inlineSession = await oursInline.evaluate(
+  (x) => (globalThis as G).detbench.open(x),
+  { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
+);
+if (inlineSession.recording !== 'inline') throw new Error(`the inline page records ${inlineSession.recording}`);
 
 const theirs = await openPage('/tf.html', 'tfbench');
 // transformers.js loads onnx/model.onnx for fp32: its external data, relative to the model folder.
@@ -101,7 +112,7 @@ async function transformers(): Promise<{ tokens: number[]; ms: number }> {
 const detbench = () => detbenchOn(ours);
 
 // Warm-up (JIT tiers, allocator), and the same greedy tokens from all, or the comparison means nothing.
-const tasks = { detbench, 'detbench (asyncify build)': () => detbenchOn(oursAsync), 'transformers.js': transformers };
+const tasks = { detbench, 'detbench inline': () => detbenchOn(oursInline), 'detbench (asyncify build)': () => detbenchOn(oursAsync), 'transformers.js': transformers };
 type Task = keyof typeof tasks;
 const names = Object.keys(tasks) as Task[];
 const warm: Partial<Record<Task, number[]>> = {};
@@ -110,6 +121,7 @@ const sameTokens = names.every((n) => JSON.stringify(warm[n]) === JSON.stringify
 
 const perRound = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Task, number[]>;
 const ratios: number[] = [];
+const inlineRatios: number[] = [];
 for (let round = 0; round < rounds; round++) {
   // Rotate the order every round so drift (heat, other load) favours no one.
   const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
@@ -120,6 +132,7 @@ for (let round = 0; round < rounds; round++) {
     perRound[name].push(tps[name]);
   }
   ratios.push(tps.detbench! / tps['transformers.js']!);
+  inlineRatios.push(tps['detbench inline']! / tps['transformers.js']!);
   if (rounds <= 20 || round % 10 === 0) console.error(`round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${tps[n]!.toFixed(1)}`).join(', ')} tok/s`);
 }
 
@@ -136,6 +149,10 @@ const result = {
   rounds,
   threads,
   sessionMs: session.sessionMs,
+  // Where detbench's page recorded: on a Web Worker the loop helps when it falls behind, or in line.
+  recording: session.recording,
+  // Where its rows were summarised over the whole bench: the worker, the loop at push, the loop at the end.
+  recordingPlaces: await ours.evaluate(() => (globalThis as G).detbench.recordingPlaces()),
   sameGreedyTokens: sameTokens,
   tokensPerSecond: Object.fromEntries(names.map((n) => [n, median(perRound[n])])),
   // The least-disturbed round of each: on a shared machine the medians carry the noise of others' load.
@@ -148,10 +165,16 @@ const result = {
     ofMedians: median(perRound.detbench) / median(perRound['transformers.js']),
     ofBest: Math.max(...perRound.detbench) / Math.max(...perRound['transformers.js']),
   },
+  inlineRatio: { medianOfRounds: median(inlineRatios), roundQuartiles: quartiles(inlineRatios) },
   goal: 'detbench >= 1.25x transformers.js tokens/s',
 };
 mkdirSync('out/bench', { recursive: true });
 writeFileSync('out/bench/bench-browser.json', JSON.stringify(result, null, 2));
 console.log(JSON.stringify(result, null, 2));
+console.log(
+  `\n${path.basename(modelDir)} (vocabulary ${model.config.vocabSize}), ${launched.version}, load average ${result.machine.loadAverage.join(' ')}:\n` +
+    `  detbench (${result.recording}) / transformers.js: ${result.ratio.medianOfRounds.toFixed(2)}x median of rounds, ${result.ratio.ofBest.toFixed(2)}x best rounds (goal >= 1.25)\n` +
+    `  detbench inline / transformers.js: ${result.inlineRatio.medianOfRounds.toFixed(2)}x median of rounds; same greedy tokens: ${sameTokens}`,
+);
 await launched.close();
 await harness.close();

@@ -56,6 +56,17 @@ export async function bundlePage(entry: string, plugins: Plugin[] = []): Promise
   return out.outputFiles[0]!.text;
 }
 
+let recorderBundle: Promise<string> | null = null;
+/** The page's recording worker (runners/browser/page/recorder-worker.ts), built once per process. */
+export function recorderWorkerBundle(): Promise<string> {
+  const entry = fileURLToPath(new URL('./page/recorder-worker.ts', import.meta.url));
+  recorderBundle ??= bundlePage(entry).catch((err: unknown) => {
+    recorderBundle = null;
+    throw new DetbenchError('PAGE_BUNDLE_FAILED', `cannot bundle ${entry}: ${errorMessage(err)}`, { cause: err });
+  });
+  return recorderBundle;
+}
+
 let pageBundle: Promise<string> | null = null;
 /** The decode page bundle, built once per process. */
 export function decodePageBundle(): Promise<string> {

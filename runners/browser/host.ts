@@ -2,8 +2,9 @@ import type { Page } from 'puppeteer-core';
 import type { DecodeResult } from '../../src/decode/types.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import { launchChrome, type LaunchedChrome } from './chrome.ts';
-import { decodePageBundle, Harness, ORT_DIST } from './harness.ts';
+import { decodePageBundle, Harness, ORT_DIST, recorderWorkerBundle } from './harness.ts';
 import type { CapturedRows } from '../../src/decode/capture.ts';
+import type { RowPlaces } from '../summary-ring-core.ts';
 import { ORT_BUILD, type PageApi, type PageEp, type PageFacts, type PageInit, type PageOpen, type PageRequest, type PageSession, type WireCapture } from './protocol.ts';
 
 /** Everything a host needs to (re)create its page. */
@@ -23,6 +24,8 @@ export interface HostConfig {
   timeoutMs: number;
   /** Tests only: launch without the WebGPU flags, to see a page that gets no adapter. */
   withoutWebgpuFlags?: boolean;
+  /** Tests and benchmarks only: record in line even where a Web Worker could (wasm). */
+  inlineRecording?: boolean;
 }
 
 const HTML = '<!doctype html><meta charset="utf-8"><title>detbench</title><script type="module" src="/page.js"></script>';
@@ -68,6 +71,7 @@ export class BrowserHost {
     try {
       harness.text('/', HTML, '.html');
       harness.text('/page.js', await decodePageBundle(), '.js');
+      harness.text('/recorder.js', await recorderWorkerBundle(), '.js');
       harness.dir('/ort/', ORT_DIST);
       if (config.modelPath) host.#served = harness.model(config.modelPath, config.modelExternalData ?? []);
       await host.#preparePage();
@@ -116,6 +120,7 @@ export class BrowserHost {
       numThreads: this.config.numThreads,
       simd: this.config.simd,
       ...(this.config.powerPreference ? { powerPreference: this.config.powerPreference } : {}),
+      ...(this.config.ep === 'wasm' && !this.config.inlineRecording ? { recorderUrl: `${this.harness.origin}/recorder.js` } : {}),
     };
     this.facts = await this.#guard(() => page.evaluate((i) => (globalThis as PageGlobal).detbench.init(i), init), 'initialising onnxruntime-web');
     if (this.config.ep === 'webgpu' && !this.facts.adapter) {
@@ -170,6 +175,13 @@ export class BrowserHost {
   }
 
   /** Decodes one batch in the page. Throws on failure; a crash leaves the host to recover next time. */
+  /** Where the page's rows were summarised since its session opened (null: in line only). */
+  async recordingPlaces(): Promise<RowPlaces | null> {
+    const page = this.page;
+    if (!page) return null;
+    return this.#guard(() => page.evaluate(() => (globalThis as PageGlobal).detbench.recordingPlaces()), 'reading the recording counts');
+  }
+
   async generate(requests: PageRequest[]): Promise<DecodeResult[]> {
     if (this.#broken || !this.page) {
       try {

@@ -101,6 +101,7 @@ function browserRunner<T extends BrowserType>(type: T): Runner<T> {
         ...(type === 'browser-webgpu' ? { adapter: facts.adapter, deviceAdapter: s.deviceAdapter, kvOnGpu, kvLocation: s.kvLocation } : {}),
         graphOptimization: options.graph_optimization,
         kvType: s.kvType,
+        recording: (host.session ?? s).recording,
         startMs,
         restarts: host.restarts,
         ...(host.warnings.length ? { pageWarnings: [...host.warnings] } : {}),

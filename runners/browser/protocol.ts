@@ -2,6 +2,7 @@ import type { DecodeRequest, DecodeResult } from '../../src/decode/types.ts';
 import type { ModelSpec } from '../../src/decode/session-model.ts';
 import type { Sampling } from '../../src/decode/sampling.ts';
 import type { RowSummary } from '../../src/decode/logits.ts';
+import type { RowPlaces } from '../summary-ring-core.ts';
 
 /**
  * What Node and the page exchange through `page.evaluate` (plain JSON both ways). Tokenization
@@ -27,6 +28,12 @@ export interface PageInit {
   numThreads: number;
   simd: boolean;
   powerPreference?: 'low-power' | 'high-performance';
+  /**
+   * URL of the recording worker's script (wasm only): with it, a cross-origin isolated page and a
+   * core left over after onnxruntime-web's threads, the per-step recording runs on a Web Worker
+   * that the loop helps when it falls behind (runners/browser/page/page-ring.ts).
+   */
+  recorderUrl?: string;
 }
 
 /** GPUAdapterInfo as plain data. */
@@ -70,6 +77,8 @@ export interface PageSession {
   deviceAdapter: AdapterFacts | null;
   /** Where a present.* output landed in the verification pass ('gpu-buffer' or 'cpu'); webgpu only. */
   kvLocation: string | null;
+  /** Where the per-step recording runs: `worker-thread+inline` (a Web Worker the loop helps) or `inline`. */
+  recording: 'worker-thread+inline' | 'inline';
 }
 
 export type PageRequest = Pick<DecodeRequest, 'promptIds' | 'maxNewTokens' | 'sampling' | 'stopIds' | 'topK' | 'teacherTokens' | 'capture'>;
@@ -104,6 +113,8 @@ export interface PageApi {
   init(init: PageInit): Promise<PageFacts>;
   open(open: PageOpen): Promise<PageSession>;
   generate(requests: PageRequest[]): Promise<PageResult[]>;
+  /** Where the page's rows were summarised since the session opened (null: in line only). */
+  recordingPlaces(): RowPlaces | null;
   /** The tokens the page's sampler picks on the golden rows, per case. */
   golden(input: GoldenInput): number[][];
   /** The page's summaries (top `k`) of rows sent as float32 bits in base64 (JSON would turn -0 into 0). */

@@ -3,6 +3,7 @@
 import type * as OrtWeb from 'onnxruntime-web';
 import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, singleTokenFeeds, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
 import type { CapturedRows } from '../../../src/decode/capture.ts';
+import { PageRing } from './page-ring.ts';
 import type { AdapterFacts, GoldenInput, VocabGoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
 
 type Ort = typeof OrtWeb;
@@ -27,6 +28,18 @@ let ort: Ort | null = null;
 let ep: PageInit['ep'] = 'wasm';
 let session: OrtWeb.InferenceSession | null = null;
 let model: DecodeModel | null = null;
+let pageInit: PageInit | null = null;
+let ring: PageRing | null = null;
+
+/**
+ * Where the recording runs, as recordingPlan (runners/ort-node-session.ts) decides it in Node: on a
+ * worker when a core is left over after onnxruntime-web's threads (the main thread computes with
+ * them), and a shared ring needs a cross-origin isolated page.
+ */
+function pagePlan(init: PageInit): 'worker-thread+inline' | 'inline' {
+  const isolated = globalThis.crossOriginIsolated === true;
+  return init.recorderUrl && isolated && navigator.hardwareConcurrency > init.numThreads ? 'worker-thread+inline' : 'inline';
+}
 
 function adapterFacts(info: GpuAdapterInfoLike | undefined, fallback: boolean | undefined): AdapterFacts {
   return {
@@ -52,6 +65,7 @@ function ortEnvFacts(o: Ort): Record<string, unknown> {
 const api: PageApi = {
   async init(init) {
     ep = init.ep;
+    pageInit = init;
     ort = (await import(/* @vite-ignore */ init.ortUrl)) as Ort;
     ort.env.wasm.wasmPaths = init.wasmPaths;
     ort.env.wasm.numThreads = init.numThreads;
@@ -94,6 +108,10 @@ const api: PageApi = {
     const sessionMs = performance.now() - t0;
     const makeTensor: MakeTensor = (type, data, dims) => new o.Tensor(type, data, dims);
     model = decodeModelFor(float16AsBits(session), open.spec, makeTensor);
+    const recording = pageInit ? pagePlan(pageInit) : 'inline';
+    ring?.close();
+    ring = recording === 'worker-thread+inline' && pageInit?.recorderUrl ? new PageRing(new Worker(pageInit.recorderUrl, { type: 'module' })) : null;
+    if (ring) model.recorder = ring;
 
     let effective: string = ep;
     let deviceAdapter: AdapterFacts | null = null;
@@ -109,13 +127,24 @@ const api: PageApi = {
       kvLocation = probe ?? null;
       if (open.kvOnGpu && kvLocation !== 'gpu-buffer') effective = `webgpu (present.* on ${kvLocation ?? 'nowhere'}; expected gpu-buffer)`;
     }
-    return { sessionMs, effective, kvType: model.kvType, ortEnv: ortEnvFacts(o), deviceAdapter, kvLocation };
+    return { sessionMs, effective, kvType: model.kvType, ortEnv: ortEnvFacts(o), deviceAdapter, kvLocation, recording };
   },
 
   async generate(requests) {
     if (!model) throw new Error('page: generate() before open()');
-    const results = await decode(model, requests);
+    let results: Awaited<ReturnType<typeof decode>>;
+    try {
+      results = await decode(model, requests);
+    } catch (err) {
+      // Rows already handed to the worker belong to the failed batch: collect and drop them.
+      await model.recorder?.drain().catch(() => []);
+      throw err;
+    }
     return results.map(({ capture, ...r }) => (capture ? { ...r, capture: toWire(capture) } : r));
+  },
+
+  recordingPlaces() {
+    return ring?.places() ?? null;
   },
 
   golden(input: GoldenInput) {
@@ -137,6 +166,8 @@ const api: PageApi = {
   },
 
   async close() {
+    ring?.close();
+    ring = null;
     await session?.release();
     session = null;
     model = null;
