@@ -32,6 +32,13 @@ describe('assembleRows', () => {
     expect([...assembleRows([{ data, batch: 2, length: 3, rows: [0] }], 2, 1, 2)]).toEqual([2, 3, 12, 13]);
   });
 
+  it('copies only the positions a part says its rows use, as if it had been trimmed first', () => {
+    const once = assembleRows([{ data, batch: 2, length: 3, rows: [1], used: 2 }], 2, 1, 4);
+    const trimmed = assembleRows([{ data, batch: 2, length: 3, rows: [1] }], 2, 1, 2);
+    expect([...once]).toEqual([0, 0, 102, 103, 0, 0, 112, 113]);
+    expect([...assembleRows([{ data: trimmed, batch: 1, length: 2, rows: [0] }], 2, 1, 4)]).toEqual([...once]);
+  });
+
   it('keeps float16 caches as raw bits and refuses a mix or a wrong size', () => {
     const half = Uint16Array.of(0x3c00, 0x4000);
     const out = assembleRows([{ data: half, batch: 1, length: 2, rows: [0] }], 1, 1, 3);
@@ -89,6 +96,56 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
       }
       expect(got.a!.map((e) => e.batchSize)).toEqual([1, 1, 1, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1]);
       expect(got.b!.map((e) => e.batchSize)).toEqual([3, 3, 3, 3, 3]);
+    });
+
+    it('a leave followed by a join feeds the cache a leave and then a join would, laid out in one copy', async () => {
+      // Wrap the session to see every pass's feeds and outputs.
+      const passes: { feeds: Record<string, ort.Tensor>; out: Record<string, ort.Tensor> }[] = [];
+      const spy: DecodeModel = {
+        ...dm,
+        session: {
+          inputNames: dm.session.inputNames,
+          outputNames: dm.session.outputNames,
+          run: async (feeds) => {
+            const out = (await dm.session.run(feeds)) as Record<string, ort.Tensor>;
+            passes.push({ feeds: feeds as Record<string, ort.Tensor>, out });
+            return out;
+          },
+        },
+      };
+      const batch = new ContinuousBatch<string>(spy);
+      const events: TokenEvent<string>[] = [];
+      const on = (e: TokenEvent<string>) => events.push({ ...e, logits: e.logits.slice() });
+      const long = greedy(Array.from({ length: 30 }, (_, i) => (i * 11) % 200), 2);
+      const mid = greedy([7, 1, 30, 4, 5, 6], 6);
+      const late = greedy([9, 9, 9, 4, 4, 4, 2, 2, 2, 1], 3); // longer than mid's cache: mid's row is padded
+      await batch.join([{ tag: 'long', req: long }, { tag: 'mid', req: mid }], on);
+      await batch.step(on); // long's last token: it leaves, and its 31 positions with it
+      expect(batch.tags()).toEqual(['mid']);
+      expect(batch.cacheLength).toBe(7);
+      await batch.join([{ tag: 'late', req: late }], on);
+      expect(batch.cacheLength).toBe(10);
+      await batch.step(on);
+      const [, step1, prefill, step2] = passes;
+      const heads = dm.numKvHeads;
+      const key0 = (t: Record<string, ort.Tensor>, name: string) => t[name]!.data as Float32Array;
+      // The reference: mid's row trimmed to its 7 positions, then placed beside late's 10 (zeros before mid's 7).
+      const kept = assembleRows([{ data: key0(step1!.out, dm.presentKey(0)), batch: 2, length: 31, rows: [1] }], heads, dm.headDim, 7);
+      const expected = assembleRows(
+        [
+          { data: kept, batch: 1, length: 7, rows: [0] },
+          { data: key0(prefill!.out, dm.presentKey(0)), batch: 1, length: 10, rows: [0] },
+        ],
+        heads,
+        dm.headDim,
+        10,
+      );
+      expect(step2!.feeds[dm.pastKey(0)]!.dims).toEqual([2, heads, 10, dm.headDim]);
+      expect(Buffer.from(key0(step2!.feeds, dm.pastKey(0)).buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      // The lazily computed summary and hash agree, and survive a spread copy of the event.
+      for (const e of events) expect(e.hash).toBe(e.summary.hash);
+      const alone = (await decode(dm, [late]))[0]!;
+      expect(events.filter((e) => e.tag === 'late').map((e) => e.token)).toEqual(alone.tokens.slice(0, 2));
     });
 
     it('a withdrawn member frees its row and the cache shrinks to the longest left', async () => {

@@ -80,4 +80,25 @@ describe('serve responses', () => {
     expect(out.body.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(out.headers['x-detbench-batch-size']).toBe('1');
   });
+
+  it('without log-probabilities only the hash is read: the summary is never computed', () => {
+    const { res, out } = fakeResponse();
+    const req = parseRequest({ model: 'm', prompt: 'x' }, 'completions');
+    const r = new Responder({ req, modelName: 'm', systemFingerprint: 'fp_x', tokenizer, stopIds: [EOS], promptIds: [1], seed: null, batching: 'continuous' }, res);
+    r.start(2, null, 0);
+    const lazy = (token: number, hash: string) => ({
+      token,
+      logits: new Float32Array(10),
+      hash,
+      get summary(): never {
+        throw new Error('summary read');
+      },
+    });
+    r.step(lazy(3, 'aa'), 2);
+    r.step(lazy(4, 'bb'), 1);
+    r.finish({ finishReason: 'length' });
+    const body = JSON.parse(out.body);
+    expect(body.choices[0]).toMatchObject({ text: 't3t4', logprobs: null, finish_reason: 'length' });
+    expect(body.detbench).toMatchObject({ batch_sizes: [2, 1], step_hashes: ['aa', 'bb'] });
+  });
 });

@@ -1,5 +1,5 @@
 import { assembleRows, type KvData, type KvPart } from './kv.ts';
-import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
+import { halfToFloat32, hashFloat32, summarizeRow, type RowSummary } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
 import { argmax, sampleToken } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, TensorLike } from './types.ts';
@@ -13,7 +13,14 @@ export interface TokenEvent<T> {
   token: number;
   /** The row's logits; a view valid only during the call. */
   logits: Float32Array;
-  summary: RowSummary;
+  /**
+   * The row's top-k list, log-probabilities, margin and hash (`summarizeRow` with the request's
+   * `topK`). Computed on first read, during the call only: a consumer that sends no log-probabilities
+   * reads just `hash` and spares every row the log-sum-exp pass.
+   */
+  readonly summary: RowSummary;
+  /** The row's logits hash (`hashFloat32`, the same as `summary.hash`); computed on first read, during the call only. */
+  readonly hash: string;
   /** Rows in the forward pass that computed this token (the prefill group at step 0, the batch after). */
   batchSize: number;
   /** Set on the member's last token: why it stopped. It has left the batch by the next step. */
@@ -47,8 +54,18 @@ interface Member<T> {
  */
 export class ContinuousBatch<T> {
   private members: Member<T>[] = [];
-  /** Per layer: key, value. Each `[members, heads, length, headDim]`. */
+  /** Per layer: key, value. Each `[kvRows, heads, kvLength, headDim]`. */
   private kv: KvData[] = [];
+  private kvRows = 0;
+  private kvLength = 0;
+  /**
+   * Which rows of `kv` the members hold, in member order, when members have left since the cache
+   * was last laid out (null: all of them, in order). Leaving only marks rows: the cache is compacted
+   * once, when the next forward pass needs it, and a join that follows a leave (a closed-loop client
+   * sending its next request) places old and new rows in one copy instead of two.
+   */
+  private live: number[] | null = null;
+  /** The longest member's cache: the positions every row is padded to in the next pass. */
   private length = 0;
   private half: Float32Array | null = null;
 
@@ -129,12 +146,12 @@ export class ContinuousBatch<T> {
     const rows = keep.flatMap((k, b) => (k ? [b] : []));
     if (rows.length === 0) return;
     const longest = Math.max(this.length, ...rows.map((b) => fresh[b]!.cached));
-    const running = this.members.map((_, i) => i);
+    const running = this.members.length ? this.live ?? this.members.map((_, i) => i) : [];
     this.kv = present.map((p, i) =>
-      this.assemble([...(this.members.length ? [this.part(this.kv[i]!, this.members.length, this.length, running)] : []), this.part(p, n, width, rows)], longest),
+      this.assemble([...(running.length ? [this.part(this.kv[i]!, this.kvRows, this.kvLength, running, this.length)] : []), this.part(p, n, width, rows)], longest),
     );
     this.members = [...this.members, ...rows.map((b) => fresh[b]!)];
-    this.length = longest;
+    this.setLayout(this.members.length, longest);
   }
 
   /** One decode step over every member; finished members leave the batch before it returns. */
@@ -142,6 +159,7 @@ export class ContinuousBatch<T> {
     const { model } = this;
     const n = this.members.length;
     if (n === 0) return;
+    this.compact();
     const width = this.length + 1;
     const ids = new BigInt64Array(n);
     const pos = new BigInt64Array(n);
@@ -162,7 +180,7 @@ export class ContinuousBatch<T> {
       if (this.choose(m, logits.row(b), n, onToken)) keep.push(b);
     });
     this.kv = present;
-    this.length = width;
+    this.setLayout(n, width);
     if (keep.length < n) this.retain(keep);
   }
 
@@ -178,22 +196,37 @@ export class ContinuousBatch<T> {
     const tags = this.tags();
     this.members = [];
     this.kv = [];
-    this.length = 0;
+    this.setLayout(0, 0);
     return tags;
   }
 
-  /** Keeps only rows `keep`, trimming positions that no remaining row uses. */
+  /** Keeps only members `keep` (indices into the members); their cache rows are compacted before the next pass. */
   private retain(keep: readonly number[]): void {
-    const n = this.members.length;
     const kept = keep.map((b) => this.members[b]!);
     if (kept.length === 0) {
       this.clear();
       return;
     }
-    const longest = Math.max(...kept.map((m) => m.cached));
-    this.kv = this.kv.map((data) => this.assemble([this.part(data, n, this.length, keep)], longest));
+    const rows = this.live ?? this.members.map((_, i) => i);
+    this.live = keep.map((b) => rows[b]!);
     this.members = kept;
-    this.length = longest;
+    this.length = Math.max(...kept.map((m) => m.cached));
+  }
+
+  /** Lays the cache out for the members (their rows only, `length` positions) if members left since the last pass. */
+  private compact(): void {
+    if (this.live === null) return;
+    const rows = this.live;
+    this.kv = this.kv.map((data) => this.assemble([this.part(data, this.kvRows, this.kvLength, rows, this.length)], this.length));
+    this.setLayout(this.members.length, this.length);
+  }
+
+  /** The cache now holds exactly the members' rows, in order, `length` positions long. */
+  private setLayout(rows: number, length: number): void {
+    this.kvRows = rows;
+    this.kvLength = length;
+    this.length = length;
+    this.live = null;
   }
 
   /** Picks the member's next token and reports it; false when the member is finished. */
@@ -203,7 +236,23 @@ export class ContinuousBatch<T> {
     const step = m.chosen++;
     m.next = token;
     const finished = m.req.stopIds.includes(token) ? 'stop' : m.chosen >= m.req.maxNewTokens ? 'length' : null;
-    onToken({ tag: m.tag, step, token, logits: row, summary: summarizeRow(row, m.req.topK), batchSize, finished });
+    let summary: RowSummary | null = null;
+    let hash: string | null = null;
+    const topK = m.req.topK;
+    onToken({
+      tag: m.tag,
+      step,
+      token,
+      logits: row,
+      get summary() {
+        return (summary ??= summarizeRow(row, topK));
+      },
+      get hash() {
+        return (hash ??= summary ? summary.hash : hashFloat32(row));
+      },
+      batchSize,
+      finished,
+    });
     return finished === null;
   }
 
@@ -269,8 +318,8 @@ export class ContinuousBatch<T> {
     return t.data;
   }
 
-  private part(data: KvData, batch: number, length: number, rows: readonly number[]): KvPart {
-    return { data, batch, length, rows };
+  private part(data: KvData, batch: number, length: number, rows: readonly number[], used = length): KvPart {
+    return { data, batch, length, rows, used };
   }
 
   private assemble(parts: KvPart[], length: number): KvData {

@@ -16,11 +16,16 @@ export interface KvPart {
   length: number;
   /** Which of its rows to take, in order. */
   rows: readonly number[];
+  /**
+   * How many final positions the taken rows use (default `length`): only these are copied, so a
+   * part whose longest row has left copies as the same part trimmed first would.
+   */
+  used?: number;
 }
 
 /**
  * A new cache tensor of `length` positions holding the chosen rows of each part, in order, each
- * right-aligned: the last `min(part.length, length)` positions of a row are copied, the positions
+ * right-aligned: the last `min(part.used, length)` positions of a row are copied, the positions
  * before them are zero (they are masked out). The caller makes `length` at least every taken row's
  * cached length, so no cached position is ever cut.
  */
@@ -35,7 +40,7 @@ export function assembleRows(parts: readonly KvPart[], heads: number, headDim: n
       throw new Error(`a cache part holds ${part.data.length} elements, not ${part.batch}x${heads}x${part.length}x${headDim}`);
     }
     if (part.rows.length > 0 && part.data.constructor !== out.constructor) throw new Error('cache parts mix float32 and float16');
-    const keep = Math.min(part.length, length);
+    const keep = Math.min(part.length, part.used ?? part.length, length);
     for (const src of part.rows) {
       if (!(src >= 0 && src < part.batch)) throw new Error(`cache row ${src} is outside a part of ${part.batch} rows`);
       for (let h = 0; h < heads; h++) {

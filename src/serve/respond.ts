@@ -19,7 +19,10 @@ export interface ChosenToken {
   token: number;
   /** The row's logits; read during the call only. */
   logits: Float32Array;
-  summary: RowSummary;
+  /** Read only when the request asks for log-probabilities (a continuous batch computes it on that read). */
+  readonly summary: RowSummary;
+  /** The row's hash, if known apart from the summary (else `summary.hash` is read). */
+  readonly hash?: string;
 }
 
 /** `size:count` pairs, smallest size first. */
@@ -36,14 +39,16 @@ interface TopEntry {
   bytes: number[];
 }
 
-/** One generated token with its log-probability and the top candidates. */
-interface StepEntry extends TopEntry {
+/** One generated token, with its log-probability and the top candidates when the request asks for log-probabilities. */
+interface StepEntry {
   id: number;
+  token: string;
   /** Hash of the step's whole logits row (bitwise identity across responses). */
   hash: string;
   /** Rows of the forward pass that computed it. */
   batchSize: number;
-  top: TopEntry[];
+  /** Null when the request asks for no log-probabilities (nothing reads them then). */
+  logprobs: (TopEntry & { top: TopEntry[] }) | null;
 }
 
 /** What every response of one request shares. */
@@ -134,14 +139,20 @@ export class Responder {
     if (this.failed) return;
     try {
       const { tokenizer } = this.ctx;
-      const lse = e.summary.logits[0]! - e.summary.logprobs[0]!;
       const text = tokenizer.tokenText(e.token);
-      const n = this.ctx.req.topLogprobs ?? 0;
-      const top = e.summary.ids.slice(0, n).map((id, r) => {
-        const t = tokenizer.tokenText(id);
-        return { token: t, logprob: e.summary.logprobs[r]!, bytes: utf8(t) };
-      });
-      const entry: StepEntry = { id: e.token, hash: e.summary.hash, batchSize, token: text, logprob: e.logits[e.token]! - lse, bytes: utf8(text), top };
+      const n = this.ctx.req.topLogprobs;
+      // Without log-probabilities only the hash is sent: the summary (its log-sum-exp pass) is not computed.
+      let logprobs: StepEntry['logprobs'] = null;
+      if (n !== null) {
+        const { summary } = e;
+        const lse = summary.logits[0]! - summary.logprobs[0]!;
+        const top = summary.ids.slice(0, n).map((id, r) => {
+          const t = tokenizer.tokenText(id);
+          return { token: t, logprob: summary.logprobs[r]!, bytes: utf8(t) };
+        });
+        logprobs = { token: text, logprob: e.logits[e.token]! - lse, bytes: utf8(text), top };
+      }
+      const entry: StepEntry = { id: e.token, token: text, hash: e.hash ?? e.summary.hash, batchSize, logprobs };
       this.entries.push(entry);
       if (!this.ctx.stopIds.includes(e.token)) this.textIds.push(e.token);
       if (this.ctx.req.stream && this.open) this.chunk(this.chat ? { content: this.textDelta(false) } : this.textDelta(false), [entry], null, false);
@@ -216,12 +227,13 @@ export class Responder {
 
   private logprobs(entries: StepEntry[]): unknown {
     if (this.ctx.req.topLogprobs === null) return null;
-    if (this.chat) return { content: entries.map((x) => ({ token: x.token, logprob: x.logprob, bytes: x.bytes, top_logprobs: x.top })) };
+    const lp = entries.map((x) => x.logprobs!);
+    if (this.chat) return { content: lp.map((x) => ({ token: x.token, logprob: x.logprob, bytes: x.bytes, top_logprobs: x.top })) };
     let offset = this.emittedOffset(entries);
     return {
       tokens: entries.map((x) => x.token),
-      token_logprobs: entries.map((x) => x.logprob),
-      top_logprobs: entries.map((x) => Object.fromEntries(x.top.map((t) => [t.token, t.logprob]))),
+      token_logprobs: lp.map((x) => x.logprob),
+      top_logprobs: lp.map((x) => Object.fromEntries(x.top.map((t) => [t.token, t.logprob]))),
       text_offset: entries.map((x) => {
         const at = offset;
         offset += x.token.length;
