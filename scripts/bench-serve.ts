@@ -1,17 +1,20 @@
 // npm run bench:serve [-- <model-dir> [seconds-per-cell] [rounds]]
 // Aggregate generated tokens/s of `detbench serve` with 8 concurrent streams against one stream,
-// continuous against static batching, and time to first token under that load; then, for scale, the
-// same ratio without HTTP (ContinuousBatch in this process), and how long the longest prompt the
-// server will tokenize takes. Each server runs in
-// its own process (`detbench serve`, one onnxruntime thread); clients here send greedy streamed
-// completions in a closed loop (each client sends its next request as soon as its answer ends),
-// with output lengths of 16 to 128 tokens, so requests arrive while others decode. Cells alternate
-// round by round (order rotated), and the ratios are taken within each round.
+// continuous against static batching, and time to first token under that load; then what those
+// figures are read against: the same workload without HTTP (the server's scheduler and
+// ContinuousBatch in this process, session.run timed apart), onnxruntime alone (no detbench code)
+// with 8 rows against 1, and how long the longest prompt the server will tokenize takes. Each
+// server runs in its own process (`detbench serve`, one onnxruntime thread); clients here send
+// greedy streamed completions in a closed loop (each client sends its next request as soon as its
+// answer ends), with output lengths of 16 to 128 tokens, so requests arrive while others decode.
+// Cells alternate round by round (order rotated), and the ratios are taken within each round.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { resolve } from 'node:path';
+import { ortNodeVersion } from '../runners/ort-node-session.ts';
 import { openEngine } from '../src/serve/engine.ts';
+import { inProcessWorkload, maxTokensOf, ortAlone } from './bench-serve-ceiling.ts';
 import { median, quartiles } from './bench-stats.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
@@ -45,7 +48,7 @@ async function stream(url: string, model: string, k: number): Promise<{ tokens: 
   const res = await fetch(`${url}/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, prompt: PROMPTS[k % PROMPTS.length], max_tokens: 16 + ((k * 37) % 113), temperature: 0, stream: true, return_token_ids: true }),
+    body: JSON.stringify({ model, prompt: PROMPTS[k % PROMPTS.length], max_tokens: maxTokensOf(k), temperature: 0, stream: true, return_token_ids: true }),
   });
   if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
   const reader = res.body!.getReader();
@@ -88,18 +91,41 @@ async function cell(url: string, model: string, clients: number, seed: number): 
   return { tokensPerSecond: (tokens * 1000) / (performance.now() - t0), ttftMs, requests: ttftMs.length };
 }
 
+/** CPU seconds each thread of a process has used, by thread name (Linux /proc; empty elsewhere). */
+function threadCpu(pid: number): Record<string, number> {
+  const dir = `/proc/${pid}/task`;
+  const out: Record<string, number> = {};
+  if (!existsSync(dir)) return out;
+  for (const tid of readdirSync(dir)) {
+    try {
+      const name = readFileSync(`${dir}/${tid}/comm`, 'utf8').trim();
+      const fields = readFileSync(`${dir}/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in 1/100 s
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return out;
+}
+const cpuDelta = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(b).flatMap(([k, v]) => (v > (a[k] ?? 0) ? [[k, Math.round((v - (a[k] ?? 0)) * 100) / 100]] : [])));
+
 const model = 'detbench-tiny';
+const loadBefore = loadavg();
 const servers = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startServer(m)] as const))) as Record<Mode, { url: string; child: ChildProcess }>;
 type Cell = Awaited<ReturnType<typeof cell>>;
-const results: { round: number; mode: Mode; clients: number; cell: Cell }[] = [];
+const results: { round: number; mode: Mode; clients: number; cell: Cell; serverThreadCpuSeconds: Record<string, number>; tokensPerServerCpuSecond: number | null }[] = [];
 try {
   for (const mode of MODES) await cell(servers[mode].url, model, 8, 0); // warm-up, not counted
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [...MODES].reverse() : [...MODES];
     for (const mode of order) {
       for (const clients of LOADS) {
+        const cpu0 = threadCpu(servers[mode].child.pid!);
         const c = await cell(servers[mode].url, model, clients, round * 1000);
-        results.push({ round, mode, clients, cell: c });
+        const serverThreadCpuSeconds = cpuDelta(cpu0, threadCpu(servers[mode].child.pid!));
+        const serverCpu = Object.values(serverThreadCpuSeconds).reduce((a, b) => a + b, 0);
+        results.push({ round, mode, clients, cell: c, serverThreadCpuSeconds, tokensPerServerCpuSecond: serverCpu > 0 ? (c.tokensPerSecond * seconds) / serverCpu : null });
         process.stderr.write(`round ${round + 1}/${rounds} ${mode} ${clients} stream(s): ${c.tokensPerSecond.toFixed(0)} tokens/s, ${c.requests} requests, TTFT median ${median(c.ttftMs).toFixed(1)} ms\n`);
       }
     }
@@ -108,9 +134,15 @@ try {
   for (const s of Object.values(servers)) s.child.kill('SIGTERM');
 }
 
-// The ceiling without HTTP: the same session's ContinuousBatch decoding 8 rows against 1 (tokens/s),
-// alternated, so the serve ratio can be read against what the forward pass itself allows.
+// Without HTTP: the same workload through the server's scheduler and ContinuousBatch in this process.
 const engine = await openEngine({ modelDir, runner: 'node-cpu', batching: null });
+const workload = await inProcessWorkload(engine, PROMPTS, { seconds: Math.max(2, seconds - 1), rounds, windowMs: 10 });
+const w = (clients: number) => workload.filter((c) => c.clients === clients);
+const workloadRatio = median(w(8).map((c, i) => c.tokensPerSecond / w(1)[i]!.tokensPerSecond));
+const workloadRunRatio = median(w(8).map((c, i) => c.tokensPerRunSecond / w(1)[i]!.tokensPerRunSecond));
+const workloadCpuRatio = median(w(8).map((c, i) => c.tokensPerCpuSecond / w(1)[i]!.tokensPerCpuSecond));
+
+// One ContinuousBatch of 8 identical 128-token requests against 1, every row's top-20 summary read.
 const ceiling: { rows: number; tokensPerSecond: number }[] = [];
 const promptIds = engine.encodePrompt(PROMPTS[0]!);
 for (let round = 0; round < 2 * rounds; round++) {
@@ -119,12 +151,27 @@ for (let round = 0; round < 2 * rounds; round++) {
     const req = { promptIds, maxNewTokens: 128, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 20 };
     const t0 = performance.now();
     let tokens = 0;
-    await batch.join(Array.from({ length: rows }, (_, i) => ({ tag: i, req })), () => tokens++);
-    while (batch.size > 0) await batch.step(() => tokens++);
+    const on = (e: { summary: unknown }) => {
+      tokens++;
+      void e.summary; // computed on this read
+    };
+    await batch.join(Array.from({ length: rows }, (_, i) => ({ tag: i, req })), on);
+    while (batch.size > 0) await batch.step(on);
     ceiling.push({ rows, tokensPerSecond: (tokens * 1000) / (performance.now() - t0) });
   }
 }
 const ceilingRatio = median(ceiling.filter((c) => c.rows === 8).map((c, i) => c.tokensPerSecond / ceiling.filter((x) => x.rows === 1)[i]!.tokensPerSecond));
+
+// onnxruntime alone, no detbench code: what 8 rows cost against 1 in the graph itself.
+const { config } = engine.model;
+const ort = await ortAlone(engine.model.onnxPath, { layers: config.numLayers, heads: config.numKvHeads, headDim: config.headDim }, rounds);
+const ortStep = (rows: number, past: number) => ort.steps.find((c) => c.rows === rows && c.past === past)!.ms;
+const ortStepRatios = Object.fromEntries([1, 64, 128].map((past) => [past, (8 * ortStep(1, past)) / ortStep(8, past)]));
+const ortStepCpu = (rows: number, past: number) => ort.steps.find((c) => c.rows === rows && c.past === past)!.cpuMs;
+const ortStepCpuRatios = Object.fromEntries([1, 64, 128].map((past) => [past, (8 * ortStepCpu(1, past)) / ortStepCpu(8, past)]));
+const chainOf = (rows: number) => ort.chain.filter((c) => c.rows === rows);
+const ortChainRatio = median(chainOf(8).map((c, i) => c.tokensPerSecond / chainOf(1)[i]!.tokensPerSecond));
+const ortChainCpuRatio = median(chainOf(8).map((c, i) => c.tokensPerCpuSecond / chainOf(1)[i]!.tokensPerCpuSecond));
 
 // The longest prompt the server tokenizes (longer ones are refused untokenized): how long it holds the event loop.
 const longest = PROMPTS.join(' ').repeat(Math.ceil(engine.promptByteLimit / 100)).slice(0, engine.promptByteLimit); // ASCII: one byte a character
@@ -148,6 +195,8 @@ const summary = Object.fromEntries(
         tokensPerSecond1: median(pick(mode, 1).map((r) => r.cell.tokensPerSecond)),
         tokensPerSecond8: median(pick(mode, 8).map((r) => r.cell.tokensPerSecond)),
         speedup8vs1: { median: median(speedup), perRound: speedup },
+        /** The same ratio in tokens per second of the server's CPU time (Linux): what is left when other jobs' preemptions are taken out, the server's idle time at 1 stream too. */
+        serverCpuSpeedup8vs1: median(pick(mode, 8).map((r, i) => (r.tokensPerServerCpuSecond ?? NaN) / (pick(mode, 1)[i]!.tokensPerServerCpuSecond ?? NaN))),
         ttftMs8: { median: median(ttft8), quartiles: quartiles(ttft8), p90: [...ttft8].sort((a, b) => a - b)[Math.floor(0.9 * (ttft8.length - 1))] },
         ttftMs1: { median: median(ttft1) },
       },
@@ -156,27 +205,49 @@ const summary = Object.fromEntries(
 );
 const ttftRatio = pick('continuous', 8).map((r, i) => median(r.cell.ttftMs) / median(pick('static', 8)[i]!.cell.ttftMs));
 const throughputRatio = pick('continuous', 8).map((r, i) => r.cell.tokensPerSecond / pick('static', 8)[i]!.cell.tokensPerSecond);
+const cont8 = pick('continuous', 8);
 const out = {
   when: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, platform: `${platform()} ${release()}`, node: process.version },
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, platform: `${platform()} ${release()}`, node: process.version, onnxruntime: ortNodeVersion() },
+  loadAverage: { before: loadBefore, after: loadavg() },
   model: modelDir,
   seconds,
   rounds,
   summary,
   continuousOverStatic8: { throughput: median(throughputRatio), ttftMedian: median(ttftRatio), perRound: { throughput: throughputRatio, ttftMedian: ttftRatio } },
-  ceilingWithoutHttp: { rows8over1: ceilingRatio, runs: ceiling },
+  /** CPU seconds per thread of the continuous server during its 8-stream cells (Linux). */
+  continuousServerThreadCpu8: cont8.map((r) => r.serverThreadCpuSeconds),
+  withoutHttp: {
+    workload: { rows8over1: workloadRatio, sessionRunOnly8over1: workloadRunRatio, cpuTime8over1: workloadCpuRatio, cells: workload },
+    batch128: { rows8over1: ceilingRatio, runs: ceiling },
+  },
+  onnxruntimeAlone: { stepRows8over1ByPast: ortStepRatios, stepRows8over1ByPastCpu: ortStepCpuRatios, chain128Rows8over1: ortChainRatio, chain128Rows8over1Cpu: ortChainCpuRatio, ...ort },
   longestAdmissiblePrompt: { bytes: engine.promptByteLimit, tokenizeMsMedian: median(tokenizeMs), tokenizeMsMax: Math.max(...tokenizeMs) },
   results,
 };
 mkdirSync('out/bench', { recursive: true });
 writeFileSync('out/bench/serve.json', JSON.stringify(out, null, 2));
+const x = (r: number) => `${r.toFixed(2)}x`;
 for (const mode of MODES) {
   const s = summary[mode]!;
   console.log(
-    `${mode.padEnd(10)} 1 stream ${s.tokensPerSecond1.toFixed(0)} tokens/s, 8 streams ${s.tokensPerSecond8.toFixed(0)} tokens/s: ${s.speedup8vs1.median.toFixed(2)}x (rounds ${s.speedup8vs1.perRound.map((x) => x.toFixed(2)).join(', ')}); TTFT under 8 streams median ${s.ttftMs8.median.toFixed(1)} ms, p90 ${s.ttftMs8.p90?.toFixed(1)} ms (alone ${s.ttftMs1.median.toFixed(1)} ms)`,
+    `${mode.padEnd(10)} 1 stream ${s.tokensPerSecond1.toFixed(0)} tokens/s, 8 streams ${s.tokensPerSecond8.toFixed(0)} tokens/s: ${x(s.speedup8vs1.median)} (rounds ${s.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}; per second of server CPU ${x(s.serverCpuSpeedup8vs1)}); TTFT under 8 streams median ${s.ttftMs8.median.toFixed(1)} ms, p90 ${s.ttftMs8.p90?.toFixed(1)} ms (alone ${s.ttftMs1.median.toFixed(1)} ms)`,
   );
 }
-console.log(`continuous / static with 8 streams: throughput ${out.continuousOverStatic8.throughput.toFixed(2)}x, median TTFT ${out.continuousOverStatic8.ttftMedian.toFixed(2)}x`);
-console.log(`without HTTP (ContinuousBatch on the same session, 128 tokens, top-20 recorded): 8 rows ${ceilingRatio.toFixed(2)}x the tokens/s of 1 row`);
+console.log(`continuous / static with 8 streams: throughput ${x(out.continuousOverStatic8.throughput)}, median TTFT ${x(out.continuousOverStatic8.ttftMedian)}`);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log(
+  `without HTTP, the same workload (scheduler + ContinuousBatch in process): 8 clients ${x(workloadRatio)} the tokens/s of 1 (per CPU second ${x(workloadCpuRatio)}); counting session.run time only ${x(workloadRunRatio)}; ` +
+    `per pass with 8 clients: session.run ${mean(w(8).map((c) => c.runMsPerPass)).toFixed(3)} ms, the rest ${mean(w(8).map((c) => c.restMsPerPass)).toFixed(3)} ms, ${mean(w(8).map((c) => c.meanRows)).toFixed(1)} rows; with 1: ${mean(w(1).map((c) => c.runMsPerPass)).toFixed(3)} ms and ${mean(w(1).map((c) => c.restMsPerPass)).toFixed(3)} ms`,
+);
+console.log(`without HTTP, one ContinuousBatch of 8 identical 128-token requests (top-20 summaries): ${x(ceilingRatio)} the tokens/s of 1 row`);
+console.log(
+  `onnxruntime alone (no detbench code), one decode step, 8 rows against 1: ${[1, 64, 128].map((p) => `past ${p}: ${ortStep(1, p).toFixed(3)} ms vs ${ortStep(8, p).toFixed(3)} ms = ${x(ortStepRatios[p]!)} the tokens/s (CPU ${x(ortStepCpuRatios[p]!)})`).join('; ')}; a 128-token decode chain: ${x(ortChainRatio)} (CPU ${x(ortChainCpuRatio)})`,
+);
 console.log(`longest prompt tokenized (${engine.promptByteLimit} bytes): median ${median(tokenizeMs).toFixed(1)} ms, max ${Math.max(...tokenizeMs).toFixed(1)} ms`);
+console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const goal = summary.continuous!.speedup8vs1.median;
+const ttft = summary.continuous!.ttftMs8.median <= summary.static!.ttftMs8.median;
+console.log(`GOAL continuous batching, 8 streams >= 3x one stream's tokens/s: ${x(goal)} (rounds ${summary.continuous!.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}) -> ${goal >= 3 ? 'MET' : 'NOT MET'}`);
+console.log(`GOAL time to first token under 8 streams, continuous <= static: median ${summary.continuous!.ttftMs8.median.toFixed(1)} ms vs ${summary.static!.ttftMs8.median.toFixed(1)} ms -> ${ttft ? 'MET' : 'NOT MET'}`);
 console.log('written to out/bench/serve.json');

@@ -8,6 +8,7 @@ import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner/spec.ts';
+import { releaseBuffer } from '../src/serve/release.ts';
 import { tinyModelDir, type TinyVariant } from './helpers/tiny-model.ts';
 
 describe('assembleRows', () => {
@@ -146,6 +147,37 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
       for (const e of events) expect(e.hash).toBe(e.summary.hash);
       const alone = (await decode(dm, [late]))[0]!;
       expect(events.filter((e) => e.tag === 'late').map((e) => e.token)).toEqual(alone.tokens.slice(0, 2));
+    });
+
+    it('with buffers released as soon as the batch is done with them, members still get the tokens they get alone', async () => {
+      let released = 0;
+      const batch = new ContinuousBatch<string>(dm, {
+        release: (view) => {
+          released++;
+          releaseBuffer(view);
+        },
+      });
+      const reqs = { a: greedy([5, 17, 3, 99, 41], 12), b: greedy([8, 2, 60], 4), c: greedy([250, 3, 1, 1, 7, 7, 7], 7) };
+      const tokens: Record<string, number[]> = { a: [], b: [], c: [] };
+      const hashes: Record<string, string[]> = { a: [], b: [], c: [] };
+      let late: TokenEvent<string> | null = null;
+      const on = (e: TokenEvent<string>) => {
+        tokens[e.tag]!.push(e.token);
+        hashes[e.tag]!.push(e.hash);
+        late = e;
+      };
+      await batch.join([{ tag: 'a', req: reqs.a }], on);
+      await batch.step(on);
+      await batch.join([{ tag: 'b', req: reqs.b }, { tag: 'c', req: reqs.c }], on);
+      while (batch.size > 0) await batch.step(on);
+      expect(released).toBeGreaterThan(0);
+      for (const [k, r] of Object.entries(reqs)) {
+        const alone = (await decode(dm, [r]))[0]!;
+        expect(tokens[k], k).toEqual(alone.tokens);
+        if (k === 'a') expect(hashes[k]!.slice(0, 2)).toEqual(alone.steps.hash.slice(0, 2)); // alone until b and c join
+      }
+      // The last event's row was freed after its call: reading its summary now is refused, not answered from an empty row.
+      expect(() => late!.summary).toThrow(/during the onToken call/);
     });
 
     it('a withdrawn member frees its row and the cache shrinks to the longest left', async () => {

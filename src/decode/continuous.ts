@@ -30,6 +30,12 @@ export interface TokenEvent<T> {
 /** Receives every chosen token, synchronously, before the next forward pass. */
 export type OnToken<T> = (event: TokenEvent<T>) => void;
 
+/** A token event's row, refused once its buffer has been released (read after the onToken call). */
+function live(row: Float32Array): Float32Array {
+  if (row.length === 0) throw new Error("a TokenEvent's summary and hash can only be read during the onToken call");
+  return row;
+}
+
 /** A request decoding in the batch. */
 interface Member<T> {
   tag: T;
@@ -69,9 +75,23 @@ export class ContinuousBatch<T> {
   private length = 0;
   private half: Float32Array | null = null;
 
-  constructor(private readonly model: DecodeModel) {
+  private readonly release: (data: ArrayBufferView) => void;
+
+  /**
+   * `model`: the graph and session every pass runs on (read-only here; a benchmark times its runs).
+   * `options.release`: frees a buffer the batch will not read again (the previous pass's cache and
+   * logits, a cache just laid out anew) at once instead of at the runtime's next garbage collection.
+   * Every pass returns a new cache of rows × positions (megabytes), and left to the collector that
+   * memory makes V8 collect over and over; the host supplies how to free it (Node: detach the
+   * buffer), since this module imports nothing from Node or the DOM.
+   */
+  constructor(
+    readonly model: DecodeModel,
+    options: { release?: (data: ArrayBufferView) => void } = {},
+  ) {
     const why = ContinuousBatch.refusal(model);
     if (why) throw new Error(`continuous batching cannot feed this model: ${why}`);
+    this.release = options.release ?? (() => {});
   }
 
   /**
@@ -143,13 +163,17 @@ export class ContinuousBatch<T> {
     }));
     const present = this.presentOf(out);
     const keep = fresh.map((m, b) => this.choose(m, logits.row(b), n, onToken));
+    logits.free();
     const rows = keep.flatMap((k, b) => (k ? [b] : []));
-    if (rows.length === 0) return;
+    if (rows.length === 0) return this.free(present);
     const longest = Math.max(this.length, ...rows.map((b) => fresh[b]!.cached));
     const running = this.members.length ? this.live ?? this.members.map((_, i) => i) : [];
+    const old = this.kv;
     this.kv = present.map((p, i) =>
-      this.assemble([...(running.length ? [this.part(this.kv[i]!, this.kvRows, this.kvLength, running, this.length)] : []), this.part(p, n, width, rows)], longest),
+      this.assemble([...(running.length ? [this.part(old[i]!, this.kvRows, this.kvLength, running, this.length)] : []), this.part(p, n, width, rows)], longest),
     );
+    this.free(old);
+    this.free(present);
     this.members = [...this.members, ...rows.map((b) => fresh[b]!)];
     this.setLayout(this.members.length, longest);
   }
@@ -174,12 +198,14 @@ export class ContinuousBatch<T> {
     const out = await model.session.run(feeds);
     const logits = this.logitsOf(out, n);
     const present = this.presentOf(out);
+    this.free(this.kv);
+    this.kv = present;
     const keep: number[] = [];
     this.members.forEach((m, b) => {
       m.cached++;
       if (this.choose(m, logits.row(b), n, onToken)) keep.push(b);
     });
-    this.kv = present;
+    logits.free();
     this.setLayout(n, width);
     if (keep.length < n) this.retain(keep);
   }
@@ -195,6 +221,7 @@ export class ContinuousBatch<T> {
   clear(): T[] {
     const tags = this.tags();
     this.members = [];
+    this.free(this.kv);
     this.kv = [];
     this.setLayout(0, 0);
     return tags;
@@ -217,8 +244,14 @@ export class ContinuousBatch<T> {
   private compact(): void {
     if (this.live === null) return;
     const rows = this.live;
-    this.kv = this.kv.map((data) => this.assemble([this.part(data, this.kvRows, this.kvLength, rows, this.length)], this.length));
+    const old = this.kv;
+    this.kv = old.map((data) => this.assemble([this.part(data, this.kvRows, this.kvLength, rows, this.length)], this.length));
+    this.free(old);
     this.setLayout(this.members.length, this.length);
+  }
+
+  private free(buffers: readonly ArrayBufferView[]): void {
+    for (const b of buffers) this.release(b);
   }
 
   /** The cache now holds exactly the members' rows, in order, `length` positions long. */
@@ -245,10 +278,10 @@ export class ContinuousBatch<T> {
       token,
       logits: row,
       get summary() {
-        return (summary ??= summarizeRow(row, topK));
+        return (summary ??= summarizeRow(live(row), topK));
       },
       get hash() {
-        return (hash ??= summary ? summary.hash : hashFloat32(row));
+        return (hash ??= summary ? summary.hash : hashFloat32(live(row)));
       },
       batchSize,
       finished,
@@ -284,19 +317,21 @@ export class ContinuousBatch<T> {
     return Array.from({ length: 2 * model.numLayers }, () => empty);
   }
 
-  /** The last position's logits of each row, as float32. */
-  private logitsOf(out: Record<string, TensorLike>, n: number): { row(b: number): Float32Array } {
+  /** The last position's logits of each row, as float32; `free` once no row is read any more. */
+  private logitsOf(out: Record<string, TensorLike>, n: number): { row(b: number): Float32Array; free(): void } {
     const logits = out.logits;
     if (!logits) throw new Error('the model returned no "logits" output');
     const [rows, seqLen, vocab] = logits.dims as [number, number, number];
     if (rows !== n) throw new Error(`the model returned logits for ${rows} rows, not ${n}`);
-    let data = this.cpuData(logits, 'logits') as Float32Array | Uint16Array;
-    if (!(data instanceof Float32Array)) {
-      if (this.half?.length !== data.length) this.half = new Float32Array(data.length);
-      data = halfToFloat32(data, this.half);
+    const raw = this.cpuData(logits, 'logits') as Float32Array | Uint16Array;
+    let data: Float32Array;
+    if (raw instanceof Float32Array) data = raw;
+    else {
+      if (this.half?.length !== raw.length) this.half = new Float32Array(raw.length);
+      data = halfToFloat32(raw, this.half);
     }
     const all = data;
-    return { row: (b) => all.subarray((b * seqLen + seqLen - 1) * vocab, (b * seqLen + seqLen) * vocab) };
+    return { row: (b) => all.subarray((b * seqLen + seqLen - 1) * vocab, (b * seqLen + seqLen) * vocab), free: () => this.release(raw) };
   }
 
   private presentOf(out: Record<string, TensorLike>): KvData[] {

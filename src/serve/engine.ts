@@ -11,6 +11,7 @@ import { RUNNERS } from '../runner/registry.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import type { BatchingOptions } from './batcher.ts';
 import { ApiError, type ChatMessage } from './protocol.ts';
+import { releaseBuffer } from './release.ts';
 
 /** Runner types `detbench serve` can serve with. */
 export const SERVE_RUNNERS = ['node-cpu'] as const;
@@ -119,7 +120,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     openBatch: <T>() => {
       const why = ContinuousBatch.refusal(dm);
       if (why) throw new DetbenchError('SERVE_UNSUPPORTED', `${model.onnxPath}: continuous batching cannot feed this graph: ${why}; serve it with --batching static or off`, { file: model.onnxPath });
-      return new ContinuousBatch<T>(dm);
+      return new ContinuousBatch<T>(dm, { release: releaseBuffer });
     },
     close: () => session.close(),
   };
