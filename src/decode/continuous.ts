@@ -278,10 +278,12 @@ export class ContinuousBatch<T> {
       token,
       logits: row,
       get summary() {
-        return (summary ??= summarizeRow(live(row), topK));
+        summary ??= summarizeRow(live(row), topK);
+        return summary;
       },
       get hash() {
-        return (hash ??= summary ? summary.hash : hashFloat32(live(row)));
+        hash ??= summary ? summary.hash : hashFloat32(live(row));
+        return hash;
       },
       batchSize,
       finished,
