@@ -199,6 +199,8 @@ const summary = Object.fromEntries(
         serverCpuSpeedup8vs1: median(pick(mode, 8).map((r, i) => (r.tokensPerServerCpuSecond ?? NaN) / (pick(mode, 1)[i]!.tokensPerServerCpuSecond ?? NaN))),
         ttftMs8: { median: median(ttft8), quartiles: quartiles(ttft8), p90: [...ttft8].sort((a, b) => a - b)[Math.floor(0.9 * (ttft8.length - 1))] },
         ttftMs1: { median: median(ttft1) },
+        /** Share of the 1-stream cells' time its requests spent in the batch window (10 ms each, waiting for companions that never come). */
+        windowShare1: median(pick(mode, 1).map((r) => (r.cell.requests * 10) / (seconds * 1000))),
       },
     ];
   }),
@@ -231,7 +233,7 @@ const x = (r: number) => `${r.toFixed(2)}x`;
 for (const mode of MODES) {
   const s = summary[mode]!;
   console.log(
-    `${mode.padEnd(10)} 1 stream ${s.tokensPerSecond1.toFixed(0)} tokens/s, 8 streams ${s.tokensPerSecond8.toFixed(0)} tokens/s: ${x(s.speedup8vs1.median)} (rounds ${s.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}; per second of server CPU ${x(s.serverCpuSpeedup8vs1)}); TTFT under 8 streams median ${s.ttftMs8.median.toFixed(1)} ms, p90 ${s.ttftMs8.p90?.toFixed(1)} ms (alone ${s.ttftMs1.median.toFixed(1)} ms)`,
+    `${mode.padEnd(10)} 1 stream ${s.tokensPerSecond1.toFixed(0)} tokens/s, 8 streams ${s.tokensPerSecond8.toFixed(0)} tokens/s: ${x(s.speedup8vs1.median)} (rounds ${s.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}; per second of server CPU ${x(s.serverCpuSpeedup8vs1)}); TTFT under 8 streams median ${s.ttftMs8.median.toFixed(1)} ms, p90 ${s.ttftMs8.p90?.toFixed(1)} ms (alone ${s.ttftMs1.median.toFixed(1)} ms); 1 stream spent ${(100 * s.windowShare1).toFixed(0)}% of its time in the batch window`,
   );
 }
 console.log(`continuous / static with 8 streams: throughput ${x(out.continuousOverStatic8.throughput)}, median TTFT ${x(out.continuousOverStatic8.ttftMedian)}`);
