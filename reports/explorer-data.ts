@@ -1,6 +1,6 @@
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { Mt19937 } from '../src/decode/mt19937.ts';
-import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner/options.ts';
+import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner-contract/options.ts';
 import type { ExplorerRecord, ReportData } from './data.ts';
 
 /** At most this many completions travel to the explorer (one per runner, prompt and setting). */

@@ -1,4 +1,4 @@
-import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner/options.ts';
+import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner-contract/options.ts';
 import type { ResultRecord } from '../src/results/record.ts';
 import { wilson, type Interval } from '../src/metrics/interval.ts';
 import { median } from '../src/metrics/stats.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { loadModel } from '../src/model/load.ts';
 import { median, quartiles } from './bench-stats.ts';
-import { specOf } from '../src/runner/spec.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
 import { findChrome, launchChrome } from '../runners/browser/chrome.ts';
 import { bundlePage, decodePageBundle, Harness, ORT_DIST, ortExternal, recorderWorkerBundle } from '../runners/browser/harness.ts';
 import type { PageApi, PageInit } from '../runners/browser/protocol.ts';
@@ -44,7 +44,7 @@ harness.text('/decode.html', '<!doctype html><meta charset="utf-8"><script type=
 harness.text('/tf.html', '<!doctype html><meta charset="utf-8"><script type="module" src="/tf.js"></script>', '.html');
 harness.text('/page.js', await decodePageBundle(), '.js');
 harness.text('/recorder.js', await recorderWorkerBundle(), '.js');
-const tfEntry = fileURLToPath(new URL('../runners/browser/page/bench-transformers.ts', import.meta.url));
+const tfEntry = fileURLToPath(new URL('../runners/browser/in-chromium/bench-transformers.ts', import.meta.url));
 // transformers.js imports onnxruntime-web/webgpu: the harness serves that very build, once.
 harness.text('/tf.js', await bundlePage(tfEntry, [ortExternal('/ort/ort.webgpu.min.mjs')]), '.js');
 harness.dir('/ort/', ORT_DIST);

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { resolve } from 'node:path';
-import { ortNodeVersion } from '../runners/ort-node-session.ts';
+import { ortNodeVersion } from '../runners/ort-node/session.ts';
 import { openEngine } from '../src/serve/engine.ts';
 import { inProcessWorkload, maxTokensOf, ortAlone } from './bench-serve-ceiling.ts';
 import { median, quartiles } from './bench-stats.ts';

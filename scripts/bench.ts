@@ -15,11 +15,11 @@ import { decodeModelFor } from '../src/decode/session-model.ts';
 import { greedyToken } from '../src/decode/argmax-kernel.ts';
 import type { DecodeModel } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
-import { specOf } from '../src/runner/spec.ts';
-import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu.ts';
-import { nodeCpuOptions } from '../src/runner/options.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
+import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu/runner.ts';
+import { nodeCpuOptions } from '../src/runner-contract/options.ts';
 import { median, quartiles } from './bench-stats.ts';
-import { SummaryRing } from '../runners/summary-ring.ts';
+import { SummaryRing } from '../runners/recording/summary-ring.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const busy = process.argv.includes('--busy');

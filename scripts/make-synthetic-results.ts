@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { Sampling } from '../src/decode/sampling.ts';
 import { completedRecord, erroredRecord, recordCommon, skippedRecord } from '../src/results/build.ts';
 import type { CompletedRecord, RecordCommon, ResultRecord } from '../src/results/record.ts';
-import type { RunnerType } from '../src/runner/options.ts';
+import type { RunnerType } from '../src/runner-contract/options.ts';
 
 /** Options of {@link makeSyntheticResults}. */
 export interface SyntheticOptions {

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { browserWasmOptions, browserWebgpuOptions } from '../src/runner/options.ts';
-import type { GenerationRequest } from '../src/runner/types.ts';
-import { BrowserHost, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/index.ts';
-import { specOf } from '../src/runner/spec.ts';
+import { browserWasmOptions, browserWebgpuOptions } from '../src/runner-contract/options.ts';
+import type { GenerationRequest } from '../src/runner-contract/types.ts';
+import { BrowserHost, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/runner.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowSummary, Sampling } from '../src/decode/index.ts';
-import { BrowserHost, findChrome } from '../runners/browser/index.ts';
+import { BrowserHost, findChrome } from '../runners/browser/runner.ts';
 import type { PageApi } from '../runners/browser/protocol.ts';
 import { realisticRow } from '../scripts/realistic-logits.ts';
 import { vocabGolden } from './helpers/vocab-golden.ts';

@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecodeResult } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
-import { specOf } from '../src/runner/spec.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
 import { BrowserHost, type HostConfig } from '../runners/browser/host.ts';
-import { findChrome } from '../runners/browser/index.ts';
+import { findChrome } from '../runners/browser/runner.ts';
 import type { PageRequest } from '../runners/browser/protocol.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 

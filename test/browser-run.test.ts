@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
-import { findChrome, INSTALL_HINT } from '../runners/browser/index.ts';
+import { findChrome, INSTALL_HINT } from '../runners/browser/runner.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);

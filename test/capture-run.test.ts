@@ -7,7 +7,7 @@ import { CaptureReader, captureFileFor, sidecarBytesPerStep } from '../src/resul
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
-import { findChrome } from '../runners/browser/index.ts';
+import { findChrome } from '../runners/browser/runner.ts';
 import { detbenchError } from './helpers/errors.ts';
 import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';

@@ -10,12 +10,12 @@ import {
   readProfileDir,
   readSelfMaps,
   tf32Plan,
-} from '../runners/ort-node-cuda-checks.ts';
-import { makeNodeTensor } from '../runners/ort-node-session.ts';
+} from '../runners/ort-node/cuda-checks.ts';
+import { makeNodeTensor } from '../runners/ort-node/session.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import { loadModel } from '../src/model/load.ts';
-import { specOf } from '../src/runner/spec.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 describe('telling a CUDA session from a silent CPU fallback', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nodeCudaRunner, unsupportedCudaOptions } from '../runners/node-cuda.ts';
+import { nodeCudaRunner, unsupportedCudaOptions } from '../runners/node-cuda/runner.ts';
 import {
   checkDeviceId,
   CUDA_PROVIDER_LIBS,
@@ -16,7 +16,7 @@ import { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../src/run/execute.ts';
-import { nodeCudaOptions } from '../src/runner/options.ts';
+import { nodeCudaOptions } from '../src/runner-contract/options.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const defaults = nodeCudaOptions.parse({});

@@ -1,13 +1,13 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeNodeTensor } from '../runners/node-cpu.ts';
+import { makeNodeTensor } from '../runners/node-cpu/runner.ts';
 import { ContinuousBatch, type TokenEvent } from '../src/decode/continuous.ts';
 import { assembleRows } from '../src/decode/kv.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
-import { specOf } from '../src/runner/spec.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
 import { releaseBuffer } from '../src/serve/release.ts';
 import { tinyModelDir, type TinyVariant } from './helpers/tiny-model.ts';
 

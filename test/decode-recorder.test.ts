@@ -1,14 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeNodeTensor } from '../runners/node-cpu.ts';
-import { recordingPlan } from '../runners/ort-node-session.ts';
-import { SummaryRing, type SummaryRingOptions } from '../runners/summary-ring.ts';
+import { makeNodeTensor } from '../runners/node-cpu/runner.ts';
+import { recordingPlan } from '../runners/ort-node/session.ts';
+import { SummaryRing, type SummaryRingOptions } from '../runners/recording/summary-ring.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
-import { generateWithLoop } from '../src/runner/generate.ts';
-import { specOf } from '../src/runner/spec.ts';
+import { generateWithLoop } from '../src/runner-contract/generate-with-loop.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let inline: DecodeModel;

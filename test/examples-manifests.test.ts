@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { buildProgram } from '../src/cli/main.ts';
+import { buildProgram } from '../cli/main.ts';
 import { resolveShard } from '../src/run/shard.ts';
 
 const read = (p: string) => readFileSync(new URL(`../${p}`, import.meta.url), 'utf8');

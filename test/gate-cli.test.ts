@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { main } from '../cli/main.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';

@@ -8,9 +8,9 @@ import { loadModel, type LoadModelOptions } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { probeSession } from '../src/probe/probe.ts';
 import { probePrompts, probeTolerance } from '../src/probe/prompts.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../src/runner/options.ts';
-import { RUNNERS } from '../src/runner/registry.ts';
-import type { Runner, RunnerSession } from '../src/runner/types.ts';
+import { RUNNER_OPTIONS, type RunnerType } from '../src/runner-contract/options.ts';
+import { RUNNERS } from '../src/runner-contract/registry.ts';
+import type { Runner, RunnerSession } from '../src/runner-contract/types.ts';
 
 /**
  * Real decoders that other tools exported (../shared/real-models/, read-only; see its README):

@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeCpuRunner } from '../runners/node-cpu.ts';
+import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
 import { loadModel } from '../src/model/load.ts';
-import { nodeCpuOptions } from '../src/runner/options.ts';
+import { nodeCpuOptions } from '../src/runner-contract/options.ts';
 
 const dir = resolve('models/detbench-tiny');
 
@@ -56,7 +56,7 @@ describe('suites/smoke.yaml on the shipped model', () => {
     const { mkdtempSync, existsSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { main } = await import('../src/cli/main.ts');
+    const { main } = await import('../cli/main.ts');
     const { readResults } = await import('../src/results/read.ts');
     const out = mkdtempSync(join(tmpdir(), 'detbench-smoke-'));
     const code = await main(['node', 'detbench', 'run', 'suites/smoke.yaml', '-o', out, '--report', join(out, 'report')]);

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../src/run/execute.ts';
-import { RUNNER_OPTIONS } from '../src/runner/options.ts';
-import { effectiveWebgpu, placementFromLog, vulkanLibsOf, vulkanPlan, type VulkanDeps } from '../runners/node-webgpu-env.ts';
-import { nodeWebgpuRunner } from '../runners/node-webgpu.ts';
+import { RUNNER_OPTIONS } from '../src/runner-contract/options.ts';
+import { effectiveWebgpu, placementFromLog, vulkanLibsOf, vulkanPlan, type VulkanDeps } from '../runners/node-webgpu/env.ts';
+import { nodeWebgpuRunner } from '../runners/node-webgpu/runner.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const options = (o: Record<string, unknown>) => RUNNER_OPTIONS['node-webgpu'].parse(o);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../src/cli/main.ts';
+import { main } from '../cli/main.ts';
 import { parseChromiumVersion, parseCpuinfo, parseNvidiaSmiCuda, parseNvidiaSmiQuery, type HostReader } from '../src/env/detect.ts';
 import { detectFingerprint, detectFingerprintWith } from '../src/env/fingerprint.ts';
 import { autoProfileId, profileFromFingerprint } from '../src/env/profile.ts';

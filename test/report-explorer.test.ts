@@ -9,12 +9,12 @@ import type { Sampling } from '../src/decode/sampling.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { StepTrace } from '../src/decode/types.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { RUNNER_OPTIONS } from '../src/runner/options.ts';
-import { markovRunner } from '../runners/markov/index.ts';
-import { nodeCpuRunner } from '../runners/node-cpu.ts';
+import { RUNNER_OPTIONS } from '../src/runner-contract/options.ts';
+import { markovRunner } from '../runners/markov/runner.ts';
+import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
 import { drawsOf } from '../reports/explorer-data.ts';
 import { explore } from '../reports/page/explore-math.ts';
-import type { GenerationRequest } from '../src/runner/types.ts';
+import type { GenerationRequest } from '../src/runner-contract/types.ts';
 
 const MODEL = await loadModel(path.join(fileURLToPath(new URL('..', import.meta.url)), 'models/detbench-tiny'));
 const PROMPTS = ['A list in Python is', 'The module provides functions for', 'When'].map((text) => MODEL.tokenizer.encode(text));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ReportData } from '../reports/data.ts';
 import { generateReport } from '../reports/generate.ts';
-import { main } from '../src/cli/main.ts';
+import { main } from '../cli/main.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { main } from '../cli/main.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/read.ts';
 import { lockResults } from '../src/results/lock.ts';

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../src/runner/options.ts';
-import { RUNNERS } from '../src/runner/registry.ts';
-import type { Generation, GenerationRequest, Runner, RunnerSession } from '../src/runner/types.ts';
+import { RUNNER_OPTIONS, type RunnerType } from '../src/runner-contract/options.ts';
+import { RUNNERS } from '../src/runner-contract/registry.ts';
+import type { Generation, GenerationRequest, Runner, RunnerSession } from '../src/runner-contract/types.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 /** Runners under contract, with the options they run the cell with. */

@@ -10,7 +10,7 @@ import type { PageOpen } from './protocol.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** onnxruntime-web's runtime files, served verbatim. */
 export const ORT_DIST = path.join(ROOT, 'node_modules/onnxruntime-web/dist');
-const PAGE_ENTRY = fileURLToPath(new URL('./page/main.ts', import.meta.url));
+const PAGE_ENTRY = fileURLToPath(new URL('./in-chromium/main.ts', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -57,9 +57,9 @@ export async function bundlePage(entry: string, plugins: Plugin[] = []): Promise
 }
 
 let recorderBundle: Promise<string> | null = null;
-/** The page's recording worker (runners/browser/page/recorder-worker.ts), built once per process. */
+/** The page's recording worker (runners/browser/in-chromium/recorder-worker.ts), built once per process. */
 export function recorderWorkerBundle(): Promise<string> {
-  const entry = fileURLToPath(new URL('./page/recorder-worker.ts', import.meta.url));
+  const entry = fileURLToPath(new URL('./in-chromium/recorder-worker.ts', import.meta.url));
   recorderBundle ??= bundlePage(entry).catch((err: unknown) => {
     recorderBundle = null;
     throw new DetbenchError('PAGE_BUNDLE_FAILED', `cannot bundle ${entry}: ${errorMessage(err)}`, { cause: err });

@@ -4,7 +4,7 @@ import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import { launchChrome, type LaunchedChrome } from './chrome.ts';
 import { decodePageBundle, Harness, ORT_DIST, recorderWorkerBundle } from './harness.ts';
 import type { CapturedRows } from '../../src/decode/capture.ts';
-import type { RowPlaces } from '../summary-ring-core.ts';
+import type { RowPlaces } from '../recording/summary-ring-core.ts';
 import { ORT_BUILD, type PageApi, type PageEp, type PageFacts, type PageInit, type PageOpen, type PageRequest, type PageSession, type WireCapture } from './protocol.ts';
 
 /** Everything a host needs to (re)create its page. */

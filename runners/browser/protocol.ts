@@ -2,7 +2,7 @@ import type { DecodeRequest, DecodeResult } from '../../src/decode/types.ts';
 import type { ModelSpec } from '../../src/decode/session-model.ts';
 import type { Sampling } from '../../src/decode/sampling.ts';
 import type { RowSummary } from '../../src/decode/logits.ts';
-import type { RowPlaces } from '../summary-ring-core.ts';
+import type { RowPlaces } from '../recording/summary-ring-core.ts';
 
 /**
  * What Node and the page exchange through `page.evaluate` (plain JSON both ways). Tokenization
@@ -31,7 +31,7 @@ export interface PageInit {
   /**
    * URL of the recording worker's script (wasm only): with it, a cross-origin isolated page and a
    * core left over after onnxruntime-web's threads, the per-step recording runs on a Web Worker
-   * that the loop helps when it falls behind (runners/browser/page/page-ring.ts).
+   * that the loop helps when it falls behind (runners/browser/in-chromium/page-ring.ts).
    */
   recorderUrl?: string;
 }

@@ -1,5 +1,5 @@
-import type { RunnerOptionMap } from '../../src/runner/options.ts';
-import type { GenerationRequest } from '../../src/runner/types.ts';
+import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
+import type { GenerationRequest } from '../../src/runner-contract/types.ts';
 
 type Options = RunnerOptionMap['remote-api'];
 

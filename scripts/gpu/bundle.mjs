@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const leaveOut = /(^|\/)(runners\/browser|runners\/remote-api|reports)\//;
 
 await build({
-  stdin: { contents: "import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv);\n", resolveDir: root, loader: 'ts', sourcefile: 'gpu-entry.ts' },
+  stdin: { contents: "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv);\n", resolveDir: root, loader: 'ts', sourcefile: 'gpu-entry.ts' },
   bundle: true,
   platform: 'node',
   format: 'esm',

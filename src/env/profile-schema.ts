@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner/options.ts';
+import { RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner-contract/options.ts';
 
 /**
  * A hardware profile (`hardware-profiles/*.yaml`): the machine a result was taken on and the runner

@@ -1,5 +1,5 @@
 import type { ResultRecord } from '../results/record.ts';
-import { OWN_MODEL_TYPES, type RunnerType } from '../runner/options.ts';
+import { OWN_MODEL_TYPES, type RunnerType } from '../runner-contract/options.ts';
 
 /**
  * The key of a comparison group: records that share it should produce the same output. Runners

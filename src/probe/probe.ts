@@ -1,4 +1,4 @@
-import type { GenerationOutcome, GenerationRequest, RunnerSession } from '../runner/types.ts';
+import type { GenerationOutcome, GenerationRequest, RunnerSession } from '../runner-contract/types.ts';
 
 /**
  * The harness's self-check on a model and a runner: does KV-cache decoding give what a full

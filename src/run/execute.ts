@@ -12,9 +12,9 @@ import { completedRecord, erroredRecord, modelFacts, recordCommon, skippedRecord
 import { lockResults } from '../results/lock.ts';
 import type { CompletedRecord, RecordCommon, ResultRecord } from '../results/record.ts';
 import { ResultsWriter } from '../results/write.ts';
-import { RUNNERS } from '../runner/registry.ts';
-import type { RunnerOptionMap, RunnerType } from '../runner/options.ts';
-import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner/types.ts';
+import { RUNNERS } from '../runner-contract/registry.ts';
+import type { RunnerOptionMap, RunnerType } from '../runner-contract/options.ts';
+import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner-contract/types.ts';
 import { cellId, expandCells, expandRunners, expandSettings, type Cell, type RunnerConfig, type Setting } from '../suite/expand.ts';
 import { checkCellCount, countCells, DEFAULT_MAX_CELLS } from '../suite/count.ts';
 import { suiteHash } from '../suite/hash.ts';

@@ -1,5 +1,5 @@
 import { DetbenchError } from '../errors.ts';
-import type { RunnerType } from '../runner/options.ts';
+import type { RunnerType } from '../runner-contract/options.ts';
 import type { LoadedSuite } from './load.ts';
 
 /** The default of `detbench run --max-cells`: more cells than this is taken for a mistake in the grid. */

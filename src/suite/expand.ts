@@ -1,5 +1,5 @@
 import type { Sampling } from '../decode/sampling.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../runner/options.ts';
+import { RUNNER_OPTIONS, type RunnerType } from '../runner-contract/options.ts';
 import type { LoadedSuite } from './load.ts';
 
 /** One decoding setting of the grid. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUNNER_OPTIONS, RUNNER_TYPES } from '../runner/options.ts';
+import { RUNNER_OPTIONS, RUNNER_TYPES } from '../runner-contract/options.ts';
 import { suiteSchema } from './schema.ts';
 
 type Json = Record<string, unknown>;

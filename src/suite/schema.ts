@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HUB_DTYPES } from '../model/hub/dtype.ts';
 import { isRepoId } from '../model/hub/repo-id.ts';
-import { modelFile, RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner/options.ts';
+import { modelFile, RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner-contract/options.ts';
 import { issueMessage } from '../yaml.ts';
 import { shown, unionError } from './messages.ts';
 

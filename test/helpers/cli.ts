@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../cli/main.ts';
 
 /** Runs the CLI in-process (as `detbench <args>`) and captures what it writes to stdout and stderr. */
 export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,0 +1,178 @@
+import { type RowSummary, summarizeRow } from '../../src/decode/logits.ts';
+import type { StepRecorder } from '../../src/decode/types.ts';
+import { CTRL, CTRL_WORDS, isDone, MAX_TOP_K, readResult, type ResultSlots, resultSlots, type RingBuffers, SLOTS } from './summary-ring-layout.ts';
+
+/** How long a drain waits for the worker's last row before it calls the worker lost. */
+export const DRAIN_TIMEOUT_MS = 30_000;
+/** A polling worker goes to sleep (to be notified) after this long without a row. */
+const POLL_FOR_MS = 50;
+
+/** Where a ring's rows were summarised, counted since it started. */
+export interface RowPlaces {
+  /** On the worker thread. */
+  worker: number;
+  /** By the loop, at push, because the worker had enough rows waiting. */
+  inline: number;
+  /** By the loop at the end of a generation: queued rows the worker had not started. */
+  taken: number;
+}
+
+/**
+ * The decode loop's side of the recording ring, the same in Node (runners/recording/summary-ring.ts) and in
+ * the page (runners/browser/in-chromium/page-ring.ts), which add the worker and the waiting.
+ *
+ * The rule that keeps the loop from waiting on a worker slower than its steps (a 32,000-logit row
+ * costs more than a tiny model's forward pass; a busy machine leaves the worker no core): a row
+ * goes to the worker only while fewer than `maxWaiting` queued rows wait for it; otherwise the loop
+ * summarises that row itself, in line, and takes the greedy token from it. `maxWaiting` is as many
+ * rows as the worker does in one poll interval, by the time its recent rows took, at least 1 and at
+ * most half the ring: a fast worker may sleep between polls while rows queue, a slow one never has
+ * more than one row waiting. At the end of a generation the loop takes the rows the worker has not
+ * started (both claim rows by compare-and-swap on CLAIMED) and waits only for the one it is on. The
+ * summaries are the same wherever a row was summarised: the same `summarizeRow` runs on both sides.
+ */
+export abstract class RingCore implements StepRecorder {
+  protected ctrl!: Int32Array;
+  protected results!: ResultSlots;
+  private meta!: Int32Array;
+  private slots!: Float32Array;
+  protected width = 0;
+  /** The next ring row's number. */
+  protected written = 0;
+  /** The next ring row to read back. */
+  protected collected = 0;
+  /** This generation's first ring row. */
+  private first = 0;
+  /** This generation's summaries by push index (a hole: still on the worker). */
+  private out: (RowSummary | undefined)[] = [];
+  /** The push index of each of this generation's ring rows (ring row first + i). */
+  private pushOf: number[] = [];
+  /** The worker's recent time per row (ms), 0 before its first row. */
+  private rowMs = 0;
+  protected failed: Error | null = null;
+  private readonly counts: RowPlaces = { worker: 0, inline: 0, taken: 0 };
+
+  protected constructor(
+    protected readonly pollMs: number,
+    private readonly fixedWaiting: number | undefined,
+  ) {}
+
+  /** Hands the shared buffers to the worker (once, at the first row). */
+  protected abstract share(buffers: RingBuffers): void;
+  /** The worker's own report of its failure, once it set FAILED; null while none came. */
+  protected abstract failure(): string | null;
+
+  abstract drain(): Promise<RowSummary[]>;
+
+  /** Where rows were summarised so far. */
+  places(): RowPlaces {
+    return { ...this.counts };
+  }
+
+  push(row: Float32Array, topK: number): RowSummary | undefined {
+    this.check();
+    if (this.width === 0) this.allocate(row.length);
+    if (row.length > this.width) throw new Error(`row of ${row.length} logits exceeds the ring's ${this.width}`);
+    if (topK > MAX_TOP_K) throw new Error(`the recording worker keeps at most ${MAX_TOP_K} candidates, not ${topK}`);
+    this.collect();
+    const waiting = (this.written - Atomics.load(this.ctrl, CTRL.CLAIMED)) | 0;
+    const full = ((this.written - this.collected) | 0) >= SLOTS;
+    if (full || waiting >= this.maxWaiting()) {
+      const summary = summarizeRow(row, topK);
+      this.out.push(summary);
+      this.counts.inline++;
+      return summary;
+    }
+    const slot = this.written & (SLOTS - 1);
+    this.slots.set(row, slot * this.width);
+    this.meta[2 * slot] = row.length;
+    this.meta[2 * slot + 1] = topK;
+    this.pushOf.push(this.out.length);
+    this.out.push(undefined);
+    this.written = (this.written + 1) | 0;
+    Atomics.store(this.ctrl, CTRL.WRITTEN, this.written);
+    // A futex wake only when the worker sleeps; a polling worker finds the row by itself.
+    Atomics.add(this.ctrl, CTRL.SEQ, 1);
+    if (Atomics.load(this.ctrl, CTRL.SLEEPING) === 1) Atomics.notify(this.ctrl, CTRL.SEQ);
+    return undefined;
+  }
+
+  /** Tells the worker to stop. */
+  protected stop(): void {
+    if (this.width > 0) {
+      Atomics.store(this.ctrl, CTRL.CLOSING, 1);
+      Atomics.add(this.ctrl, CTRL.SEQ, 1);
+      Atomics.notify(this.ctrl, CTRL.SEQ);
+    }
+    this.failed ??= new Error('the recording worker was closed');
+  }
+
+  /** How many queued rows may wait for the worker before the loop summarises a row itself. */
+  private maxWaiting(): number {
+    if (this.fixedWaiting !== undefined) return this.fixedWaiting;
+    if (!(this.rowMs > 0)) return 1;
+    return Math.max(1, Math.min(SLOTS / 2, Math.floor(this.pollMs / this.rowMs)));
+  }
+
+  /** Summarises, here, the queued rows the worker has not started (the start of every drain). */
+  protected takeUnstarted(): void {
+    if (this.width === 0) return;
+    for (;;) {
+      const row = Atomics.load(this.ctrl, CTRL.CLAIMED);
+      if (((this.written - row) | 0) <= 0) return;
+      if (Atomics.compareExchange(this.ctrl, CTRL.CLAIMED, row, (row + 1) | 0) !== row) continue;
+      const slot = row & (SLOTS - 1);
+      this.out[this.pushOf[(row - this.first) | 0]!] = summarizeRow(this.slots.subarray(slot * this.width, slot * this.width + this.meta[2 * slot]!), this.meta[2 * slot + 1]!);
+      this.counts.taken++;
+    }
+  }
+
+  /** Reads back the summaries of ring rows that are done, oldest first; true once all are. */
+  protected collect(): boolean {
+    while (((this.written - this.collected) | 0) > 0) {
+      const row = this.collected;
+      const at = this.pushOf[(row - this.first) | 0]!;
+      if (this.out[at] === undefined) {
+        if (!isDone(this.results, row)) return false;
+        this.out[at] = readResult(this.results, row);
+        const ms = this.results.rowMs[row & (SLOTS - 1)]!;
+        this.rowMs = this.rowMs > 0 ? 0.75 * this.rowMs + 0.25 * ms : ms;
+        this.counts.worker++;
+      }
+      this.collected = (row + 1) | 0;
+    }
+    return true;
+  }
+
+  /** This generation's summaries, in push order, once every row is collected; starts the next. */
+  protected finish(): RowSummary[] {
+    this.check();
+    const all = this.out;
+    this.out = [];
+    this.pushOf = [];
+    this.first = this.written;
+    if (all.some((s) => s === undefined)) {
+      this.failed = new Error('the recording worker lost a row');
+      throw this.failed;
+    }
+    return all as RowSummary[];
+  }
+
+  /** Throws the worker's failure (or this ring's), if any. */
+  protected check(): void {
+    if (this.failed) throw this.failed;
+    if (this.width > 0 && Atomics.load(this.ctrl, CTRL.FAILED) === 1) {
+      this.failed = new Error(`the recording worker failed: ${this.failure() ?? 'unknown error'}`);
+      throw this.failed;
+    }
+  }
+
+  private allocate(width: number): void {
+    this.width = width;
+    this.ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+    this.meta = new Int32Array(new SharedArrayBuffer(SLOTS * 2 * 4));
+    this.slots = new Float32Array(new SharedArrayBuffer(SLOTS * width * 4));
+    this.results = resultSlots();
+    this.share({ ctrl: this.ctrl, meta: this.meta, slots: this.slots, results: this.results, width, pollMs: this.pollMs, pollForMs: POLL_FOR_MS });
+  }
+}

@@ -1,0 +1,7 @@
+import { parentPort } from 'node:worker_threads';
+import { serve } from './summary-serve.ts';
+import type { RingInit } from './summary-ring-layout.ts';
+
+// The Node recording worker, bundled and started by runners/recording/summary-ring.ts: the shared loop of
+// runners/recording/summary-serve.ts, its failures reported on the port it was handed.
+parentPort?.once('message', (init: RingInit) => serve(init, (error) => init.port.postMessage({ error })));
