@@ -1,10 +1,29 @@
 /**
  * detbench's library API: what a script or notebook imports with `import … from 'detbench'`.
- * Like the CLI, this module is a composition root: it wires the core (`src/`) to the report
- * generator (`reports/`); the core itself imports neither.
+ * Like the CLI, this module is a composition root: it wires the core (`src/`) to the shipped
+ * runners (`runners/index.ts`) and the report generator (`reports/`); the core itself imports neither.
  */
-export { loadSuite, type LoadedSuite } from '../src/suite/load.ts';
-export { runSuite, type RunEvent, type RunOptions, type RunSummary } from '../src/run/execute.ts';
+import { RUNNERS } from '../runners/index.ts';
+import type { RunnerList } from '../src/runner-contract/manifest.ts';
+import { runSuite as runWith, type RunOptions as CoreRunOptions, type RunSummary } from '../src/run/execute.ts';
+import { loadSuite as loadWith, type LoadedSuite } from '../src/suite/load.ts';
+
+/** Options of {@link runSuite}: the core's, with the runner list defaulting to the shipped runners. */
+export type RunOptions = Omit<CoreRunOptions, 'runners'> & { runners?: RunnerList };
+
+/** Reads and validates a suite file (runner types: the shipped runners, unless `runners` says otherwise). */
+export function loadSuite(file: string, runners: RunnerList = RUNNERS): LoadedSuite {
+  return loadWith(file, runners);
+}
+
+/** Runs a suite into a results file, one record per cell (see the core's `runSuite`). */
+export function runSuite(opts: RunOptions): Promise<RunSummary> {
+  return runWith({ ...opts, runners: opts.runners ?? RUNNERS });
+}
+
+export type { LoadedSuite, RunnerList, RunSummary };
+export { RUNNERS } from '../runners/index.ts';
+export type { RunEvent } from '../src/run/execute.ts';
 export { readResults, streamResults, type ReadOptions } from '../src/results/read.ts';
 export type { CompletedRecord, ErroredRecord, ResultRecord, SkippedRecord } from '../src/results/record.ts';
 export { computeMetrics, type MetricsOptions } from '../src/metrics/index.ts';

@@ -9,14 +9,13 @@ import { DTYPE_NAMES, type DtypeName } from '../src/model/precision.ts';
 import { probeSession, type ProbeReport } from '../src/probe/probe.ts';
 import { openHubFolder } from '../src/run/model-source.ts';
 import { probePrompts, probeTolerance } from '../src/probe/prompts.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../src/runner-contract/options.ts';
-import { RUNNERS } from '../src/runner-contract/registry.ts';
-import type { Runner } from '../src/runner-contract/types.ts';
+import { RUNNERS } from '../runners/index.ts';
+import { findRunner, type RunnerManifest } from '../src/runner-contract/manifest.ts';
 
 interface InspectFlags {
   precision?: DtypeName;
   modelFile?: string;
-  runner: RunnerType;
+  runner: string;
   probe: boolean;
   steps: number;
   tolerance?: number;
@@ -24,7 +23,8 @@ interface InspectFlags {
   revision: string;
 }
 
-const LOCAL_RUNNERS = ['node-cpu', 'node-webgpu', 'node-cuda', 'browser-wasm', 'browser-webgpu'] as const;
+/** The runners the probe can run on: those that run the suite's model. */
+const LOCAL_RUNNERS = RUNNERS.manifests.filter((m) => m.needsModel).map((m) => m.type);
 
 /** The probe's lines for the text output. */
 export function describeProbe(report: ProbeReport, runner: string): string {
@@ -82,11 +82,13 @@ export function registerInspect(program: Command): void {
       process.stdout.write(`${describeModel(model)}\n`);
       let report: ProbeReport | undefined;
       if (flags.probe) {
-        const runner = (await RUNNERS[flags.runner]()) as Runner;
-        const options = RUNNER_OPTIONS[flags.runner].parse({});
-        const available = await runner.probe(options as never);
+        // commander's choices admit only LOCAL_RUNNERS. Typed as any manifest: its options then go to its own runner.
+        const manifest: RunnerManifest = findRunner(RUNNERS, flags.runner)!;
+        const runner = await manifest.load();
+        const options = manifest.options.parse({});
+        const available = await runner.probe(options);
         if (!available.available) throw new DetbenchError('RUNNER_UNAVAILABLE', `--runner ${flags.runner}: ${available.reason}`);
-        const session = await runner.open(model, options as never);
+        const session = await runner.open(model, options);
         try {
           report = await probeSession(session, { ...probePrompts(model), steps: flags.steps, tolerance: flags.tolerance ?? probeTolerance(model) });
         } finally {

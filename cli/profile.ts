@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { detectFingerprint } from '../src/env/fingerprint.ts';
 import { profileFromFingerprint, profileToYaml } from '../src/env/profile.ts';
-import { profileSchema } from '../src/env/profile-schema.ts';
+import { RUNNERS } from '../runners/index.ts';
+import { profileSchemaFor } from '../src/env/profile-schema.ts';
 
 /** `detbench profile`: detects this machine and prints (or writes) a hardware profile YAML. */
 export function registerProfile(program: Command): void {
@@ -12,7 +13,7 @@ export function registerProfile(program: Command): void {
     .option('-o, --out <file>', 'write the YAML to this file instead of stdout')
     .option('--id <id>', 'profile id (default: auto-<hash of the fingerprint>)')
     .action((opts: { out?: string; id?: string }) => {
-      const profile = profileSchema.parse(profileFromFingerprint(detectFingerprint(), opts.id));
+      const profile = profileSchemaFor(RUNNERS).parse(profileFromFingerprint(detectFingerprint(), opts.id));
       const text = profileToYaml(profile);
       if (opts.out) {
         writeFileSync(opts.out, text);

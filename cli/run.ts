@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DetbenchError } from '../src/errors.ts';
+import { RUNNERS } from '../runners/index.ts';
 import { runProfile } from '../src/env/profile.ts';
 import { runSuite } from '../src/run/execute.ts';
 import { parseJobs } from '../src/run/jobs.ts';
@@ -37,7 +38,7 @@ export function registerRun(program: Command): void {
       const maxCells = opts.maxCells === undefined ? DEFAULT_MAX_CELLS : Number(opts.maxCells);
       if (!Number.isSafeInteger(maxCells) || maxCells < 1) throw new DetbenchError('USAGE', `--max-cells ${opts.maxCells}: expected a whole number ≥ 1`);
       const lang = reportLang(opts.lang);
-      const profile = runProfile(opts.profile, (m) => process.stderr.write(`detbench: warning: ${m}\n`));
+      const profile = runProfile(opts.profile, RUNNERS, (m) => process.stderr.write(`detbench: warning: ${m}\n`));
       const { progressReporter } = await import('./progress.ts');
       const progress = progressReporter();
       const resultsFile = join(opts.out, 'results.jsonl');
@@ -45,7 +46,7 @@ export function registerRun(program: Command): void {
       const warn = (m: string): void => void process.stderr.write(`detbench: warning: ${m}\n`);
       let summary: Awaited<ReturnType<typeof runSuite>>;
       try {
-        summary = await runSuite({ suiteFile: suite, outFile: resultsFile, resume: opts.resume, fresh: opts.fresh, warn, profile, ...(opts.runner ? { onlyRunners: opts.runner } : {}), maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
+        summary = await runSuite({ suiteFile: suite, runners: RUNNERS, outFile: resultsFile, resume: opts.resume, fresh: opts.fresh, warn, profile, ...(opts.runner ? { onlyRunners: opts.runner } : {}), maxCells, onEvent: progress.onEvent, ...(opts.capture ? { capture: opts.capture } : {}), ...(shard ? { shard: shard.shard } : {}), jobs });
       } finally {
         progress.stop();
       }

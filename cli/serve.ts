@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { RUNNERS } from '../runners/index.ts';
 import { DetbenchError, errorMessage } from '../src/errors.ts';
+import { serveRunnerTypes } from '../src/serve/engine.ts';
 import type { ServeHandle } from '../src/serve/server.ts';
 
 const positiveInt = (name: string, min: number) => (value: string) => {
@@ -14,7 +16,7 @@ interface ServeFlags {
   modelName?: string;
   host: string;
   port: number;
-  runner: 'node-cpu';
+  runner: string;
   threads: number;
   batching: 'continuous' | 'static' | 'off';
   maxBatch: number;
@@ -32,7 +34,7 @@ export function registerServe(program: Command): void {
     .option('--model-name <id>', "model id clients send (default: the folder's name)")
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', positiveInt('--port', 0), 8411)
-    .addOption(new Option('--runner <type>', 'local runner that computes').choices(['node-cpu']).default('node-cpu'))
+    .addOption(new Option('--runner <type>', 'local runner that computes').choices(serveRunnerTypes(RUNNERS)).default('node-cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads (0: let onnxruntime choose)', positiveInt('--threads', 0), 1)
     .addOption(
       new Option('--batching <mode>', 'continuous: requests join and leave the running batch between steps; static: one batch at a time, decoded to the end; off: one request at a time')
@@ -49,6 +51,7 @@ export function registerServe(program: Command): void {
       try {
         handle = await startServe({
           modelDir: flags.model,
+          runners: RUNNERS,
           ...(flags.onnxFile ? { onnxFile: flags.onnxFile } : {}),
           ...(flags.modelName ? { modelName: flags.modelName } : {}),
           host: flags.host,

@@ -1,6 +1,6 @@
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { Mt19937 } from '../src/decode/mt19937.ts';
-import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner-contract/options.ts';
+import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
 import type { ExplorerRecord, ReportData } from './data.ts';
 
 /** At most this many completions travel to the explorer (one per runner, prompt and setting). */
@@ -26,7 +26,7 @@ export function explorerData(
   for (let i = 0; picked.length < EXPLORER_RECORDS && queues.some((q) => q.length > i); i++) {
     for (const q of queues) if (q[i] && picked.length < EXPLORER_RECORDS) picked.push(q[i]!);
   }
-  const control = (r: CompletedRecord) => OWN_MODEL_TYPES.has(r.runner.type as RunnerType);
+  const control = (r: CompletedRecord) => OWN_MODEL_TYPES.has(r.runner.type);
   picked.sort((a, b) => Number(control(b)) - Number(control(a)));
 
   const out: ExplorerRecord[] = [];

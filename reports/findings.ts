@@ -1,4 +1,4 @@
-import { OWN_MODEL_TYPES, type RunnerType } from '../src/runner-contract/options.ts';
+import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
 import type { ResultRecord } from '../src/results/record.ts';
 import { wilson, type Interval } from '../src/metrics/interval.ts';
 import { median } from '../src/metrics/stats.ts';
@@ -77,7 +77,7 @@ function effectiveOptions(r: ResultRecord): Record<string, unknown> {
 export function buildFindings(records: readonly ResultRecord[], m: MetricsSummary, keyOf: (r: ResultRecord) => string, diffs: readonly DiffCase[]): Finding[] {
   const info = new Map<string, RunnerInfo>();
   for (const r of records) if (!info.has(keyOf(r))) info.set(keyOf(r), { type: r.runner.type, options: effectiveOptions(r) });
-  const isControl = (runner: string) => OWN_MODEL_TYPES.has(info.get(runner)?.type as RunnerType);
+  const isControl = (runner: string) => OWN_MODEL_TYPES.has(info.get(runner)?.type ?? '');
   const pairs = m.groups.flatMap((g) => g.pairs);
   const out: Finding[] = [];
   const add = (f: Finding | null) => {

@@ -7,12 +7,13 @@
 // path's top-1/top-2 margin there. Default fp16, 200 tokens, 3 orders (about 5 minutes on 2 cores).
 import { readFileSync } from 'node:fs';
 import { Mt19937 } from '../src/decode/mt19937.ts';
+import { RUNNERS } from '../runners/index.ts';
 import { openEngine } from '../src/serve/engine.ts';
 
 const orders = Number(process.argv[2] ?? 3);
 const newTokens = Number(process.argv[3] ?? 200);
 const onnxFile = process.argv[4] ?? 'onnx/model_fp16.onnx';
-const engine = await openEngine({ modelDir: 'models/detbench-tiny', onnxFile, runner: 'node-cpu', batching: null });
+const engine = await openEngine({ modelDir: 'models/detbench-tiny', onnxFile, runners: RUNNERS, runner: 'node-cpu', batching: null });
 const docs = readFileSync('suites/prompts/python-doc.txt', 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
 const extra = ['The quick brown fox', 'Return the value of', 'import os', 'class Foo:', 'If the file does not exist,', 'def main():', 'The following example shows', 'Hi', 'x', 'When an exception is raised'];
 const prompts = [...new Set([...docs, ...extra])];

@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { exportResults } from '../src/export/export.ts';
 import { readResults } from '../src/results/read.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 
 const dir = 'out/bench-export';
 let files = process.argv.slice(2);

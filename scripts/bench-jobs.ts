@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { median } from './bench-stats.ts';
 
 const arg = (name: string, d: string) => {

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { resolve } from 'node:path';
+import { RUNNERS } from '../runners/index.ts';
 import { ortNodeVersion } from '../runners/ort-node/session.ts';
 import { openEngine } from '../src/serve/engine.ts';
 import { inProcessWorkload, maxTokensOf, ortAlone } from './bench-serve-ceiling.ts';
@@ -135,7 +136,7 @@ try {
 }
 
 // Without HTTP: the same workload through the server's scheduler and ContinuousBatch in this process.
-const engine = await openEngine({ modelDir, runner: 'node-cpu', batching: null });
+const engine = await openEngine({ modelDir, runners: RUNNERS, runner: 'node-cpu', batching: null });
 const workload = await inProcessWorkload(engine, PROMPTS, { seconds: Math.max(2, seconds - 1), rounds, windowMs: 10 });
 const w = (clients: number) => workload.filter((c) => c.clients === clients);
 const workloadRatio = median(w(8).map((c, i) => c.tokensPerSecond / w(1)[i]!.tokensPerSecond));

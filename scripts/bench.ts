@@ -17,7 +17,7 @@ import type { DecodeModel } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
 import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu/runner.ts';
-import { nodeCpuOptions } from '../src/runner-contract/options.ts';
+import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 import { median, quartiles } from './bench-stats.ts';
 import { SummaryRing } from '../runners/recording/summary-ring.ts';
 

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { Sampling } from '../src/decode/sampling.ts';
 import { completedRecord, erroredRecord, recordCommon, skippedRecord } from '../src/results/build.ts';
 import type { CompletedRecord, RecordCommon, ResultRecord } from '../src/results/record.ts';
-import type { RunnerType } from '../src/runner-contract/options.ts';
+import type { RecordRunnerType } from '../src/results/schema.ts';
 
 /** Options of {@link makeSyntheticResults}. */
 export interface SyntheticOptions {
@@ -37,7 +37,7 @@ const SETTINGS: { id: string; sampling: Sampling }[] = [
 
 interface RunnerSpec {
   id: string;
-  type: RunnerType;
+  type: RecordRunnerType;
   profile: string;
   /** Amplitude of the runner's logit noise against the reference kernel (0: bitwise equal). */
   eps: number;

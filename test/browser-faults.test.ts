@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { browserWasmOptions, browserWebgpuOptions } from '../src/runner-contract/options.ts';
+import { browserWasmOptions, browserWebgpuOptions } from '../runners/browser/manifest.ts';
 import type { GenerationRequest } from '../src/runner-contract/types.ts';
 import { BrowserHost, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/runner.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
+import { generateBatch } from '../src/runner-contract/generate-batch.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 
@@ -22,11 +23,12 @@ beforeAll(async () => {
 
 describe('browser runners without a browser', () => {
   it('probe is unavailable with the install command when chrome_path does not exist', async () => {
-    for (const [runner, schema] of [
-      [browserWasmRunner, browserWasmOptions],
-      [browserWebgpuRunner, browserWebgpuOptions],
-    ] as const) {
-      const probe = await runner.probe(schema.parse({ chrome_path: '/nonexistent/chromium' }) as never);
+    const probes = [
+      () => browserWasmRunner.probe(browserWasmOptions.parse({ chrome_path: '/nonexistent/chromium' })),
+      () => browserWebgpuRunner.probe(browserWebgpuOptions.parse({ chrome_path: '/nonexistent/chromium' })),
+    ];
+    for (const probeOne of probes) {
+      const probe = await probeOne();
       expect(probe.available).toBe(false);
       if (!probe.available) {
         expect(probe.reason).toContain('/nonexistent/chromium');
@@ -88,7 +90,7 @@ describe.skipIf(!chromium)('browser-wasm faults', () => {
       const pid = session.browserPid();
       expect(pid).toBeTypeOf('number');
       process.kill(pid!, 'SIGKILL');
-      const crashed = await session.generate([request(ids), request(ids)]);
+      const crashed = await generateBatch(session, [request(ids), request(ids)]);
       expect(crashed).toHaveLength(2);
       for (const o of crashed) {
         expect(o.status).toBe('errored');

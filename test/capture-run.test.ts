@@ -6,7 +6,7 @@ import { hashFloat32 } from '../src/decode/logits.ts';
 import { CaptureReader, captureFileFor, sidecarBytesPerStep } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { findChrome } from '../runners/browser/runner.ts';
 import { detbenchError } from './helpers/errors.ts';
 import { cli } from './helpers/cli.ts';

@@ -15,8 +15,8 @@ import type { HostReader } from '../src/env/detect.ts';
 import { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import { readResults } from '../src/results/read.ts';
-import { runSuite } from '../src/run/execute.ts';
-import { nodeCudaOptions } from '../src/runner-contract/options.ts';
+import { runSuite } from '../api/index.ts';
+import { nodeCudaOptions } from '../runners/node-cuda/manifest.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const defaults = nodeCudaOptions.parse({});

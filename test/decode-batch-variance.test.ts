@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecodeRequest } from '../src/decode/types.ts';
 import { openEngine, type Engine } from '../src/serve/engine.ts';
+import { RUNNERS } from '../runners/index.ts';
 
 // Which companions change a request's logits? On the shipped model (fp32, node-cpu, one thread) the
 // answer is their prompt lengths: a longer companion left-pads the request's row, and the masked
@@ -9,7 +10,7 @@ import { openEngine, type Engine } from '../src/serve/engine.ts';
 const MODEL = fileURLToPath(new URL('../models/detbench-tiny', import.meta.url));
 let engine: Engine;
 beforeAll(async () => {
-  engine = await openEngine({ modelDir: MODEL, runner: 'node-cpu', batching: null });
+  engine = await openEngine({ runners: RUNNERS, modelDir: MODEL, runner: 'node-cpu', batching: null });
 });
 afterAll(async () => engine?.close());
 

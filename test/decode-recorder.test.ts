@@ -7,6 +7,7 @@ import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
+import { generateBatch } from '../src/runner-contract/generate-batch.ts';
 import { generateWithLoop } from '../src/runner-contract/generate-with-loop.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
@@ -134,7 +135,7 @@ describe('recording on a worker thread (SummaryRing)', () => {
         })(),
       },
     };
-    const failed = await generateWithLoop(broken, requests.map((r) => ({ ...r, promptText: '' })));
+    const failed = await generateBatch({ generate: (rs) => generateWithLoop(broken, rs) }, requests.map((r) => ({ ...r, promptText: '' })));
     expect(failed.every((o) => o.status === 'errored')).toBe(true);
     const a = await decode(inline, requests);
     expect((await decode(ringModel, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));

@@ -9,7 +9,7 @@ import { computeMetrics } from '../src/metrics/index.ts';
 import { CaptureSet } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;

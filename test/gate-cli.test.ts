@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../cli/main.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;

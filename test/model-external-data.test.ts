@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
 import { loadModel } from '../src/model/load.ts';
 import { readOnnxIO } from '../src/model/onnx-io.ts';
-import { nodeCpuOptions } from '../src/runner-contract/options.ts';
+import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { toExternalData } from '../scripts/tiny-model/external-data.ts';
 import { detbenchRejection } from './helpers/errors.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/load.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 

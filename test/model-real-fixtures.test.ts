@@ -8,8 +8,8 @@ import { loadModel, type LoadModelOptions } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { probeSession } from '../src/probe/probe.ts';
 import { probePrompts, probeTolerance } from '../src/probe/prompts.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../src/runner-contract/options.ts';
-import { RUNNERS } from '../src/runner-contract/registry.ts';
+import { manifestOf, RUNNERS, type RunnerType } from '../runners/index.ts';
+import type { RunnerManifest } from '../src/runner-contract/manifest.ts';
 import type { Runner, RunnerSession } from '../src/runner-contract/types.ts';
 
 /**
@@ -123,8 +123,10 @@ const RUNNER_CASES: { type: RunnerType; raw: Record<string, unknown>; fixtures: 
 const NO_F16 = /requires f16 but the device does not support it/;
 
 describe.skipIf(!present).each(RUNNER_CASES)('real models: the probe on $type', ({ type, raw, fixtures, steps }) => {
-  const options = RUNNER_OPTIONS[type].parse(raw);
-  let runner: Runner | undefined;
+  // Any manifest: its parsed options go to its own runner.
+  const manifest: RunnerManifest = manifestOf(type);
+  const options = manifest.options.parse(raw);
+  let runner: Runner<typeof options> | undefined;
   let reason = '';
   const sessions: RunnerSession[] = [];
   afterAll(async () => {
@@ -132,9 +134,9 @@ describe.skipIf(!present).each(RUNNER_CASES)('real models: the probe on $type', 
   });
 
   it.each(fixtures.map((f) => [label(f), f] as const))('%s: KV cache = recompute, padded row = alone', async (_label, f) => {
-    runner ??= (await RUNNERS[type]()) as Runner;
+    runner ??= await manifest.load();
     if (!reason) {
-      const probe = await runner.probe(options as never);
+      const probe = await runner.probe(options);
       if (!probe.available) reason = probe.reason;
     }
     if (type === 'browser-wasm' && !('path' in findChrome(undefined))) reason ||= 'no Chromium';
@@ -145,7 +147,7 @@ describe.skipIf(!present).each(RUNNER_CASES)('real models: the probe on $type', 
     const m = await loadModel(path.join(REAL, f.folder), f.options);
     let session: RunnerSession;
     try {
-      session = await runner.open(m, options as never);
+      session = await runner.open(m, options);
     } catch (err) {
       // Where the device itself cannot run the graph, say so; anything else is a failure.
       if (type === 'node-webgpu' && m.precision.compute === 'float16' && NO_F16.test((err as Error).message)) {
@@ -168,10 +170,11 @@ describe.skipIf(!present).each(RUNNER_CASES)('real models: the probe on $type', 
 describe.skipIf(!present)('real models: the GroupQueryAttention padding bug, reproduced', () => {
   it('left padding (what detbench did) breaks a GQA row from the first step; the probe catches it', async () => {
     const m = await loadModel(path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa'));
-    const runner = (await RUNNERS['node-cpu']()) as Runner;
-    const options = RUNNER_OPTIONS['node-cpu'].parse({ intra_op_threads: 1 });
-    const wrong = await runner.open({ ...m, io: { ...m.io, padding: 'left' } }, options as never);
-    const right = await runner.open(m, options as never);
+    const nodeCpu = manifestOf('node-cpu');
+    const runner = await nodeCpu.load();
+    const options = nodeCpu.options.parse({ intra_op_threads: 1 });
+    const wrong = await runner.open({ ...m, io: { ...m.io, padding: 'left' } }, options);
+    const right = await runner.open(m, options);
     try {
       const prompts = probePrompts(m);
       const bad = await probeSession(wrong, { ...prompts, tolerance: probeTolerance(m) });
@@ -194,7 +197,8 @@ describe.skipIf(!present)('real models: continuous batching refuses what it cann
     ['ort-legacy-tiny-gpt2-fp32', /one combined tensor per layer/],
   ])('%s', async (folder, why) => {
     const m = await loadModel(path.join(REAL, folder));
-    const session = await ((await RUNNERS['node-cpu']()) as Runner).open(m, RUNNER_OPTIONS['node-cpu'].parse({}) as never);
+    const nodeCpu = manifestOf('node-cpu');
+    const session = await (await nodeCpu.load()).open(m, nodeCpu.options.parse({}));
     try {
       expect(ContinuousBatch.refusal(session.decodeModel!)).toMatch(why);
       expect(() => new ContinuousBatch(session.decodeModel!)).toThrow(why);
@@ -207,7 +211,7 @@ describe.skipIf(!present)('real models: continuous batching refuses what it cann
 describe.skipIf(!present)('real models: detbench serve', () => {
   it('a GroupQueryAttention folder: continuous batching refused at start, static batching rows equal the rows alone, chat gets <s>', async () => {
     const { openEngine } = await import('../src/serve/engine.ts');
-    const engine = await openEngine({ modelDir: path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa'), runner: 'node-cpu', batching: { mode: 'static', maxBatch: 2, windowMs: 0 } });
+    const engine = await openEngine({ runners: RUNNERS, modelDir: path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa'), runner: 'node-cpu', batching: { mode: 'static', maxBatch: 2, windowMs: 0 } });
     try {
       expect(() => engine.openBatch()).toThrow(/continuous batching cannot feed this graph: its attention \(GroupQueryAttention\) needs right-padded rows/);
       const chat = engine.encodeChat([{ role: 'user', content: 'Hello, world' }]);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
 import { loadModel } from '../src/model/load.ts';
-import { nodeCpuOptions } from '../src/runner-contract/options.ts';
+import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 
 const dir = resolve('models/detbench-tiny');
 

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
-import { RUNNER_OPTIONS } from '../src/runner-contract/options.ts';
+import { runSuite } from '../api/index.ts';
+import { manifestOf } from '../runners/index.ts';
 import { effectiveWebgpu, placementFromLog, vulkanLibsOf, vulkanPlan, type VulkanDeps } from '../runners/node-webgpu/env.ts';
 import { nodeWebgpuRunner } from '../runners/node-webgpu/runner.ts';
+import { generateBatch } from '../src/runner-contract/generate-batch.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
-const options = (o: Record<string, unknown>) => RUNNER_OPTIONS['node-webgpu'].parse(o);
+const options = (o: Record<string, unknown>) => manifestOf('node-webgpu').options.parse(o);
 
 /** A host with these files and nothing else. */
 function host(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): VulkanDeps {
@@ -154,14 +155,15 @@ describe.skipIf(!swift.available)('node-webgpu worker that hangs', () => {
   it('is killed after batch_timeout_ms, its batch errored, and a fresh worker serves the next batch', async () => {
     const { loadModel } = await import('../src/model/load.ts');
     const model = await loadModel(await tinyModelDir());
-    const options = RUNNER_OPTIONS['node-webgpu'].parse({ vulkan_icd: 'swiftshader', batch_timeout_ms: 1 });
+    const options = manifestOf('node-webgpu').options.parse({ vulkan_icd: 'swiftshader', batch_timeout_ms: 1 });
     const session = await nodeWebgpuRunner.open(model, options);
     try {
       const request = { promptIds: [1, 2, 3], promptText: 'x', maxNewTokens: 2, sampling: { kind: 'greedy' as const }, stopIds: [], topK: 2 };
-      const [first] = await session.generate([request]);
+      // As the executor runs a batch: a thrown batch is an errored outcome per request.
+      const [first] = await generateBatch(session, [request]);
       expect(first).toMatchObject({ status: 'errored', error: { code: 'WORKER_TIMEOUT' } });
       // No generation finishes in 1 ms, so the restarted worker times out too: what matters is that it was restarted.
-      const [second] = await session.generate([request]);
+      const [second] = await generateBatch(session, [request]);
       expect(second).toMatchObject({ status: 'errored', error: { code: 'WORKER_TIMEOUT' } });
       expect(session.environment.workerRestarts).toBe(1);
     } finally {

@@ -7,7 +7,8 @@ import { main } from '../cli/main.ts';
 import { parseChromiumVersion, parseCpuinfo, parseNvidiaSmiCuda, parseNvidiaSmiQuery, type HostReader } from '../src/env/detect.ts';
 import { detectFingerprint, detectFingerprintWith } from '../src/env/fingerprint.ts';
 import { autoProfileId, profileFromFingerprint } from '../src/env/profile.ts';
-import { profileSchema } from '../src/env/profile-schema.ts';
+import { RUNNERS } from '../runners/index.ts';
+import { profileSchemaFor } from '../src/env/profile-schema.ts';
 
 const CPUINFO = `processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu sse4_2 avx avx2 fma f16c avx512f avx512bw amx_tile amx_bf16 hypervisor\n\nprocessor\t: 1\n`;
 
@@ -45,7 +46,7 @@ describe('machine detection', () => {
       onnxruntime: '1.29.0',
     });
     expect(fp.cpuFlags).toContain('amx_tile');
-    const profile = profileSchema.parse(profileFromFingerprint(fp, 'gpu-box'));
+    const profile = profileSchemaFor(RUNNERS).parse(profileFromFingerprint(fp, 'gpu-box'));
     expect(profile.machine.gpus).toEqual([{ name: 'NVIDIA H100 80GB HBM3', count: 1, memory_gib: 79.6, compute_capability: '9.0' }]);
     expect(profile.machine).toMatchObject({ nvidia_driver: '580.95.05', cuda: '13.0' });
     expect(profile.software).toMatchObject({ chromium: 'Chromium 131.0.6778.85', onnxruntime: '1.29.0' });
@@ -67,7 +68,7 @@ describe('detbench profile', () => {
       return true;
     });
     expect(await main(['node', 'detbench', 'profile'])).toBe(0);
-    const profile = profileSchema.parse(parse(out));
+    const profile = profileSchemaFor(RUNNERS).parse(parse(out));
     expect(profile.id).toMatch(/^auto-[0-9a-f]{8}$/);
     expect(profile.machine.cpu.cores).toBeGreaterThan(0);
     expect(profile.software?.node).toBe(process.versions.node);
@@ -77,7 +78,7 @@ describe('detbench profile', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const file = join(mkdtempSync(join(tmpdir(), 'detbench-profile-')), 'me.yaml');
     expect(await main(['node', 'detbench', 'profile', '-o', file, '--id', 'my-box'])).toBe(0);
-    const profile = profileSchema.parse(parse(readFileSync(file, 'utf8')));
+    const profile = profileSchemaFor(RUNNERS).parse(parse(readFileSync(file, 'utf8')));
     expect(profile.id).toBe('my-box');
   });
 });

@@ -7,7 +7,7 @@ import { loadModel } from '../src/model/load.ts';
 import { withOptionalParts } from '../src/model/tokenizer.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { preparePrompts } from '../src/run/prompts.ts';
-import { loadSuite, type LoadedSuite } from '../src/suite/load.ts';
+import { loadSuite, type LoadedSuite } from '../api/index.ts';
 import { detbenchError } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 

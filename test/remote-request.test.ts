@@ -4,7 +4,7 @@ import { redactDeep, redactText } from '../runners/remote-api/redact.ts';
 import { endpointUrl, publicUrl, requestBody } from '../runners/remote-api/request.ts';
 import { sseData } from '../runners/remote-api/body.ts';
 import { CompletionBuilder } from '../runners/remote-api/response.ts';
-import { remoteApiOptions } from '../src/runner-contract/options.ts';
+import { remoteApiOptions } from '../runners/remote-api/manifest.ts';
 import type { GenerationRequest } from '../src/runner-contract/types.ts';
 
 const options = (o: Record<string, unknown> = {}) => remoteApiOptions.parse({ base_url: 'http://127.0.0.1:1/v1/', model: 'm', ...o });

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { RUNNERS } from '../runners/index.ts';
 
 let dir: string;
 let modelDir: string;
@@ -18,8 +19,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'detbench-remote-serve-'));
   modelDir = await tinyModelDir();
   [alone, batched] = await Promise.all([
-    startServe({ modelDir, runner: 'node-cpu', batching: null }),
-    startServe({ modelDir, runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 200 } }),
+    startServe({ runners: RUNNERS, modelDir, runner: 'node-cpu', batching: null }),
+    startServe({ runners: RUNNERS, modelDir, runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 200 } }),
   ]);
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ import type { Sampling } from '../src/decode/sampling.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { StepTrace } from '../src/decode/types.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { RUNNER_OPTIONS } from '../src/runner-contract/options.ts';
+import { manifestOf } from '../runners/index.ts';
 import { markovRunner } from '../runners/markov/runner.ts';
 import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
 import { drawsOf } from '../reports/explorer-data.ts';
@@ -64,7 +64,7 @@ describe('sampling explorer against the sampler', () => {
   });
 
   it('markov control: every exact step picks the recorded token', async () => {
-    const session = await markovRunner.open(undefined, RUNNER_OPTIONS.markov.parse({}));
+    const session = await markovRunner.open(undefined, manifestOf('markov').options.parse({}));
     const res = await replayAll(async (reqs) => (await session.generate(reqs)).map((o) => (o.status === 'completed' ? o.generation : expect.unreachable(o.error.message))));
     // 3 settings × 3 prompts × 24 steps; the two with top-k ≤ 10 are exact at every step.
     expect(res.total).toBe(216);
@@ -73,7 +73,7 @@ describe('sampling explorer against the sampler', () => {
   });
 
   it('shipped model on node-cpu: every exact step picks the recorded token', async () => {
-    const session = await nodeCpuRunner.open(MODEL, RUNNER_OPTIONS['node-cpu'].parse({ intra_op_threads: 1 }));
+    const session = await nodeCpuRunner.open(MODEL, manifestOf('node-cpu').options.parse({ intra_op_threads: 1 }));
     try {
       const res = await replayAll(async (reqs) => (await session.generate(reqs)).map((o) => (o.status === 'completed' ? o.generation : expect.unreachable(o.error.message))));
       expect(res.total).toBe(216);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/load.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 describe('chat templates', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChrome } from '../runners/browser/chrome.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite, type RunEvent } from '../src/run/execute.ts';
+import { runSuite, type RunEvent } from '../api/index.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 import { startFakeHub, type FakeHub } from './helpers/hub-server.ts';
 import { cli } from './helpers/cli.ts';

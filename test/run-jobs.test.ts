@@ -8,7 +8,8 @@ import { main } from '../cli/main.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
+import { manifestOf, RUNNERS } from '../runners/index.ts';
 import { DetbenchError } from '../src/errors.ts';
 import { autoJobs, parseJobs, runJobs } from '../src/run/jobs.ts';
 import type { RunnerConfig } from '../src/suite/expand.ts';
@@ -74,7 +75,7 @@ describe('run --jobs', () => {
     const got: ResultRecord[] = [];
     const pids = new Map<number, number>();
     const err = await runJobs(
-      { suiteFile: suite, profile: readResults(join(dir, 'one', 'results.jsonl'))[0]!.profile, finished: [], references: [], shardPlanned: 36 },
+      { suiteFile: suite, runners: RUNNERS.module, profile: readResults(join(dir, 'one', 'results.jsonl'))[0]!.profile, finished: [], references: [], shardPlanned: 36 },
       2,
       {
         start: () => {},
@@ -98,11 +99,13 @@ describe('run --jobs', () => {
     expect(parseJobs('3')).toBe(3);
     expect(parseJobs('auto')).toBe('auto');
     expect(() => parseJobs('0')).toThrow('--jobs: expected a whole number ≥ 1 or auto, got "0"');
-    const cpu = (threads: number): RunnerConfig => ({ id: 'c', type: 'node-cpu', options: { intra_op_threads: threads }, repetitions: 1 });
+    const nodeCpu = manifestOf('node-cpu');
+    const cpu = (threads: number): RunnerConfig => ({ id: 'c', type: 'node-cpu', options: nodeCpu.options.parse({ intra_op_threads: threads }), manifest: nodeCpu, repetitions: 1 });
     expect(autoJobs([cpu(1)], 2)).toBe(2);
     expect(autoJobs([cpu(1), cpu(2)], 8)).toBe(4);
     expect(autoJobs([cpu(0)], 2)).toBe(1);
-    expect(autoJobs([{ id: 'r', type: 'remote-api', options: {}, repetitions: 1 }], 4)).toBe(4);
+    const remote = manifestOf('remote-api');
+    expect(autoJobs([{ id: 'r', type: 'remote-api', options: remote.options.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm' }), manifest: remote, repetitions: 1 }], 4)).toBe(4);
     const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(await main(['node', 'detbench', 'run', suite, '--jobs', 'many', '-o', join(dir, 'x')])).toBe(2);

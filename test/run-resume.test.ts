@@ -8,7 +8,7 @@ import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/read.ts';
 import { lockResults } from '../src/results/lock.ts';
 import { ResultsWriter } from '../src/results/write.ts';
-import { runSuite } from '../src/run/execute.ts';
+import { runSuite } from '../api/index.ts';
 import { detbenchError, detbenchRejection } from './helpers/errors.ts';
 import { startFaultServer } from './helpers/fault-server.ts';
 import { KEY, KEY_ENV, writeRemoteSuite } from './helpers/remote-suite.ts';

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../src/runner-contract/options.ts';
-import { RUNNERS } from '../src/runner-contract/registry.ts';
-import type { Generation, GenerationRequest, Runner, RunnerSession } from '../src/runner-contract/types.ts';
+import { manifestOf, type RunnerType } from '../runners/index.ts';
+import type { RunnerManifest } from '../src/runner-contract/manifest.ts';
+import type { Generation, GenerationRequest, RunnerSession } from '../src/runner-contract/types.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 /** Runners under contract, with the options they run the cell with. */
@@ -29,9 +29,11 @@ const NEAR_TIE = 1e-3;
 const modelDir = await tinyModelDir();
 const available = await Promise.all(
   CONTRACT.map(async (c) => {
-    const runner = (await RUNNERS[c.type]()) as Runner;
-    const options = RUNNER_OPTIONS[c.type].parse(c.options);
-    const probe = await runner.probe(options as never).catch((err: unknown) => ({ available: false as const, reason: String(err) }));
+    // Any manifest: its parsed options go to its own runner.
+    const manifest: RunnerManifest = manifestOf(c.type);
+    const runner = await manifest.load();
+    const options = manifest.options.parse(c.options);
+    const probe = await runner.probe(options).catch((err: unknown) => ({ available: false as const, reason: String(err) }));
     if (!probe.available) console.warn(`runner contract: ${c.type} skipped: ${probe.reason}`);
     return { ...c, runner, options, probe };
   }),
@@ -46,7 +48,7 @@ let model: LoadedModel;
 beforeAll(async () => {
   model = await loadModel(modelDir);
   for (const r of runnable) {
-    const session = await r.runner.open(model, r.options as never);
+    const session = await r.runner.open(model, r.options);
     sessions.set(r.type, session);
     const bySetting = new Map<string, Generation[]>();
     for (const s of SETTINGS) {

@@ -8,8 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
-import { RUNNER_OPTIONS } from '../src/runner-contract/options.ts';
+import { runSuite } from '../api/index.ts';
+import { manifestOf } from '../runners/index.ts';
 import { markovRunner } from '../runners/markov/runner.ts';
 import { BACKOFF, ngramLogits } from '../runners/markov/score.ts';
 import { decodeTable, encodeTable, type NgramCounts } from '../runners/markov/table.ts';
@@ -44,11 +44,11 @@ describe('markov n-gram table', () => {
   it('refuses a damaged table, naming the file', async () => {
     const bad = join(dir, 'bad.bin.gz');
     writeFileSync(bad, gzipSync(encodeTable(SMALL).subarray(0, 30)));
-    const err = await detbenchRejection(markovRunner.open(undefined, RUNNER_OPTIONS.markov.parse({ table: bad })));
+    const err = await detbenchRejection(markovRunner.open(undefined, manifestOf('markov').options.parse({ table: bad })));
     expect(err.code).toBe('MODEL_INVALID');
     expect(err.message).toContain(bad);
     expect(err.message).toContain('truncated');
-    const probe = await markovRunner.probe(RUNNER_OPTIONS.markov.parse({ table: join(dir, 'missing.bin.gz') }));
+    const probe = await markovRunner.probe(manifestOf('markov').options.parse({ table: join(dir, 'missing.bin.gz') }));
     expect(probe).toMatchObject({ available: false });
   });
 

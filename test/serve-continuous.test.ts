@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';
 import { answer, post } from './helpers/serve-client.ts';
+import { RUNNERS } from '../runners/index.ts';
 
 // The shipped model in fp32: its greedy margins are far above what batching moves its logits by.
 const MODEL = fileURLToPath(new URL('../models/detbench-tiny', import.meta.url));
@@ -12,9 +13,9 @@ let alone: ServeHandle;
 
 beforeAll(async () => {
   [continuous, staticBatch, alone] = await Promise.all([
-    startServe({ modelDir: MODEL, runner: 'node-cpu', batching: { mode: 'continuous', maxBatch: 16, windowMs: 0 } }),
-    startServe({ modelDir: MODEL, runner: 'node-cpu', batching: { mode: 'static', maxBatch: 8, windowMs: 0 } }),
-    startServe({ modelDir: MODEL, runner: 'node-cpu', batching: null }),
+    startServe({ runners: RUNNERS, modelDir: MODEL, runner: 'node-cpu', batching: { mode: 'continuous', maxBatch: 16, windowMs: 0 } }),
+    startServe({ runners: RUNNERS, modelDir: MODEL, runner: 'node-cpu', batching: { mode: 'static', maxBatch: 8, windowMs: 0 } }),
+    startServe({ runners: RUNNERS, modelDir: MODEL, runner: 'node-cpu', batching: null }),
   ]);
 });
 afterAll(async () => {

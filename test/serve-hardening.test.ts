@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';
 import { answer, post } from './helpers/serve-client.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { RUNNERS } from '../runners/index.ts';
 
 let h: ServeHandle;
 const logs: string[] = [];
@@ -10,7 +11,7 @@ const logs: string[] = [];
 const encoded: number[] = [];
 
 beforeAll(async () => {
-  h = await startServe({ modelDir: await tinyModelDir(), runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 0 }, log: (l) => logs.push(l) });
+  h = await startServe({ runners: RUNNERS, modelDir: await tinyModelDir(), runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 0 }, log: (l) => logs.push(l) });
   const tok = h.engine.model.tokenizer;
   const encode = tok.encode.bind(tok);
   tok.encode = (text, opts) => {

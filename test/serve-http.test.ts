@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { RUNNERS } from '../runners/index.ts';
 
 let batched: ServeHandle;
 let alone: ServeHandle;
@@ -8,8 +9,8 @@ let alone: ServeHandle;
 beforeAll(async () => {
   const modelDir = await tinyModelDir();
   [batched, alone] = await Promise.all([
-    startServe({ modelDir, runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 100 } }),
-    startServe({ modelDir, runner: 'node-cpu', batching: null }),
+    startServe({ runners: RUNNERS, modelDir, runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 100 } }),
+    startServe({ runners: RUNNERS, modelDir, runner: 'node-cpu', batching: null }),
   ]);
 });
 afterAll(async () => {

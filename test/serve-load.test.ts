@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headline, uniqueSamples } from '../src/metrics/unique-samples.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../src/run/execute.ts';
-import { loadSuite } from '../src/suite/load.ts';
+import { runSuite } from '../api/index.ts';
+import { loadSuite } from '../api/index.ts';
 import { LoadGenerator } from '../src/serve/load.ts';
 import { startServe, type ServeHandle } from '../src/serve/server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
+import { RUNNERS } from '../runners/index.ts';
 
 let dir: string;
 let modelDir: string;
@@ -19,7 +20,7 @@ let server: ServeHandle;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'detbench-load-'));
   modelDir = await tinyModelDir();
-  server = await startServe({ modelDir, runner: 'node-cpu', batching: { mode: 'continuous', maxBatch: 16, windowMs: 0 } });
+  server = await startServe({ runners: RUNNERS, modelDir, runner: 'node-cpu', batching: { mode: 'continuous', maxBatch: 16, windowMs: 0 } });
 });
 afterAll(async () => server?.close());
 

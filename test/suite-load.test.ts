@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandCells, expandRunners, expandSettings } from '../src/suite/expand.ts';
-import { loadSuite } from '../src/suite/load.ts';
+import { loadSuite } from '../api/index.ts';
 import { detbenchError } from './helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-suite-'));

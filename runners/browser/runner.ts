@@ -1,17 +1,17 @@
 import { DetbenchError, errorCode, errorMessage } from '../../src/errors.ts';
 import type { LoadedModel } from '../../src/model/types.ts';
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { GenerationOutcome, ProbeResult, Runner, RunnerSession } from '../../src/runner-contract/types.ts';
 import { findChrome } from './chrome.ts';
 import { BrowserHost, type HostConfig } from './host.ts';
+import type { BrowserOptionMap } from './manifest.ts';
 import type { PageRequest } from './protocol.ts';
 
 export { findChrome, INSTALL_HINT } from './chrome.ts';
 export { BrowserHost } from './host.ts';
 
 type BrowserType = 'browser-wasm' | 'browser-webgpu';
-type Options<T extends BrowserType> = RunnerOptionMap[T];
+type Options<T extends BrowserType> = BrowserOptionMap[T];
 
 /** A browser runner session; `browserPid` lets tests (and operators) find the browser process. */
 export interface BrowserRunnerSession extends RunnerSession {
@@ -51,10 +51,8 @@ function chromeOrThrow(chromePath: string | undefined): string {
   return found.path;
 }
 
-function browserRunner<T extends BrowserType>(type: T): Runner<T> {
+function browserRunner<T extends BrowserType>(type: T): Runner<Options<T>> {
   return {
-    type,
-
     async probe(options: Options<T>): Promise<ProbeResult> {
       const found = findChrome(options.chrome_path);
       if ('reason' in found) return { available: false, reason: found.reason };
@@ -124,13 +122,9 @@ function browserRunner<T extends BrowserType>(type: T): Runner<T> {
             ...(r.teacherTokens ? { teacherTokens: r.teacherTokens } : {}),
             ...(r.capture ? { capture: r.capture } : {}),
           }));
-          try {
-            const results = await host.generate(page);
-            return results.map((generation) => ({ status: 'completed', generation }));
-          } catch (err) {
-            const error = { code: errorCode(err), message: errorMessage(err) };
-            return requests.map(() => ({ status: 'errored', error }));
-          }
+          // A failed batch throws: the executor records it.
+          const results = await host.generate(page);
+          return results.map((generation) => ({ status: 'completed', generation }));
         },
         close: () => host.close(),
       };
@@ -139,6 +133,6 @@ function browserRunner<T extends BrowserType>(type: T): Runner<T> {
 }
 
 /** onnxruntime-web's WebAssembly execution provider in headless Chromium. */
-export const browserWasmRunner: Runner<'browser-wasm'> = browserRunner('browser-wasm');
+export const browserWasmRunner: Runner<Options<'browser-wasm'>> = browserRunner('browser-wasm');
 /** onnxruntime-web's WebGPU execution provider in headless Chromium (SwiftShader where there is no GPU). */
-export const browserWebgpuRunner: Runner<'browser-webgpu'> = browserRunner('browser-webgpu');
+export const browserWebgpuRunner: Runner<Options<'browser-webgpu'>> = browserRunner('browser-webgpu');

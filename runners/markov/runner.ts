@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import { generateWithLoop } from '../../src/runner-contract/generate-with-loop.ts';
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
 import type { Runner } from '../../src/runner-contract/types.ts';
+import type { MarkovOptions } from './manifest.ts';
 import { ngramDecodeModel } from './session.ts';
 import { decodeTable, type NgramTable } from './table.ts';
 
@@ -14,7 +14,7 @@ import { decodeTable, type NgramTable } from './table.ts';
 export const DEFAULT_TABLE = fileURLToPath(new URL('../../models/detbench-tiny-markov/ngram.bin.gz', import.meta.url));
 
 /** A `table` option resolves against the working directory, like every other path on the command line. */
-function tablePath(options: RunnerOptionMap['markov']): string {
+function tablePath(options: MarkovOptions): string {
   return options.table ? path.resolve(options.table) : DEFAULT_TABLE;
 }
 
@@ -38,9 +38,7 @@ function loadTable(file: string): { table: NgramTable; sha256: string } {
  * logs of count ratios, computed the same way everywhere: a control that is deterministic by
  * construction, next to models whose floating-point sums are not.
  */
-export const markovRunner: Runner<'markov'> = {
-  type: 'markov',
-
+export const markovRunner: Runner<MarkovOptions> = {
   async probe(options) {
     const file = tablePath(options);
     if (!existsSync(file)) return { available: false, reason: `no n-gram table at ${file}: run node --import tsx scripts/build-markov.ts` };

@@ -1,19 +1,17 @@
 import * as ort from 'onnxruntime-node';
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
 import type { Runner } from '../../src/runner-contract/types.ts';
+import type { NodeCpuOptions } from './manifest.ts';
 import { createTimedSession, GRAPH_OPT, loopSession, ortNodeVersion, requireModel } from '../ort-node/session.ts';
 
 export { GRAPH_OPT, makeNodeTensor } from '../ort-node/session.ts';
 
 /** onnxruntime-node on the CPU execution provider. */
-export const nodeCpuRunner: Runner<'node-cpu'> = {
-  type: 'node-cpu',
-
+export const nodeCpuRunner: Runner<NodeCpuOptions> = {
   async probe() {
     return { available: true, info: { onnxruntime: ortNodeVersion(), backends: ort.listSupportedBackends() } };
   },
 
-  async open(maybeModel, options: RunnerOptionMap['node-cpu']) {
+  async open(maybeModel, options) {
     const model = requireModel(maybeModel, 'node-cpu');
     const { session, sessionMs } = await createTimedSession(model, {
       executionProviders: ['cpu'],

@@ -8,13 +8,13 @@ import { probeCudaHost, ortNodeBinDir, type CudaProbeDeps } from '../../src/env/
 import { realHost } from '../../src/env/detect.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import type { LoadedModel } from '../../src/model/types.ts';
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { Runner } from '../../src/runner-contract/types.ts';
+import type { NodeCudaOptions } from './manifest.ts';
 import { cudaProviderMapped, effectiveProvider, placementFromProfile, readProfileDir, readSelfMaps, tf32Plan, type Placement } from '../ort-node/cuda-checks.ts';
 import { createTimedSession, GRAPH_OPT, loopSession, makeNodeTensor, ortNodeVersion, requireModel } from '../ort-node/session.ts';
 
-type CudaOptions = RunnerOptionMap['node-cuda'];
+type CudaOptions = NodeCudaOptions;
 
 /** The real host, for probe(); tests call probeCudaHost with fakes. */
 export function realCudaProbeDeps(): CudaProbeDeps {
@@ -67,9 +67,7 @@ async function profilePlacement(session: ort.InferenceSession, model: LoadedMode
 /** CPU threads a CUDA session keeps busy: the GPU computes, the host thread mostly waits on it. */
 const HOST_THREADS = 1;
 
-export const nodeCudaRunner: Runner<'node-cuda'> = {
-  type: 'node-cuda',
-
+export const nodeCudaRunner: Runner<CudaOptions> = {
   probe(options) {
     return probeCudaHost(options.device_id, realCudaProbeDeps());
   },

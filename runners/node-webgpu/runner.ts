@@ -1,12 +1,12 @@
-import { DetbenchError, errorCode, errorMessage } from '../../src/errors.ts';
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
+import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { Runner } from '../../src/runner-contract/types.ts';
+import type { NodeWebgpuOptions } from './manifest.ts';
 import { effectiveWebgpu, realVulkanDeps, VULKAN_HINT, vulkanPlan, type VulkanPlan } from './env.ts';
 import { WebgpuWorker, type Opened, type WorkerFacts } from './ipc.ts';
 import { requireModel } from '../ort-node/session.ts';
 
-type WebgpuOptions = RunnerOptionMap['node-webgpu'];
+type WebgpuOptions = NodeWebgpuOptions;
 
 /** How the ICD was chosen, for messages. */
 const icdWords = (plan: Extract<VulkanPlan, { ok: true }>) => (plan.icdFile ? `ICD ${plan.icdFile}` : "the Vulkan loader's own ICD search");
@@ -32,9 +32,7 @@ function vulkanFacts(plan: Extract<VulkanPlan, { ok: true }>, facts: WorkerFacts
  * worker process started with the chosen ICD, because Dawn binds a process to the first Vulkan
  * driver it finds, or to having found none.
  */
-export const nodeWebgpuRunner: Runner<'node-webgpu'> = {
-  type: 'node-webgpu',
-
+export const nodeWebgpuRunner: Runner<WebgpuOptions> = {
   async probe(options) {
     const plan = vulkanPlan(options.vulkan_icd, realVulkanDeps());
     if (!plan.ok) return { available: false, reason: plan.reason };
@@ -92,21 +90,17 @@ export const nodeWebgpuRunner: Runner<'node-webgpu'> = {
       environment,
       sessionMs: opened.sessionMs,
       runtimeVersion: opened.facts.onnxruntime,
+      // A failed batch (a crashed or hung worker, a failed forward pass) throws: the executor records it.
       async generate(requests) {
-        try {
-          if (!worker.alive) {
-            // The last batch crashed or hung the worker: a fresh one serves this batch.
-            await worker.stop();
-            ({ worker, opened } = await start());
-            environment.workerRestarts = ++restarts;
-          }
-          const reply = await worker.request({ kind: 'generate', requests }, options.batch_timeout_ms);
-          if (reply.kind !== 'generated') throw new Error(`unexpected worker reply ${reply.kind}`);
-          return reply.outcomes;
-        } catch (err) {
-          const error = { code: errorCode(err), message: errorMessage(err) };
-          return requests.map(() => ({ status: 'errored' as const, error }));
+        if (!worker.alive) {
+          // The last batch crashed or hung the worker: a fresh one serves this batch.
+          await worker.stop();
+          ({ worker, opened } = await start());
+          environment.workerRestarts = ++restarts;
         }
+        const reply = await worker.request({ kind: 'generate', requests }, options.batch_timeout_ms);
+        if (reply.kind !== 'generated') throw new Error(`unexpected worker reply ${reply.kind}`);
+        return reply.outcomes;
       },
       close: () => worker.stop(),
     };

@@ -1,7 +1,7 @@
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
+import type { RemoteApiOptions } from './manifest.ts';
 import type { GenerationRequest } from '../../src/runner-contract/types.ts';
 
-type Options = RunnerOptionMap['remote-api'];
+type Options = RemoteApiOptions;
 
 /**
  * The JSON body of one request. detbench's sampling maps onto the OpenAI fields: greedy becomes

@@ -1,8 +1,8 @@
 import { DetbenchError } from '../../src/errors.ts';
-import type { RunnerOptionMap } from '../../src/runner-contract/options.ts';
 import type { Generation, GenerationOutcome, GenerationRequest, Runner } from '../../src/runner-contract/types.ts';
 import { LoadGenerator } from '../../src/serve/load.ts';
 import { DETBENCH_VERSION } from '../../src/version.ts';
+import type { RemoteApiOptions } from './manifest.ts';
 import { cappedChunks, checkContentLength, readPrefix, readText, sseData } from './body.ts';
 import { httpError, redirectError, RemoteError, withRetries, type RetryPolicy } from './http.ts';
 import { redactDeep, redactor, type Redactor } from './redact.ts';
@@ -12,7 +12,7 @@ import { CompletionBuilder, type RemoteCompletion } from './response.ts';
 export { RemoteError } from './http.ts';
 export { REDACTED } from './redact.ts';
 
-type Options = RunnerOptionMap['remote-api'];
+type Options = RemoteApiOptions;
 
 /** What one exchange gave, before it becomes a Generation. */
 interface Exchange {
@@ -149,9 +149,7 @@ function toGeneration(x: Exchange, attempts: number, batch: { size: number; inde
  * llama.cpp, `detbench serve`. The key is read from the environment variable the suite names and
  * never written anywhere: every outcome is scrubbed of it.
  */
-export const remoteApiRunner: Runner<'remote-api'> = {
-  type: 'remote-api',
-
+export const remoteApiRunner: Runner<Options> = {
   async probe(options) {
     // A missing key is known before any request: every cell is skipped with how to run it.
     if (options.api_key_env !== undefined && !process.env[options.api_key_env]) {

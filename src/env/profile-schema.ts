@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner-contract/options.ts';
+import { findRunner, runnerTypes, type RunnerList } from '../runner-contract/manifest.ts';
 
 /**
  * A hardware profile (`hardware-profiles/*.yaml`): the machine a result was taken on and the runner
@@ -15,24 +15,38 @@ const gpu = z
   })
   .strict();
 
-const runnerSettings = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+/** Runner type -> options, each type one of `list`'s and each key one of that runner's options. */
+const runnerSettingsFor = (list: RunnerList) => z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
   for (const [type, options] of Object.entries(value)) {
-    if (!RUNNER_TYPES.includes(type as RunnerType)) {
-      ctx.addIssue({ code: 'custom', path: [type], message: `unknown runner type (expected one of ${RUNNER_TYPES.join(', ')})` });
+    const manifest = findRunner(list, type);
+    if (!manifest) {
+      ctx.addIssue({ code: 'custom', path: [type], message: `unknown runner type (expected one of ${runnerTypes(list).join(', ')})` });
       continue;
     }
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       ctx.addIssue({ code: 'custom', path: [type], message: 'expected an object of runner options' });
       continue;
     }
-    const known = Object.keys(RUNNER_OPTIONS[type as RunnerType].shape);
+    const known = Object.keys(manifest.options.shape);
     for (const key of Object.keys(options)) {
       if (!known.includes(key)) ctx.addIssue({ code: 'custom', path: [type, key], message: `unknown ${type} option (expected one of ${known.join(', ')})` });
     }
   }
 });
 
-export const profileSchema = z
+const schemas = new WeakMap<RunnerList, ReturnType<typeof buildProfileSchema>>();
+
+/** The schema of a hardware profile whose runner settings name runners of `list`. */
+export function profileSchemaFor(list: RunnerList): ReturnType<typeof buildProfileSchema> {
+  const known = schemas.get(list);
+  if (known) return known;
+  const schema = buildProfileSchema(list);
+  schemas.set(list, schema);
+  return schema;
+}
+
+function buildProfileSchema(list: RunnerList) {
+  return z
   .object({
     id: z
       .string()
@@ -72,11 +86,12 @@ export const profileSchema = z
       })
       .strict()
       .optional(),
-    runners: runnerSettings.optional().describe('runner type -> the options results were taken with'),
+    runners: runnerSettingsFor(list).optional().describe('runner type -> the options results were taken with'),
     environment: z.record(z.string(), z.string()).optional().describe('environment variables that matter (LD_LIBRARY_PATH, NVIDIA_TF32_OVERRIDE, ...)'),
     notes: z.string().optional(),
   })
   .strict();
+}
 
 /** A validated hardware profile. */
-export type HardwareProfile = z.output<typeof profileSchema>;
+export type HardwareProfile = z.output<ReturnType<typeof profileSchemaFor>>;

@@ -6,7 +6,8 @@ import { Document, isScalar, visit } from 'yaml';
 import { DetbenchError } from '../errors.ts';
 import { readLocatedYaml, zodErrorAt } from '../yaml.ts';
 import { detectFingerprint, type Fingerprint } from './fingerprint.ts';
-import { profileSchema, type HardwareProfile } from './profile-schema.ts';
+import type { RunnerList } from '../runner-contract/manifest.ts';
+import { profileSchemaFor, type HardwareProfile } from './profile-schema.ts';
 
 /** The shipped profiles, beside src/ (also found from a bundle run from the repository root). */
 const SHIPPED_DIR = fileURLToPath(new URL('../../hardware-profiles/', import.meta.url));
@@ -32,10 +33,10 @@ export function autoProfileId(fp: Fingerprint): string {
   return `auto-${createHash('sha256').update(canonical(fp)).digest('hex').slice(0, 8)}`;
 }
 
-/** Reads and validates a profile file; errors name the file, the line and the field (PROFILE_*). */
-export function loadProfile(file: string): HardwareProfile {
+/** Reads and validates a profile file (its runner settings against `runners`); errors name the file, the line and the field (PROFILE_*). */
+export function loadProfile(file: string, runners: RunnerList): HardwareProfile {
   const y = readLocatedYaml(file, resolve(file), { notFound: 'PROFILE_NOT_FOUND', yaml: 'PROFILE_YAML' }, 'hardware profile');
-  const parsed = profileSchema.safeParse(y.data);
+  const parsed = profileSchemaFor(runners).safeParse(y.data);
   if (!parsed.success) throw zodErrorAt(y, parsed.error, 'PROFILE_INVALID');
   return parsed.data;
 }
@@ -44,12 +45,12 @@ export function loadProfile(file: string): HardwareProfile {
  * Finds a profile by file path or by id: a path that exists (or ends in .yaml/.yml) is read as is;
  * an id is looked up as `<id>.yaml` in `dirs` (default: ./hardware-profiles, then the shipped ones).
  */
-export function resolveProfile(idOrFile: string, dirs: string[] = [resolve('hardware-profiles'), SHIPPED_DIR]): { file: string; profile: HardwareProfile } {
+export function resolveProfile(idOrFile: string, runners: RunnerList, dirs: string[] = [resolve('hardware-profiles'), SHIPPED_DIR]): { file: string; profile: HardwareProfile } {
   const looksLikeFile = /\.ya?ml$/i.test(idOrFile) || idOrFile.includes('/') || isAbsolute(idOrFile);
-  if (looksLikeFile || existsSync(idOrFile)) return { file: idOrFile, profile: loadProfile(idOrFile) };
+  if (looksLikeFile || existsSync(idOrFile)) return { file: idOrFile, profile: loadProfile(idOrFile, runners) };
   for (const dir of dirs) {
     const file = join(dir, `${idOrFile}.yaml`);
-    if (existsSync(file)) return { file, profile: loadProfile(file) };
+    if (existsSync(file)) return { file, profile: loadProfile(file, runners) };
   }
   throw new DetbenchError('PROFILE_NOT_FOUND', `--profile ${idOrFile}: no such file, and no ${idOrFile}.yaml in ${dirs.join(' or ')}`);
 }
@@ -142,9 +143,9 @@ export function recordProfile(fp: Fingerprint, declared?: { file: string; profil
  * The profile for `detbench run --profile <id|file>`: the declared profile's id, else
  * `auto-<hash>`, with the fingerprint detected now. Mismatches with the declared machine go to `warn`.
  */
-export function runProfile(idOrFile: string | undefined, warn: (message: string) => void = () => {}): RecordProfile {
+export function runProfile(idOrFile: string | undefined, runners: RunnerList, warn: (message: string) => void = () => {}): RecordProfile {
   const fp = detectFingerprint();
-  const declared = idOrFile === undefined ? undefined : resolveProfile(idOrFile);
+  const declared = idOrFile === undefined ? undefined : resolveProfile(idOrFile, runners);
   const profile = recordProfile(fp, declared);
   for (const m of (profile.fingerprint.profileMismatches as string[] | undefined) ?? []) warn(`profile ${profile.id}: ${m}`);
   return profile;

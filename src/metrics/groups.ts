@@ -1,12 +1,12 @@
 import type { ResultRecord } from '../results/record.ts';
-import { OWN_MODEL_TYPES, type RunnerType } from '../runner-contract/options.ts';
+import { OWN_MODEL_TYPES } from '../results/schema.ts';
 
 /**
  * The key of a comparison group: records that share it should produce the same output. Runners
  * with a model of their own (the markov control) form groups of their own, marked `/<type>`.
  */
 export function groupKey(r: Pick<ResultRecord, 'suite' | 'prompt' | 'setting' | 'batchSize'> & { runner?: { type: string } }): string {
-  const own = r.runner && OWN_MODEL_TYPES.has(r.runner.type as RunnerType) ? `/${r.runner.type}` : '';
+  const own = r.runner && OWN_MODEL_TYPES.has(r.runner.type) ? `/${r.runner.type}` : '';
   return `${r.suite.id}/${r.prompt.id}/${r.setting.id}/b${r.batchSize}${own}`;
 }
 

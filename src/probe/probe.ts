@@ -1,4 +1,5 @@
 import type { GenerationOutcome, GenerationRequest, RunnerSession } from '../runner-contract/types.ts';
+import { generateBatch } from '../runner-contract/generate-batch.ts';
 
 /**
  * The harness's self-check on a model and a runner: does KV-cache decoding give what a full
@@ -114,11 +115,11 @@ export async function probeSession(session: Pick<RunnerSession, 'generate'>, opt
   const checks: ProbeCheck[] = [];
 
   try {
-    const [cached] = await session.generate([request(options.short, steps, topK)]);
+    const [cached] = await generateBatch(session, [request(options.short, steps, topK)]);
     const kv = rowOf(cached);
     const full: Row = { tokens: [], hashes: [], top: [] };
     for (let i = 0; i < kv.tokens.length; i++) {
-      const [one] = await session.generate([request([...options.short, ...kv.tokens.slice(0, i)], 1, topK)]);
+      const [one] = await generateBatch(session, [request([...options.short, ...kv.tokens.slice(0, i)], 1, topK)]);
       const r = rowOf(one);
       full.tokens.push(r.tokens[0]!);
       full.hashes.push(r.hashes[0]!);
@@ -130,9 +131,9 @@ export async function probeSession(session: Pick<RunnerSession, 'generate'>, opt
   }
 
   try {
-    const [shortAlone] = await session.generate([request(options.short, steps, topK)]);
-    const [longAlone] = await session.generate([request(options.long, steps, topK)]);
-    const [longBatched, shortBatched] = await session.generate([request(options.long, steps, topK), request(options.short, steps, topK)]);
+    const [shortAlone] = await generateBatch(session, [request(options.short, steps, topK)]);
+    const [longAlone] = await generateBatch(session, [request(options.long, steps, topK)]);
+    const [longBatched, shortBatched] = await generateBatch(session, [request(options.long, steps, topK), request(options.short, steps, topK)]);
     const a = compare('padded-vs-alone', rowOf(shortAlone), rowOf(shortBatched), tolerance);
     const b = compare('padded-vs-alone', rowOf(longAlone), rowOf(longBatched), tolerance);
     // One check over both rows: the padded one and its unpadded neighbour.

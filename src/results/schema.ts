@@ -37,6 +37,21 @@ export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
  */
 export const RECORD_RUNNER_TYPES = ['node-cpu', 'node-cuda', 'node-webgpu', 'browser-wasm', 'browser-webgpu', 'remote-api', 'markov'] as const;
 
+/** A runner type a record may name. */
+export type RecordRunnerType = (typeof RECORD_RUNNER_TYPES)[number];
+
+/** Whether records may name this runner type (a runner the contract does not list cannot write records). */
+export function isRecordRunnerType(type: string): type is RecordRunnerType {
+  return (RECORD_RUNNER_TYPES as readonly string[]).includes(type);
+}
+
+/**
+ * Runner types whose records compute with a model of their own rather than the suite's (the markov
+ * control, whose records name its n-gram table): they are grouped and compared only with records of
+ * the same type. Part of the contract, since it decides what a record is compared with.
+ */
+export const OWN_MODEL_TYPES: ReadonlySet<string> = new Set(['markov']);
+
 const int = z.int();
 const count = z.int().min(0);
 /** JSON has no Infinity or NaN: `JSON.stringify` writes them as null (a margin with one candidate). */

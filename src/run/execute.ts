@@ -11,10 +11,10 @@ import { CaptureWriter, captureFileFor } from '../results/capture.ts';
 import { completedRecord, erroredRecord, modelFacts, recordCommon, skippedRecord } from '../results/build.ts';
 import { lockResults } from '../results/lock.ts';
 import type { CompletedRecord, RecordCommon, ResultRecord } from '../results/record.ts';
+import { isRecordRunnerType, type RecordRunnerType } from '../results/schema.ts';
 import { ResultsWriter } from '../results/write.ts';
-import { RUNNERS } from '../runner-contract/registry.ts';
-import type { RunnerOptionMap, RunnerType } from '../runner-contract/options.ts';
-import type { GenerationOutcome, GenerationRequest, Runner, RunnerSession } from '../runner-contract/types.ts';
+import type { RunnerList } from '../runner-contract/manifest.ts';
+import type { GenerationRequest, Runner, RunnerSession } from '../runner-contract/types.ts';
 import { cellId, expandCells, expandRunners, expandSettings, type Cell, type RunnerConfig, type Setting } from '../suite/expand.ts';
 import { checkCellCount, countCells, DEFAULT_MAX_CELLS } from '../suite/count.ts';
 import { suiteHash } from '../suite/hash.ts';
@@ -26,17 +26,17 @@ import { probeSession } from '../probe/probe.ts';
 import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { planBatches } from './batches.ts';
 import { autoJobs, runJobs } from './jobs.ts';
-import { loadRunnerModels, modelKey, type ModelChoice } from './models.ts';
+import { generateBatch } from '../runner-contract/generate-batch.ts';
+import { loadRunnerModels, modelKey } from './models.ts';
 import { fetchRunnerFiles, hubProvenance, openModelSource } from './model-source.ts';
 import { inShard, unitsIn, type Shard } from './shard.ts';
 import { preparePrompts, type PreparedPrompt } from './prompts.ts';
 import { readForResume } from './resume.ts';
 
-/** Runner types that execute the ONNX model locally and so need the model folder. */
-const LOCAL: ReadonlySet<RunnerType> = new Set(['node-cpu', 'node-cuda', 'node-webgpu', 'browser-wasm', 'browser-webgpu']);
-
 export interface RunOptions {
   suiteFile: string;
+  /** The runners the suite may name (the CLI and the library pass the shipped list, `runners/index.ts`). */
+  runners: RunnerList;
   /** The results JSONL file. */
   outFile: string;
   /** Keep the records already in `outFile` and run only the cells that have none (or an errored one). */
@@ -121,8 +121,14 @@ interface RunContext {
  * of one runner or one cell become `errored` or `skipped` records and the run goes on.
  */
 export async function runSuite(opts: RunOptions): Promise<RunSummary> {
-  const suite = loadSuite(opts.suiteFile);
-  checkCellCount(suite, countCells(suite, LOCAL, opts.onlyRunners), opts.maxCells ?? DEFAULT_MAX_CELLS);
+  const suite = loadSuite(opts.suiteFile, opts.runners);
+  suite.runners.forEach((r, i) => {
+    // A runner the record contract does not name could write records no reader accepts.
+    if (!isRecordRunnerType(r.type)) {
+      throw suiteError('SUITE_INVALID', suite.at(['runners', i, 'type']), `runner type "${r.type}" is not one the record contract names (RECORD_RUNNER_TYPES in src/results/schema.ts), so its records could not be read back`);
+    }
+  });
+  checkCellCount(suite, countCells(suite, opts.onlyRunners), opts.maxCells ?? DEFAULT_MAX_CELLS);
   const settingList = expandSettings(suite);
   const allRunners = expandRunners(suite);
   let runners = [...allRunners];
@@ -138,16 +144,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   // The reference runs first: teacher forcing feeds its tokens to the others.
   runners.sort((a, b) => Number(b.id === referenceId) - Number(a.id === referenceId));
 
-  const needsModel = runners.some((r) => LOCAL.has(r.type));
-  if (needsModel && !suite.model) {
-    const local = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id);
-    throw suiteError('SUITE_INVALID', suite.at(['model']), `required by local runners (${local.join(', ')}); expected a model folder (model: path) or remote-api runners only`);
+  const local = runners.filter((r) => r.manifest.needsModel);
+  if (local.length && !suite.model) {
+    throw suiteError('SUITE_INVALID', suite.at(['model']), `required by local runners (${local.map((r) => r.id).join(', ')}); expected a model folder (model: path) or remote-api runners only`);
   }
   const source = await openModelSource(suite, opts.onEvent && ((p) => opts.onEvent!({ kind: 'download', ...p })));
   const modelDir = source?.dir;
   const baseFile = source?.baseFile;
   // A Hub model fetches every ONNX file its runners name first (a local folder has them already).
-  const localOptions = runners.filter((r) => LOCAL.has(r.type)).map((r) => r.options as ModelChoice);
+  const localOptions = local.map((r) => r.manifest.modelChoice(r.options));
   await fetchRunnerFiles(source, localOptions);
   const modelAt = suite.at(suite.model?.file ? ['model', 'file'] : ['model']);
   const atModel = (err: unknown) => {
@@ -217,11 +222,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     const promptIdList = prompts.map((p) => p.id);
     const settingIdList = settingList.map((s) => s.id);
     const teacher = suite.teacher_forcing && allRunners.length > 1;
-    const localIds = new Set(runners.filter((r) => LOCAL.has(r.type)).map((r) => r.id));
+    const forcedIds = new Set(runners.filter((r) => r.manifest.canTeacherForce).map((r) => r.id));
     const plan = (job?: Shard) => {
       const keep = opts.shard || job ? inShard(opts.shard, promptIdList, settingIdList, job) : () => true;
       const cells = expandCells(suite, runners, settingList).filter(keep);
-      return { cells, tfCount: teacher ? cells.filter((c) => c.runnerId !== referenceId && localIds.has(c.runnerId)).length : 0 };
+      return { cells, tfCount: teacher ? cells.filter((c) => c.runnerId !== referenceId && forcedIds.has(c.runnerId)).length : 0 };
     };
     const shardPlan = plan();
     const shardPlanned = w ? w.shardPlanned : shardPlan.cells.length + shardPlan.tfCount;
@@ -231,6 +236,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       await runJobs(
         {
           suiteFile: opts.suiteFile,
+          runners: opts.runners.module,
           ...(opts.shard ? { shard: opts.shard } : {}),
           ...(opts.onlyRunners ? { onlyRunners: opts.onlyRunners } : {}),
           ...(opts.capture ? { capture: opts.capture } : {}),
@@ -257,8 +263,8 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     for (const runner of runners) {
       const cells = allCells.filter((c) => c.runnerId === runner.id);
       const free = cells.filter((c) => !finished.has(c.id));
-      // Only local runners can be fed tokens; a remote API decides its own continuation.
-      const forced = teacher && runner.id !== referenceId && LOCAL.has(runner.type) ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
+      // Only some runners can be fed tokens: a remote API decides its own continuation.
+      const forced = teacher && runner.id !== referenceId && runner.manifest.canTeacherForce ? cells.filter((c) => !finished.has(cellId(suite.id, c, 'teacher-forced'))) : [];
       if (free.length === 0 && forced.length === 0) continue;
       opts.onEvent?.({ kind: 'runner', runnerId: runner.id, message: `${free.length + forced.length} cells` });
       await runRunner(ctx, runner, free, forced, baseFile);
@@ -313,21 +319,20 @@ async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], fo
     }
   };
 
-  let runner: Runner;
+  let runner: Runner<RunnerConfig['options']>;
   try {
-    runner = (await RUNNERS[config.type]()) as Runner;
+    runner = await config.manifest.load();
   } catch (err) {
     return failAll('errored', 'RUNNER_LOAD_FAILED', `cannot load runner ${config.type}: ${errorMessage(err)}`, ctx.baseModel);
   }
-  const options = config.options as RunnerOptionMap[RunnerType];
-  const probe = await runner.probe(options as never).catch((err: unknown) => ({ available: false as const, reason: errorMessage(err) }));
+  const probe = await runner.probe(config.options).catch((err: unknown) => ({ available: false as const, reason: errorMessage(err) }));
   if (!probe.available) return failAll('skipped', 'UNAVAILABLE', probe.reason, ctx.baseModel);
 
-  const model = LOCAL.has(config.type) ? ctx.models.get(modelKey(options as ModelChoice, baseFile)) : undefined;
+  const model = config.manifest.needsModel ? ctx.models.get(modelKey(config.manifest.modelChoice(config.options), baseFile)) : undefined;
 
   let session: RunnerSession;
   try {
-    session = await runner.open(model, options as never);
+    session = await runner.open(model, config.options);
   } catch (err) {
     return failAll('errored', errorCode(err) === 'RUNTIME_ERROR' ? 'SESSION_FAILED' : errorCode(err), errorMessage(err), model);
   }
@@ -402,16 +407,11 @@ async function runBatches(
         stopIds: model?.config.eosTokenIds ?? [],
         topK: ctx.suite.top_logprobs,
         ...(teacher ? { teacherTokens: teacher } : {}),
-        ...(ctx.capture && LOCAL.has(config.type) ? { capture: ctx.capture.encoding } : {}),
+        ...(ctx.capture && config.manifest.needsModel ? { capture: ctx.capture.encoding } : {}),
       };
     });
     const startedAt = new Date();
-    let outcomes: GenerationOutcome[];
-    try {
-      outcomes = await session.generate(requests);
-    } catch (err) {
-      outcomes = requests.map(() => ({ status: 'errored', error: { code: errorCode(err), message: errorMessage(err) } }));
-    }
+    const outcomes = await generateBatch(session, requests);
     batch.cells.forEach((cell, row) => {
       const refId = mode === 'teacher-forced' ? cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId }) : null;
       const common = commonFields(ctx, config, cell, mode, model, refId, startedAt, session.runtimeVersion);
@@ -422,7 +422,7 @@ async function runBatches(
         return;
       }
       const g = outcome.generation;
-      if (ctx.capture && LOCAL.has(config.type)) {
+      if (ctx.capture && config.manifest.needsModel) {
         // Asked for and not returned: refuse the record rather than leave its KL to a silent top-k bound.
         if (!g.capture) {
           ctx.emit(erroredRecord(common, { code: 'CAPTURE_MISSING', message: `runner ${config.type} returned no captured rows` }));
@@ -452,6 +452,12 @@ async function runBatches(
   }
 }
 
+/** The record's runner type; `runSuite` refused every other type before the first record. */
+function recordRunnerType(type: string): RecordRunnerType {
+  if (!isRecordRunnerType(type)) throw new Error(`runner type ${type} is not in the record contract`);
+  return type;
+}
+
 function commonFields(
   ctx: RunContext,
   config: RunnerConfig,
@@ -469,7 +475,7 @@ function commonFields(
     suite: ctx.suiteRef,
     prompt: { id: prompt.id, text: prompt.text, ...(prompt.rendered !== prompt.text ? { rendered: prompt.rendered } : {}) },
     setting: { id: setting.id, sampling: setting.sampling, maxNewTokens: ctx.suite.max_new_tokens },
-    runner: { id: config.id, type: config.type, options: config.options },
+    runner: { id: config.id, type: recordRunnerType(config.type), options: config.options },
     repetition: cell.repetition,
     batchSize: cell.batchSize,
     mode,

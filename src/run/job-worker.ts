@@ -3,10 +3,18 @@
  * and capture block to the parent, which writes them. It writes nothing itself.
  */
 import { errorCode, errorMessage } from '../errors.ts';
+import type { RunnerList } from '../runner-contract/manifest.ts';
 import { runSuite } from './execute.ts';
 import type { FromJob, ToJob } from './jobs.ts';
 
 const send = (m: FromJob): Promise<void> => new Promise((resolve, reject) => process.send!(m, (err: Error | null) => (err ? reject(err) : resolve())));
+
+/** The parent's runner list, from the module it named (the same list, loaded here). */
+async function runnerList(module: string): Promise<RunnerList> {
+  const exported: { RUNNERS?: RunnerList } = await import(module);
+  if (!exported.RUNNERS?.manifests) throw new Error(`${module} exports no RUNNERS list`);
+  return exported.RUNNERS;
+}
 
 process.once('message', (msg: ToJob) => {
   void (async () => {
@@ -15,6 +23,7 @@ process.once('message', (msg: ToJob) => {
       const pending: Promise<void>[] = [];
       await runSuite({
         suiteFile: r.suiteFile,
+        runners: await runnerList(r.runners),
         outFile: '',
         profile: r.profile,
         ...(r.shard ? { shard: r.shard } : {}),

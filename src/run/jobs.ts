@@ -18,6 +18,8 @@ import type { Shard } from './shard.ts';
 /** What a job worker is asked to run. */
 export interface JobRequest {
   suiteFile: string;
+  /** The module that exports the run's runner list as `RUNNERS` (`RunnerList.module`). */
+  runners: string;
   shard?: Shard;
   job: Shard;
   onlyRunners?: string[];
@@ -41,13 +43,10 @@ export type FromJob =
   | { kind: 'done' }
   | { kind: 'error'; code: string; message: string };
 
-/** Threads one runner keeps busy: its onnxruntime intra-op threads, or the page's WASM threads. */
+/** Threads one runner keeps busy, as its manifest counts them. */
 function threadsOf(r: RunnerConfig): number {
-  const o = r.options as { intra_op_threads?: number; threads?: number };
-  if (r.type === 'remote-api') return 0;
-  if (r.type === 'browser-wasm' || r.type === 'browser-webgpu') return o.threads ?? 1;
-  // 0 lets onnxruntime take every core: nothing is left for a second job.
-  return o.intra_op_threads === 0 ? availableParallelism() : (o.intra_op_threads ?? 1);
+  const n = r.manifest.threads(r.options);
+  return n === 'all' ? availableParallelism() : n;
 }
 
 /** `--jobs auto`: as many jobs as the cores leave room for the busiest runner's threads (at least 1). */

@@ -1,12 +1,8 @@
 import { loadModel, type LoadModelOptions } from '../model/load.ts';
-import type { DtypeName } from '../model/precision.ts';
 import type { LoadedModel } from '../model/types.ts';
+import type { ModelChoice } from '../runner-contract/manifest.ts';
 
-/** The runner options that choose a model file. */
-export interface ModelChoice {
-  precision?: DtypeName;
-  model_file?: string;
-}
+export type { ModelChoice } from '../runner-contract/manifest.ts';
 
 /** What to load for a runner: model_file, else precision, else the suite's `model.file`, else the folder's default. */
 export function modelOptions(options: ModelChoice, baseFile: string | undefined): LoadModelOptions {

@@ -1,6 +1,5 @@
 import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace } from '../decode/types.ts';
 import type { LoadedModel } from '../model/types.ts';
-import type { RunnerOptionMap, RunnerType } from './options.ts';
 
 /** Whether a runner can run here. `available: false` makes every cell of it a `skipped` record. */
 export type ProbeResult = { available: true; info: Record<string, unknown> } | { available: false; reason: string };
@@ -40,7 +39,11 @@ export interface RunnerSession {
   model?: { name: string; file: string; sha256: string };
   /** onnxruntime version actually used, or null. */
   runtimeVersion: string | null;
-  /** Generates a batch; the requests share forward passes where the runner batches. */
+  /**
+   * Generates a batch; the requests share forward passes where the runner batches. May throw: the
+   * executor turns a thrown batch into an `errored` record for each of its requests (one request's
+   * own failure, as a remote API's, is an `errored` outcome in its row).
+   */
   generate(requests: GenerationRequest[]): Promise<GenerationOutcome[]>;
   /**
    * The session bound to the shared decode loop, for callers that drive it step by step
@@ -50,12 +53,11 @@ export interface RunnerSession {
   close(): Promise<void>;
 }
 
-/** The whole runner interface: can it run here, and open a session. */
-export interface Runner<T extends RunnerType = RunnerType> {
-  readonly type: T;
-  probe(options: RunnerOptionMap[T]): Promise<ProbeResult>;
-  open(model: LoadedModel | undefined, options: RunnerOptionMap[T]): Promise<RunnerSession>;
+/**
+ * The whole runner interface: can it run here, and open a session. `O` is the runner's parsed
+ * options (its manifest's schema, `runners/<name>/manifest.ts`).
+ */
+export interface Runner<O = Record<string, unknown>> {
+  probe(options: O): Promise<ProbeResult>;
+  open(model: LoadedModel | undefined, options: O): Promise<RunnerSession>;
 }
-
-/** Creates a runner; kept lazy so a suite only loads the runtimes it uses. */
-export type RunnerFactory<T extends RunnerType> = () => Promise<Runner<T>>;

@@ -6,25 +6,28 @@ import { decode, type StepEvent } from '../decode/loop.ts';
 import type { DecodeRequest, DecodeResult } from '../decode/types.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
-import { nodeCpuOptions, type RunnerOptionMap } from '../runner-contract/options.ts';
-import { RUNNERS } from '../runner-contract/registry.ts';
+import { findRunner, type RunnerList } from '../runner-contract/manifest.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import type { BatchingOptions } from './batcher.ts';
 import { ApiError, type ChatMessage } from './protocol.ts';
 import { releaseBuffer } from './release.ts';
 
-/** Runner types `detbench serve` can serve with. */
-export const SERVE_RUNNERS = ['node-cpu'] as const;
-export type ServeRunner = (typeof SERVE_RUNNERS)[number];
+/** Runner types of `list` that `detbench serve` can serve with (their manifests say `serve`). */
+export function serveRunnerTypes(list: RunnerList): string[] {
+  return list.manifests.filter((m) => m.serve).map((m) => m.type);
+}
 
 /** What the engine is opened with. */
 export interface EngineOptions {
   modelDir: string;
   /** ONNX file inside the model folder (default onnx/model.onnx). */
   onnxFile?: string;
-  runner: ServeRunner;
-  /** node-cpu options (snake_case, as in a suite); defaults applied. */
-  runnerOptions?: Partial<RunnerOptionMap['node-cpu']>;
+  /** The runners the program offers (the CLI passes the shipped list, `runners/index.ts`). */
+  runners: RunnerList;
+  /** The runner type that computes: one whose manifest says `serve` (node-cpu). */
+  runner: string;
+  /** Its options (snake_case, as in a suite); defaults applied by its schema. */
+  runnerOptions?: Record<string, unknown>;
   /** null: batching off (every request decoded alone). */
   batching: BatchingOptions | null;
 }
@@ -32,8 +35,8 @@ export interface EngineOptions {
 /** A loaded model bound to a local session, plus the text handling the HTTP layer needs. */
 export interface Engine {
   model: LoadedModel;
-  runner: ServeRunner;
-  runnerOptions: RunnerOptionMap['node-cpu'];
+  runner: string;
+  runnerOptions: Record<string, unknown>;
   /** Derived from the model's sha256, the runner and its options, the batching config and detbench's version. */
   systemFingerprint: string;
   /**
@@ -63,11 +66,15 @@ export function fingerprintOf(parts: { sha256: string; runner: string; runnerOpt
   return `fp_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
 }
 
-/** Opens the model with the node-cpu runner, as `detbench run` would with the same options. */
+/** Opens the model with the runner (node-cpu), through its manifest, as `detbench run` would with the same options. */
 export async function openEngine(opts: EngineOptions): Promise<Engine> {
+  const manifest = findRunner(opts.runners, opts.runner);
+  if (!manifest?.serve) {
+    throw new DetbenchError('USAGE', `--runner ${opts.runner}: detbench serve runs on ${serveRunnerTypes(opts.runners).join(', ')} only`, { field: 'runner' });
+  }
   const model = await loadModel(opts.modelDir, opts.onnxFile ? { onnxFile: opts.onnxFile } : {});
-  const runnerOptions = nodeCpuOptions.parse(opts.runnerOptions ?? {});
-  const session = await (await RUNNERS[opts.runner]()).open(model, runnerOptions);
+  const runnerOptions = manifest.options.parse(opts.runnerOptions ?? {});
+  const session = await (await manifest.load()).open(model, runnerOptions);
   const dm = session.decodeModel;
   if (!dm) {
     await session.close();

@@ -1,5 +1,4 @@
 import { DetbenchError } from '../errors.ts';
-import type { RunnerType } from '../runner-contract/options.ts';
 import type { LoadedSuite } from './load.ts';
 
 /** The default of `detbench run --max-cells`: more cells than this is taken for a mistake in the grid. */
@@ -22,11 +21,11 @@ export interface CellCount {
 
 /**
  * Counts the cells a run plans: prompts × settings × batch sizes × Σ repetitions over the runner
- * configurations, plus the teacher-forced pass of every non-reference local runner. Pure
+ * configurations, plus the teacher-forced pass of every non-reference runner that can be teacher-forced. Pure
  * arithmetic over the suite, so that an absurd grid is refused before anything is built.
  * `onlyRunners` is `--runner`: an entry id selects all its combinations, `id[k=v,...]` one.
  */
-export function countCells(suite: LoadedSuite, local: ReadonlySet<RunnerType>, onlyRunners?: readonly string[]): CellCount {
+export function countCells(suite: LoadedSuite, onlyRunners?: readonly string[]): CellCount {
   const d = suite.decoding;
   const sampled = d.temperature.filter((t) => t !== 0).length;
   const settings = (d.greedy || d.temperature.includes(0) ? 1 : 0) + sampled * d.top_k.length * d.top_p.length * d.seed.length;
@@ -51,7 +50,7 @@ export function countCells(suite: LoadedSuite, local: ReadonlySet<RunnerType>, o
     }
     const reps = entry.repetitions ?? suite.repetitions;
     freePasses += selected * reps;
-    if (teacher && local.has(entry.type)) forcedPasses += (selected - (referenceSelected ? 1 : 0)) * reps;
+    if (teacher && entry.manifest.canTeacherForce) forcedPasses += (selected - (referenceSelected ? 1 : 0)) * reps;
   });
   const prompts = suite.resolvedPrompts.length;
   const batchSizes = suite.batch_sizes.length;

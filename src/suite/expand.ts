@@ -1,23 +1,13 @@
 import type { Sampling } from '../decode/sampling.ts';
-import { RUNNER_OPTIONS, type RunnerType } from '../runner-contract/options.ts';
+import type { RunnerConfig } from '../runner-contract/manifest.ts';
 import type { LoadedSuite } from './load.ts';
+
+export type { RunnerConfig } from '../runner-contract/manifest.ts';
 
 /** One decoding setting of the grid. */
 export interface Setting {
   id: string;
   sampling: Sampling;
-}
-
-/** One configured runner (a matrix entry expands to several). */
-export interface RunnerConfig {
-  id: string;
-  type: RunnerType;
-  options: Record<string, unknown>;
-  repetitions: number;
-  /** Prompt ids this runner runs; undefined: all of them. */
-  prompts?: string[];
-  /** Batch sizes this runner runs; undefined: the suite's. */
-  batchSizes?: number[];
 }
 
 /** One unit of work: a prompt, a setting, a runner, a batch size and a repetition. */
@@ -61,11 +51,11 @@ export function expandRunners(suite: LoadedSuite): RunnerConfig[] {
     }
     for (const combo of combos) {
       const suffix = keys.map((k) => `${k}=${String(combo[k])}`).join(',');
-      const options = RUNNER_OPTIONS[entry.type].parse({ ...entry.options, ...combo }) as Record<string, unknown>;
       out.push({
         id: suffix ? `${entry.id}[${suffix}]` : entry.id,
         type: entry.type,
-        options,
+        options: entry.manifest.options.parse({ ...entry.options, ...combo }),
+        manifest: entry.manifest,
         repetitions: entry.repetitions ?? suite.repetitions,
         ...(entry.prompts ? { prompts: entry.prompts } : {}),
         ...(entry.batch_sizes ? { batchSizes: entry.batch_sizes } : {}),

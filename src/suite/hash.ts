@@ -27,7 +27,8 @@ function canonical(v: unknown): string {
  * layout, comments and key order, and the path of a prompts file (its content counts).
  */
 export function suiteHashInput(suite: LoadedSuite): Record<string, unknown> {
-  const runners = expandRunners(suite);
+  // The manifest is what a type means in this program, not part of the suite.
+  const runners = expandRunners(suite).map(({ manifest: _, ...config }) => config);
   const refName = suite.reference ?? runners[0]?.id;
   const reference = runners.find((r) => r.id === refName || r.id.startsWith(`${refName}[`))?.id ?? null;
   return {

@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../errors.ts';
 import { isRepoId } from '../model/hub/repo-id.ts';
 import { fieldName, lineOf, readLocatedYaml, zodErrorAt, type LocatedYaml } from '../yaml.ts';
-import { suiteSchema, type SuiteFile } from './schema.ts';
+import { findRunner, type RunnerList, type RunnerManifest } from '../runner-contract/manifest.ts';
+import { suiteSchemaFor, type SuiteFile } from './schema.ts';
 
 /** Where a value of the suite was written: a file (the suite or a prompts file), a line, a field. */
 export interface SourceAt {
@@ -21,8 +22,12 @@ export interface ResolvedPrompt {
   source: SourceAt;
 }
 
-/** A suite with its source location, prompts read from their files. */
-export interface LoadedSuite extends SuiteFile {
+/** A runner entry of a loaded suite, with the manifest of its type. */
+export type SuiteRunnerEntry = SuiteFile['runners'][number] & { manifest: RunnerManifest };
+
+/** A suite with its source location, prompts read from their files, each runner entry with its manifest. */
+export interface LoadedSuite extends Omit<SuiteFile, 'runners'> {
+  runners: SuiteRunnerEntry[];
   file: string;
   dir: string;
   resolvedPrompts: ResolvedPrompt[];
@@ -47,13 +52,14 @@ export function atSuiteLine(err: unknown, at: SourceAt): unknown {
 }
 
 /**
- * Reads, validates and resolves a suite file. Every problem is a DetbenchError naming the file,
- * the line and the field (code SUITE_INVALID, SUITE_YAML or SUITE_NOT_FOUND).
+ * Reads, validates and resolves a suite file whose runners are those of `runners` (the CLI and the
+ * library pass the shipped list, `runners/index.ts`). Every problem is a DetbenchError naming the
+ * file, the line and the field (code SUITE_INVALID, SUITE_YAML or SUITE_NOT_FOUND).
  */
-export function loadSuite(file: string): LoadedSuite {
+export function loadSuite(file: string, runners: RunnerList): LoadedSuite {
   const path = resolve(file);
   const y = readLocatedYaml(file, path, { notFound: 'SUITE_NOT_FOUND', yaml: 'SUITE_YAML' }, 'suite');
-  const parsed = suiteSchema.safeParse(y.data);
+  const parsed = suiteSchemaFor(runners).safeParse(y.data);
   if (!parsed.success) throw zodErrorAt(y, parsed.error, 'SUITE_INVALID');
   const dir = dirname(path);
   const suite = { ...parsed.data, model: hubOrFolder(parsed.data.model, dir) };
@@ -71,7 +77,9 @@ export function loadSuite(file: string): LoadedSuite {
       });
     }
   });
-  return { ...suite, file: path, dir, resolvedPrompts, at };
+  // The schema admitted only the list's types, so every entry finds its manifest.
+  const entries = suite.runners.map((r) => ({ ...r, manifest: findRunner(runners, r.type)! }));
+  return { ...suite, runners: entries, file: path, dir, resolvedPrompts, at };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { HUB_DTYPES } from '../model/hub/dtype.ts';
 import { isRepoId } from '../model/hub/repo-id.ts';
-import { modelFile, RUNNER_OPTIONS, RUNNER_TYPES, type RunnerType } from '../runner-contract/options.ts';
+import { findRunner, runnerTypes, type RunnerList, type RunnerOptionSchema } from '../runner-contract/manifest.ts';
+import { modelFile } from '../runner-contract/options.ts';
 import { issueMessage } from '../yaml.ts';
 import { shown, unionError } from './messages.ts';
 
@@ -49,10 +50,12 @@ export const decodingSchema = z
     }
   });
 
-const runnerEntry = z
+/** A runner entry of a suite, its `type` one of the list's and its options checked by that runner's schema. */
+const runnerEntryFor = (list: RunnerList) =>
+  z
   .object({
     id: id.describe('label of this runner configuration in results and reports'),
-    type: z.enum(RUNNER_TYPES as [RunnerType, ...RunnerType[]]),
+    type: z.enum(runnerTypes(list) as [string, ...string[]]),
     options: z.record(z.string(), z.unknown(), { error: 'expected a mapping of option names to values' }).default({}),
     repetitions: z.int().min(1).max(1000).optional().describe("overrides the suite's repetitions for this runner (for slow runners)"),
     prompts: z.array(id).min(1).optional().describe('run only these prompt ids on this runner (for slow runners); default: every prompt'),
@@ -66,7 +69,10 @@ const runnerEntry = z
       .describe('sweep option values: one runner per combination, id suffixed with the values'),
   })
   .strict()
-  .superRefine(checkRunnerOptions);
+  .superRefine((entry, ctx) => {
+    const manifest = findRunner(list, entry.type);
+    if (manifest) checkRunnerOptions(entry, manifest.options, ctx);
+  });
 
 /**
  * Validates a runner's options and every value of its matrix against the runner type's schema,
@@ -74,8 +80,7 @@ const runnerEntry = z
  * matrix later cannot fail. The options schemas have no rules across keys, so checking each
  * value beside the first value of the other keys covers every combination.
  */
-function checkRunnerOptions(entry: { type: RunnerType; options: Record<string, unknown>; matrix?: Record<string, unknown[]> | undefined }, ctx: z.RefinementCtx): void {
-  const schema = RUNNER_OPTIONS[entry.type];
+function checkRunnerOptions(entry: { type: string; options: Record<string, unknown>; matrix?: Record<string, unknown[]> | undefined }, schema: RunnerOptionSchema, ctx: z.RefinementCtx): void {
   const matrix = entry.matrix ?? {};
   const keys = Object.keys(matrix);
   const known = Object.keys(schema.shape);
@@ -111,8 +116,19 @@ function checkRunnerOptions(entry: { type: RunnerType; options: Record<string, u
   }
 }
 
-/** A suite file as written (before prompt files are read and the grid is expanded). */
-export const suiteSchema = z
+const schemas = new WeakMap<RunnerList, ReturnType<typeof buildSuiteSchema>>();
+
+/** The schema of a suite file as written (before prompt files are read and the grid is expanded) whose runners are those of `list`. */
+export function suiteSchemaFor(list: RunnerList): ReturnType<typeof buildSuiteSchema> {
+  const known = schemas.get(list);
+  if (known) return known;
+  const schema = buildSuiteSchema(list);
+  schemas.set(list, schema);
+  return schema;
+}
+
+function buildSuiteSchema(list: RunnerList) {
+  return z
   .object({
     $schema: z.string().optional(),
     id,
@@ -151,7 +167,7 @@ export const suiteSchema = z
       .default(false)
       .describe('before its cells, check each local runner on the model: KV-cache decoding against a full recomputation, a padded row against the same request alone (errored cells, PROBE_FAILED, if a check fails)'),
     reference: id.optional().describe('runner id the others are compared with (default: the first runner)'),
-    runners: z.array(runnerEntry).min(1),
+    runners: z.array(runnerEntryFor(list)).min(1),
   })
   .strict()
   .superRefine((suite, ctx) => {
@@ -164,5 +180,7 @@ export const suiteSchema = z
       ctx.addIssue({ code: 'custom', message: `reference "${suite.reference}" is not a runner id of this suite`, path: ['reference'] });
     }
   });
+}
 
-export type SuiteFile = z.output<typeof suiteSchema>;
+/** A suite file as written, validated. */
+export type SuiteFile = z.output<ReturnType<typeof suiteSchemaFor>>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { readResults } from '../../src/results/read.ts';
 import type { CompletedRecord, ErroredRecord, ResultRecord } from '../../src/results/record.ts';
-import { runSuite } from '../../src/run/execute.ts';
+import { runSuite } from '../../api/index.ts';
 import type { Fault, SeenRequest } from './fault-server.ts';
 
 /** The environment variable and the key the remote tests run with. */
