@@ -37,6 +37,6 @@ export const graphOptimization = z
   .describe('onnxruntime graph optimization level');
 
 /** The model file a runner's `precision` and `model_file` options choose (the manifests' `modelChoice`). */
-export function modelChoiceOf(options: ModelChoice): ModelChoice {
+export function modelChoiceOf(options: { precision?: ModelChoice['precision'] | undefined; model_file?: string | undefined }): ModelChoice {
   return { ...(options.precision ? { precision: options.precision } : {}), ...(options.model_file ? { model_file: options.model_file } : {}) };
 }
