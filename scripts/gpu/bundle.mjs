@@ -24,7 +24,8 @@ await build({
     {
       name: 'leave-out',
       setup(b) {
-        b.onResolve({ filter: leaveOut }, (args) => ({ path: args.path, external: true }));
+        // A runner's manifest (its option schema) stays in: the runner list imports every one.
+        b.onResolve({ filter: leaveOut }, (args) => (/manifest\.ts$/.test(args.path) ? undefined : { path: args.path, external: true }));
       },
     },
   ],
