@@ -17,12 +17,6 @@ import { planBatches } from './batches.ts';
 import { modelKey } from './models.ts';
 import type { PreparedPrompt } from './prompts.ts';
 
-/**
- * One runner's part of a run: load it, probe it, open a session (on the model of its precision),
- * check the session (provider, the harness's own probe), run its batches and turn each row into a
- * record. Whatever fails here becomes `skipped` or `errored` records; the run goes on.
- */
-
 /** Everything the run needs that stays fixed across cells. */
 export interface RunContext {
   suite: LoadedSuite;
@@ -51,6 +45,11 @@ export interface RunContext {
   parallelJobs: number;
 }
 
+/**
+ * One runner's part of a run: load it, probe it, open a session (on the model of its precision),
+ * check the session (provider, the harness's own probe), run its batches and turn each row into a
+ * record. Whatever fails here becomes `skipped` or `errored` records; the run goes on.
+ */
 export async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cell[], forced: Cell[]): Promise<void> {
   const all = [...free.map((c) => ({ cell: c, mode: 'free' as const })), ...forced.map((c) => ({ cell: c, mode: 'teacher-forced' as const }))];
   const failAll = (status: 'errored' | 'skipped', code: string, message: string, model: LoadedModel | undefined) => {
