@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNodeTensor } from '../runners/node-cpu/runner.ts';
 import { recordingPlan } from '../runners/ort-node/session.ts';
 import { SummaryRing, type SummaryRingOptions } from '../runners/recording/summary-ring.ts';
+import { CTRL } from '../runners/recording/summary-ring-layout.ts';
+import { summarizeRow } from '../src/decode/logits.ts';
 import { decode } from '../src/decode/loop.ts';
+import { Mt19937 } from '../src/decode/mt19937.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
@@ -70,12 +73,12 @@ describe('recording on a worker thread (SummaryRing)', () => {
     const behind = await throughRing({ pollMs: 20, maxWaiting: 1 }, requests);
     expect(behind.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
     expect(behind.places.inline).toBeGreaterThan(0);
-    expect(behind.places.worker + behind.places.inline + behind.places.taken).toBe(65);
+    expect(behind.places.worker + behind.places.inline + behind.places.taken + behind.places.redone).toBe(65);
     // Rows may wait as long as the ring has room: at the end the loop takes those the worker has not started.
     const queued = await throughRing({ pollMs: 20, maxWaiting: 32 }, requests);
     expect(queued.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
     expect(queued.places.taken).toBeGreaterThan(0);
-    expect(queued.places.worker + queued.places.inline + queued.places.taken).toBe(65);
+    expect(queued.places.worker + queued.places.inline + queued.places.taken + queued.places.redone).toBe(65);
   });
 
   it('summarises in line what does not fit when one step queues more rows than the ring holds', async () => {
@@ -93,6 +96,29 @@ describe('recording on a worker thread (SummaryRing)', () => {
     // The ring holds 32 rows: the loop summarised the rest of each step in line.
     expect(b.places.inline).toBeGreaterThan(0);
   });
+
+  it('does the row the worker is still on itself at the end, and never reads the late result, even once the slot is refilled', async () => {
+    // A drain that does not wait at all, and rows of 256K logits (a millisecond or so on the worker).
+    const other = await SummaryRing.start({ patienceMs: 0 });
+    const claimed = () => Atomics.load((other as unknown as { ctrl: Int32Array }).ctrl, CTRL.CLAIMED);
+    try {
+      const rows = [1, 2, 3].map((seed) => {
+        const rng = new Mt19937(seed);
+        return Float32Array.from({ length: 256_000 }, () => (rng.random() - 0.5) * 30);
+      });
+      for (const [i, row] of rows.entries()) {
+        expect(other.push(row, 4)).toBeUndefined();
+        // Once the worker has started the row, the drain finds it unfinished and does it itself.
+        while (claimed() === i) await new Promise((r) => setTimeout(r, 0));
+        expect(await other.drain()).toEqual([summarizeRow(row, 4)]);
+      }
+      const places = other.places();
+      expect(places.worker + places.redone).toBe(3);
+      expect(places.redone).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 
   it('refuses more candidates than its result slots hold, before queueing anything', async () => {
     const other = await SummaryRing.start();

@@ -2,8 +2,8 @@ import { type RowSummary, summarizeRow } from '../../src/decode/logits.ts';
 import type { StepRecorder } from '../../src/decode/types.ts';
 import { CTRL, CTRL_WORDS, isDone, MAX_TOP_K, readResult, type ResultSlots, resultSlots, type RingBuffers, SLOTS } from './summary-ring-layout.ts';
 
-/** How long a drain waits for the worker's last row before it calls the worker lost. */
-export const DRAIN_TIMEOUT_MS = 30_000;
+/** The longest a drain waits for the row the worker is on before it summarises that row itself. */
+const PATIENCE_CAP_MS = 2;
 /** A polling worker goes to sleep (to be notified) after this long without a row. */
 const POLL_FOR_MS = 50;
 
@@ -15,6 +15,8 @@ export interface RowPlaces {
   inline: number;
   /** By the loop at the end of a generation: queued rows the worker had not started. */
   taken: number;
+  /** By the loop at the end of a generation: the row the worker was still on after as long as a row takes it. */
+  redone: number;
 }
 
 /**
@@ -28,7 +30,9 @@ export interface RowPlaces {
  * rows as the worker does in one poll interval, by the time its recent rows took, at least 1 and at
  * most half the ring: a fast worker may sleep between polls while rows queue, a slow one never has
  * more than one row waiting. At the end of a generation the loop takes the rows the worker has not
- * started (both claim rows by compare-and-swap on CLAIMED) and waits only for the one it is on. The
+ * started (both claim rows by compare-and-swap on CLAIMED) and waits for the one it is on only as
+ * long as a row takes the worker (a worker that the machine preempted may be off its core for
+ * milliseconds): then it summarises that row too, and the worker's late result is never read. The
  * summaries are the same wherever a row was summarised: the same `summarizeRow` runs on both sides.
  */
 export abstract class RingCore implements StepRecorder {
@@ -50,11 +54,12 @@ export abstract class RingCore implements StepRecorder {
   /** The worker's recent time per row (ms), 0 before its first row. */
   private rowMs = 0;
   protected failed: Error | null = null;
-  private readonly counts: RowPlaces = { worker: 0, inline: 0, taken: 0 };
+  private readonly counts: RowPlaces = { worker: 0, inline: 0, taken: 0, redone: 0 };
 
   protected constructor(
     protected readonly pollMs: number,
     private readonly fixedWaiting: number | undefined,
+    private readonly fixedPatience: number | undefined = undefined,
   ) {}
 
   /** Hands the shared buffers to the worker (once, at the first row). */
@@ -121,10 +126,36 @@ export abstract class RingCore implements StepRecorder {
       const row = Atomics.load(this.ctrl, CTRL.CLAIMED);
       if (((this.written - row) | 0) <= 0) return;
       if (Atomics.compareExchange(this.ctrl, CTRL.CLAIMED, row, (row + 1) | 0) !== row) continue;
-      const slot = row & (SLOTS - 1);
-      this.out[this.pushOf[(row - this.first) | 0]!] = summarizeRow(this.slots.subarray(slot * this.width, slot * this.width + this.meta[2 * slot]!), this.meta[2 * slot + 1]!);
+      this.out[this.pushOf[(row - this.first) | 0]!] = this.summarizeSlot(row);
       this.counts.taken++;
     }
+  }
+
+  /** How long (ms) a drain waits for the worker's row before it summarises that row itself. */
+  protected patience(): number {
+    if (this.fixedPatience !== undefined) return this.fixedPatience;
+    return Math.min(PATIENCE_CAP_MS, this.rowMs > 0 ? this.rowMs : PATIENCE_CAP_MS);
+  }
+
+  /**
+   * Summarises, here, the rows the worker claimed and has not finished (the end of a drain, once
+   * its patience ran out). The worker's result for such a row, when it comes, is never read: the
+   * loop reads a slot only once its `done` names the row the loop expects there, and the worker
+   * finishes rows in order, so a late result (even one from a slot the next generation has
+   * refilled meanwhile) always lands before the next row's.
+   */
+  protected redoUnfinished(): void {
+    for (let row = this.collected; ((this.written - row) | 0) > 0; row = (row + 1) | 0) {
+      const at = this.pushOf[(row - this.first) | 0]!;
+      if (this.out[at] !== undefined || isDone(this.results, row)) continue;
+      this.out[at] = this.summarizeSlot(row);
+      this.counts.redone++;
+    }
+  }
+
+  private summarizeSlot(row: number): RowSummary {
+    const slot = row & (SLOTS - 1);
+    return summarizeRow(this.slots.subarray(slot * this.width, slot * this.width + this.meta[2 * slot]!), this.meta[2 * slot + 1]!);
   }
 
   /** Reads back the summaries of ring rows that are done, oldest first; true once all are. */

@@ -1,13 +1,10 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import type { RowSummary } from '../../src/decode/logits.ts';
-import { DRAIN_TIMEOUT_MS, RingCore } from './summary-ring-core.ts';
-import { type RingBuffers, SLOTS } from './summary-ring-layout.ts';
+import { RingCore } from './summary-ring-core.ts';
+import type { RingBuffers } from './summary-ring-layout.ts';
 
 export type { RowPlaces } from './summary-ring-core.ts';
-
-/** drain() polls this long before it sleeps: the worker is at most one row (tens of µs) from done. */
-const DRAIN_SPIN_MS = 5;
 
 export interface SummaryRingOptions {
   /**
@@ -20,6 +17,8 @@ export interface SummaryRingOptions {
   pollMs?: number;
   /** Fixes how many queued rows the worker may have waiting (see RingCore); for tests. */
   maxWaiting?: number;
+  /** Fixes how long (ms) a drain waits for the worker's row before it does that row itself; for tests. */
+  patienceMs?: number;
 }
 
 /**
@@ -39,8 +38,9 @@ export class SummaryRing extends RingCore {
     private readonly worker: Worker,
     pollMs: number,
     fixedWaiting: number | undefined,
+    fixedPatience: number | undefined,
   ) {
-    super(pollMs, fixedWaiting);
+    super(pollMs, fixedWaiting, fixedPatience);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.workerPort = port2;
@@ -54,7 +54,7 @@ export class SummaryRing extends RingCore {
   }
 
   static async start(options: SummaryRingOptions = {}): Promise<SummaryRing> {
-    return new SummaryRing(new Worker(await workerSource(), { eval: true }), options.pollMs ?? 0.5, options.maxWaiting);
+    return new SummaryRing(new Worker(await workerSource(), { eval: true }), options.pollMs ?? 0.5, options.maxWaiting, options.patienceMs);
   }
 
   drain(): Promise<RowSummary[]> {
@@ -79,22 +79,17 @@ export class SummaryRing extends RingCore {
     return (receiveMessageOnPort(this.port)?.message as { error?: string } | undefined)?.error ?? null;
   }
 
-  /** Takes the rows the worker has not started, waits (synchronously) for the one it is on. */
+  /**
+   * Takes the rows the worker has not started, polls for the one it is on (being woken from a futex
+   * costs more than this short wait in a VM) as long as a row takes it, then does that one too.
+   */
   private drainNow(): RowSummary[] {
     this.check();
     this.takeUnstarted();
-    const start = performance.now();
-    while (!this.collect()) {
-      this.check();
-      const waited = performance.now() - start;
-      if (waited > DRAIN_TIMEOUT_MS) {
-        this.failed = new Error(`the recording worker did not answer within ${DRAIN_TIMEOUT_MS} ms`);
-        throw this.failed;
-      }
-      // Being woken from a futex costs more than the wait itself in a VM: poll first, then sleep.
-      const slot = this.collected & (SLOTS - 1);
-      if (waited > DRAIN_SPIN_MS) Atomics.wait(this.results.done, slot, Atomics.load(this.results.done, slot), 20);
-    }
+    const until = performance.now() + this.patience();
+    while (!this.collect() && performance.now() < until) this.check();
+    this.redoUnfinished();
+    this.collect();
     return this.finish();
   }
 }

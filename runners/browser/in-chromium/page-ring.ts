@@ -1,5 +1,5 @@
 import type { RowSummary } from '../../../src/decode/logits.ts';
-import { DRAIN_TIMEOUT_MS, RingCore } from '../../recording/summary-ring-core.ts';
+import { RingCore } from '../../recording/summary-ring-core.ts';
 import { type RingBuffers, SLOTS } from '../../recording/summary-ring-layout.ts';
 
 /** Atomics.waitAsync (ES2024; Chromium has it), typed here because the project's lib is ES2023. */
@@ -28,21 +28,20 @@ export class PageRing extends RingCore {
     };
   }
 
+  /** Takes the rows the worker has not started, awaits the one it is on as long as a row takes it, then does that one too. */
   async drain(): Promise<RowSummary[]> {
     this.check();
     this.takeUnstarted();
-    const start = performance.now();
+    const until = performance.now() + this.patience();
     const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-    while (!this.collect()) {
+    for (let left = this.patience(); !this.collect() && left > 0; left = until - performance.now()) {
       this.check();
-      if (performance.now() - start > DRAIN_TIMEOUT_MS) {
-        this.failed = new Error(`the recording worker did not answer within ${DRAIN_TIMEOUT_MS} ms`);
-        throw this.failed;
-      }
       const slot = this.collected & (SLOTS - 1);
-      const wait = waitAsync(this.results.done, slot, Atomics.load(this.results.done, slot), 20);
+      const wait = waitAsync(this.results.done, slot, Atomics.load(this.results.done, slot), left);
       if (wait.async) await wait.value;
     }
+    this.redoUnfinished();
+    this.collect();
     return this.finish();
   }
 
