@@ -13,6 +13,7 @@ import { Bench } from 'tinybench';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
 import { greedyToken } from '../src/decode/argmax-kernel.ts';
+import { releaseBuffer } from '../src/serve/release.ts';
 import type { DecodeModel } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
@@ -36,6 +37,7 @@ const promptIds = model.tokenizer.encode(prompt);
 const sessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' } as const;
 const session = await ort.InferenceSession.create(model.onnxPath, sessionOptions);
 const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
+dm.release = releaseBuffer;
 
 // detbench: the node-cpu runner as `detbench run` uses it (shared loop, top-10, margins and logits
 // hashes recorded at every step).
@@ -98,7 +100,13 @@ async function bare(m: DecodeModel): Promise<number> {
     feeds.input_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(next)), [1, 1]);
     feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(len).fill(1n), [1, len]);
     if (m.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(len - 1)), [1, 1]);
+    // The same buffer hygiene as the runner's loop: logits and the replaced cache freed at once.
+    releaseBuffer(logits.data as Float32Array);
     for (let i = 0; i < m.numLayers; i++) {
+      if (step > 0) {
+        releaseBuffer(feeds[m.pastKey(i)]!.data as Float32Array);
+        releaseBuffer(feeds[m.pastValue(i)]!.data as Float32Array);
+      }
       feeds[m.pastKey(i)] = out[m.presentKey(i)]!;
       feeds[m.pastValue(i)] = out[m.presentValue(i)]!;
     }
@@ -137,6 +145,17 @@ const theirs = (await tfModel.generate({ ...tfInputs, max_new_tokens: newTokens,
 const theirTokens = theirs.tolist()[0]!.slice(promptIds.length).map(Number);
 const sameTokens = JSON.stringify(ours) === JSON.stringify(theirTokens);
 
+/** CPU time (ms, every thread of the process) per generation of each contender: steadier than wall time on a loaded machine. */
+const cpuMs: Record<string, number[]> = {};
+function withCpu(name: string, task: () => Promise<number>): () => Promise<number> {
+  return async () => {
+    const c0 = process.cpuUsage();
+    const n = await task();
+    const c = process.cpuUsage(c0);
+    (cpuMs[name] ??= []).push((c.user + c.system) / 1000);
+    return n;
+  };
+}
 const tasks: Record<string, () => Promise<number>> = { detbench, 'detbench inline': detbenchInline, bare: () => bare(dm), 'transformers.js': transformers };
 if (sampled) tasks['detbench sampled'] = detbenchSampled;
 const perRound: Record<string, number[]> = Object.fromEntries([...Object.keys(tasks), 'ceiling'].map((k) => [k, []]));
@@ -147,7 +166,7 @@ for (let round = 0; round < rounds; round++) {
   const names = Object.keys(tasks);
   const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
   const bench = new Bench({ iterations: perRoundIterations, warmupIterations: 1, time: 0, warmupTime: 0 });
-  for (const n of order) bench.add(n, tasks[n]!);
+  for (const n of order) bench.add(n, withCpu(n, tasks[n]!));
   await bench.run();
   // The ceiling this round: the bare loop's generations as if everything but session.run were free.
   // (The measured iterations only, as tinybench's own figures: the warm-up ones come first.)
@@ -210,6 +229,8 @@ const result = {
       .filter(([k, v]) => k !== 'bare' && v.length > 0)
       .map(([k, v]) => [k, median(v) / median(stepMs.bare!) - 1]),
   ),
+  // CPU time per generation (all threads, the recording worker's included), median over all iterations.
+  cpuMsPerGeneration: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Number(median(v).toFixed(3))])),
   machineLoadAverage: loadavg().map((x) => Number(x.toFixed(2))),
   ratiosOfMedians: {
     detbenchVsTransformers: tps.detbench! / tps['transformers.js']!,

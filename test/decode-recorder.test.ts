@@ -4,6 +4,7 @@ import { makeNodeTensor } from '../runners/node-cpu/runner.ts';
 import { recordingPlan } from '../runners/ort-node/session.ts';
 import { SummaryRing, type SummaryRingOptions } from '../runners/recording/summary-ring.ts';
 import { CTRL } from '../runners/recording/summary-ring-layout.ts';
+import { releaseBuffer } from '../src/serve/release.ts';
 import { summarizeRow } from '../src/decode/logits.ts';
 import { decode } from '../src/decode/loop.ts';
 import { Mt19937 } from '../src/decode/mt19937.ts';
@@ -119,6 +120,20 @@ describe('recording on a worker thread (SummaryRing)', () => {
       await other.close();
     }
   }, 60_000);
+
+  it('gives the same traces with each step\'s logits and replaced cache freed at once (detached), in line and on the ring', async () => {
+    const a = await decode(inline, requests);
+    const freed: number[] = [];
+    const release = (data: ArrayBufferView) => {
+      freed.push(data.byteLength);
+      releaseBuffer(data);
+    };
+    expect((await decode({ ...inline, release }, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    // 40 steps (the longer request): each step's logits; the cache fed to steps 1..38 once the next
+    // one replaced it (step 0's is the empty one, the last step's is never replaced).
+    expect(freed.length).toBe(40 + 38 * 2 * inline.numLayers);
+    expect((await decode({ ...ringModel, release }, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+  });
 
   it('refuses more candidates than its result slots hold, before queueing anything', async () => {
     const other = await SummaryRing.start();

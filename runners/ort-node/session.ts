@@ -7,6 +7,7 @@ import type { LoadedModel } from '../../src/model/types.ts';
 import { generateWithLoop } from '../../src/runner-contract/generate-with-loop.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { RunnerSession } from '../../src/runner-contract/types.ts';
+import { releaseBuffer } from '../../src/serve/release.ts';
 import { SummaryRing } from '../recording/summary-ring.ts';
 
 /** What the onnxruntime-node runners (node-cpu, node-cuda) share: tensors, session creation, the loop. */
@@ -58,6 +59,7 @@ export async function loopSession(
   const recording = recordingPlan(availableParallelism(), computeThreads);
   const ring = recording === 'worker-thread+inline' ? await SummaryRing.start() : null;
   if (ring) dm.recorder = ring;
+  dm.release = releaseBuffer;
   return {
     ...fields,
     environment: { ...fields.environment, kvType: dm.kvType, recording },

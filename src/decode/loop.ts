@@ -204,6 +204,8 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
       stepIds[b] = next;
       stepPos[b] = row.nextPos++;
     }
+    // Every row has read its logits (capture and recorder copied them): the buffer can go now.
+    if (data === logits.data) model.release?.(data);
     const elapsed = performance.now() - t0;
     stepMs.push(elapsed);
     if (step === 0) ttftMs = performance.now() - start;
@@ -211,7 +213,11 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
 
     // Feed the chosen tokens back with the new cache. Old device-side caches are released here.
     const present = presentOf(model, out);
-    for (const t of past) if (!empties.has(t) && t.location && t.location !== 'cpu') t.dispose?.();
+    for (const t of past) {
+      if (empties.has(t)) continue;
+      if (t.location && t.location !== 'cpu') t.dispose?.();
+      else if (model.release && ArrayBuffer.isView(t.data)) model.release(t.data);
+    }
     past = present;
     setPast(past);
     feeds.input_ids = intTensor(model, types.input_ids, stepIds, [batch, 1]);

@@ -77,6 +77,13 @@ export interface DecodeModel {
    * the loop calls `summarizeRow` in line. Either way the records are the same.
    */
   recorder?: StepRecorder;
+  /**
+   * Optional: frees an output buffer the loop will not read again (each step's logits, the cache
+   * it replaced) at once, instead of at the collector's next pass. onnxruntime-node returns every
+   * output in a new ArrayBuffer; left to V8, that external memory makes it collect over and over
+   * (src/serve/release.ts). The host supplies how (Node: detach the buffer).
+   */
+  release?: (data: ArrayBufferView) => void;
   /** Input/output name of layer i's key and value cache. */
   pastKey(i: number): string;
   pastValue(i: number): string;
