@@ -152,7 +152,9 @@ function withCpu(name: string, task: () => Promise<number>): () => Promise<numbe
     const c0 = process.cpuUsage();
     const n = await task();
     const c = process.cpuUsage(c0);
-    (cpuMs[name] ??= []).push((c.user + c.system) / 1000);
+    const list = cpuMs[name] ?? [];
+    list.push((c.user + c.system) / 1000);
+    cpuMs[name] = list;
     return n;
   };
 }
