@@ -2,11 +2,8 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DetbenchError } from '../src/errors.ts';
 import { DEFAULT_GATE, evaluateGate, type GateCriteria, type RateBound } from '../src/gate/evaluate.ts';
-import { computeMetrics, rateTable } from '../src/metrics/index.ts';
-import { CaptureSet } from '../src/results/capture.ts';
-import type { ResultRecord } from '../src/results/record.ts';
-import { ShardCheck } from '../src/results/shards.ts';
-import { streamResults } from '../src/results/read.ts';
+import { rateTable } from '../src/metrics/index.ts';
+import { streamMetrics } from '../src/results/stream-metrics.ts';
 
 function rate(name: string) {
   return (v: string): number => {
@@ -53,23 +50,10 @@ export function registerGate(program: Command): void {
         },
       ) => {
         if (!['point', 'lower', 'upper'].includes(o.rateBound)) throw new DetbenchError('USAGE', `--rate-bound: expected point, lower or upper, got "${o.rateBound}"`);
-        const capture = new CaptureSet();
-        const shards = new ShardCheck();
-        const records: ResultRecord[] = [];
-        for (const f of files) {
-          capture.addResults(f);
-          streamResults(
-            f,
-            (r, at) => {
-              records.push(r);
-              capture.note(r, f);
-              shards.add(r, at);
-            },
-            { warn: (m) => process.stderr.write(`${m}\n`) },
-          );
-        }
-        if (shards.isSharded) shards.verify();
-        const metrics = computeMetrics(records, { nearTie: o.nearTie, capture, ...(o.reference ? { reference: o.reference } : {}) });
+        // Streamed unit by unit (heads first, then each unit's records), as the report reads them.
+        const streamed = streamMetrics(files, { nearTie: o.nearTie, warn: (m) => process.stderr.write(`${m}\n`), ...(o.reference ? { reference: o.reference } : {}) });
+        streamed.store.close();
+        const metrics = streamed.metrics;
         const criteria: GateCriteria = {
           nearTie: o.nearTie,
           noHardDivergence: !o.allowHardDivergence,

@@ -20,7 +20,7 @@ import type {
 import type { StatisticsData } from './statistics-data.ts';
 
 /** Bumped when the page can no longer read data of an older generator. */
-export const REPORT_DATA_VERSION = 2;
+export const REPORT_DATA_VERSION = 3;
 
 /** One divergent pair with the tokens around the split, for the token-level diff. */
 export interface DiffCase {
@@ -172,8 +172,12 @@ export interface ExplorerRecord {
   promptText: string;
   settingId: string;
   sampling: { kind: 'greedy' } | { kind: 'sample'; temperature: number; topK: number; topP: number; seed: number };
+  /** Texts of the steps carried. */
   tokenTexts: string[];
+  /** The completion's first steps, at most `explorer.maxSteps`. */
   steps: ExplorerStep[];
+  /** Steps the completion has in all. */
+  stepsTotal: number;
 }
 
 /** Everything the page shows. */
@@ -213,5 +217,5 @@ export interface ReportData {
   /** The language the page opens in (a switch in the page changes it). */
   lang: ReportLang;
   /** Completions for the sampling explorer, and the text of each candidate id they show. */
-  explorer: { records: ExplorerRecord[]; total: number; vocab: Record<string, string> };
+  explorer: { records: ExplorerRecord[]; total: number; vocab: Record<string, string>; maxSteps: number };
 }

@@ -1,42 +1,56 @@
-import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import type { RecordHead } from '../src/results/heads.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
 import { Mt19937 } from '../src/decode/mt19937.ts';
 import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
 import type { ExplorerRecord, ReportData } from './data.ts';
+import type { RecordSource } from './view-model.ts';
 
 /** At most this many completions travel to the explorer (one per runner, prompt and setting). */
 export const EXPLORER_RECORDS = 120;
 
 /**
+ * Steps of each completion the explorer carries (the first ones): a step holds every recorded
+ * candidate's id and logit, so 120 whole completions of 256 steps made 10 MB of the page.
+ */
+export const EXPLORER_STEPS = 48;
+
+/**
  * The completions the sampling explorer steps through: free-running, run alone (batch 1),
  * repetition 0, with recorded candidates; the markov control first, then one per runner, prompt
- * and setting, round-robin over runners so a cap never hides one.
+ * and setting, round-robin over runners so a cap never hides one. `explorable` are their head
+ * positions in read order; the picked ones are read in full from `source`.
  */
 export function explorerData(
-  records: readonly ResultRecord[],
-  keyOf: (r: ResultRecord) => string,
-  reload: (r: CompletedRecord) => CompletedRecord,
+  heads: readonly RecordHead[],
+  explorable: readonly number[],
+  keyOf: (r: RecordHead) => string,
+  source: RecordSource,
+  tokenText: (id: number) => string | undefined,
 ): ReportData['explorer'] {
-  const eligible = records.filter(
-    (r): r is CompletedRecord => r.status === 'completed' && r.mode !== 'teacher-forced' && r.batchSize === 1 && r.repetition === 0 && r.tokens.length > 0,
-  );
-  const byRunner = new Map<string, CompletedRecord[]>();
-  for (const r of eligible) byRunner.set(keyOf(r), [...(byRunner.get(keyOf(r)) ?? []), r]);
+  const byRunner = new Map<string, RecordHead[]>();
+  for (const i of explorable) {
+    const r = heads[i]!;
+    const list = byRunner.get(keyOf(r));
+    if (list) list.push(r);
+    else byRunner.set(keyOf(r), [r]);
+  }
   const queues = [...byRunner.values()];
-  const picked: CompletedRecord[] = [];
+  const picked: RecordHead[] = [];
   for (let i = 0; picked.length < EXPLORER_RECORDS && queues.some((q) => q.length > i); i++) {
     for (const q of queues) if (q[i] && picked.length < EXPLORER_RECORDS) picked.push(q[i]!);
   }
-  const control = (r: CompletedRecord) => OWN_MODEL_TYPES.has(r.runner.type);
+  const control = (r: RecordHead) => OWN_MODEL_TYPES.has(r.runner.type);
   picked.sort((a, b) => Number(control(b)) - Number(control(a)));
 
   const out: ExplorerRecord[] = [];
   const wanted = new Set<number>();
-  for (const lean of picked) {
-    const r = reload(lean);
+  for (const head of picked) {
+    const r = source.full({ recordId: head.id, profileId: head.profile.id });
+    if (!r) continue;
     const s = r.steps;
     if (!s.topIds.length || !s.topLogits.length) continue;
     const draws = drawsOf(r);
-    const steps = s.topIds.map((ids, i) => {
+    const steps = s.topIds.slice(0, EXPLORER_STEPS).map((ids, i) => {
       // A candidate whose logit the file holds as null (−∞ or NaN) weighs nothing: leave it out.
       const raw = s.topLogits[i] ?? [];
       const keep = ids.map((_, k) => typeof raw[k] === 'number');
@@ -58,18 +72,18 @@ export function explorerData(
       promptText: r.prompt.text.slice(0, 500),
       settingId: r.setting.id,
       sampling: r.setting.sampling,
-      tokenTexts: r.tokenTexts,
+      tokenTexts: r.tokenTexts.slice(0, steps.length),
       steps,
+      stepsTotal: s.topIds.length,
     });
   }
   // Name candidate ids with the texts the completions used for them.
   const vocab: Record<string, string> = {};
-  for (const r of records) {
-    if (r.status !== 'completed') continue;
-    const n = Math.min(r.tokens.length, r.tokenTexts.length);
-    for (let i = 0; i < n; i++) if (wanted.has(r.tokens[i]!) && !(r.tokens[i]! in vocab)) vocab[r.tokens[i]!] = r.tokenTexts[i]!;
+  for (const id of [...wanted].sort((a, b) => a - b)) {
+    const text = tokenText(id);
+    if (text !== undefined) vocab[id] = text;
   }
-  return { records: out, total: eligible.length, vocab };
+  return { records: out, total: explorable.length, vocab, maxSteps: EXPLORER_STEPS };
 }
 
 /**

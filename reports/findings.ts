@@ -1,5 +1,5 @@
 import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
-import type { ResultRecord } from '../src/results/record.ts';
+import type { RecordHead } from '../src/results/heads.ts';
 import { wilson, type Interval } from '../src/metrics/interval.ts';
 import { median } from '../src/metrics/stats.ts';
 import type { MetricsSummary, PairComparison } from '../src/metrics/types.ts';
@@ -67,14 +67,14 @@ function pool(kind: FindingKind, pairs: PairComparison[], reference: string | nu
  * A runner's options as they took effect: a precision left unset was chosen at load (the folder's
  * default, fp32 or transformers.js_config.dtype), and the record's model says which.
  */
-function effectiveOptions(r: ResultRecord): Record<string, unknown> {
+function effectiveOptions(r: RecordHead): Record<string, unknown> {
   const options = r.runner.options as Record<string, unknown>;
   const dtype = r.model?.dtype;
   return options.precision === undefined && dtype ? { ...options, precision: dtype } : options;
 }
 
 /** Builds the findings from the metrics, the records' runner settings and the diff cases shown. */
-export function buildFindings(records: readonly ResultRecord[], m: MetricsSummary, keyOf: (r: ResultRecord) => string, diffs: readonly DiffCase[]): Finding[] {
+export function buildFindings(records: readonly RecordHead[], m: MetricsSummary, keyOf: (r: RecordHead) => string, diffs: readonly DiffCase[]): Finding[] {
   const info = new Map<string, RunnerInfo>();
   for (const r of records) if (!info.has(keyOf(r))) info.set(keyOf(r), { type: r.runner.type, options: effectiveOptions(r) });
   const isControl = (runner: string) => OWN_MODEL_TYPES.has(info.get(runner)?.type ?? '');

@@ -2,16 +2,13 @@ import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { makeDirs } from '../src/fs-dirs.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../src/errors.ts';
-import { computeMetrics } from '../src/metrics/index.ts';
-import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { CaptureSet } from '../src/results/capture.ts';
-import { ShardCheck } from '../src/results/shards.ts';
-import { latestRecords, restoreLean, streamResults, type RecordLocation } from '../src/results/read.ts';
+import { streamMetrics } from '../src/results/stream-metrics.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
 import { renderHtml } from './html.ts';
 import type { ReportLang } from './data.ts';
-import { buildReportData } from './view-model.ts';
+import { ViewCollector } from './view-collect.ts';
+import { buildReportData, LIMITS } from './view-model.ts';
 
 /** Options of {@link generateReport}. */
 export interface ReportOptions {
@@ -56,53 +53,27 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
   let closed = false;
   try {
     const t0 = performance.now();
-    const all: ResultRecord[] = [];
-    const where = new Map<ResultRecord, RecordLocation>();
-    const capture = new CaptureSet();
-    const shards = new ShardCheck();
-    for (const f of files) {
-      if (capture.addResults(f)) log(`report: ${f}: reading its capture sidecar (exact KL divergence)`);
-      streamResults(
-        f,
-        (r, loc) => {
-          all.push(r);
-          where.set(r, loc);
-          capture.note(r, f);
-          shards.add(r, loc);
-        },
-        { lean: true, warn: log },
+    let collector: ViewCollector | undefined;
+    const { metrics, plan, store, read } = streamMetrics(files, {
+      log: (m) => log(`report: ${m}`),
+      ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+      ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}),
+      // What the page takes from every record is gathered as the metrics read it: one pass.
+      observe: (p) => (collector = new ViewCollector(p.heads, p.keyOf, LIMITS.latencyPoints)),
+    });
+    let data: ReturnType<typeof buildReportData>;
+    try {
+      for (const w of metrics.warnings) log(`report: ${w}`);
+      const t1 = performance.now();
+      const collected = collector!.result();
+      data = buildReportData(
+        { heads: plan.heads, keyOf: plan.keyOf, metrics, source: store, collected },
+        { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, ...(opts.lang ? { lang: opts.lang } : {}) },
       );
+      log(`report: ${read} records in ${((t1 - t0) / 1000).toFixed(1)} s; page data (${data.diffs.length} diffs) in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    } finally {
+      store.close();
     }
-    // Shards of one run are judged as merge judges them: a report over an incomplete set would mislead.
-    if (shards.isSharded) shards.verify();
-    // The latest record of each profile and id counts, here as in the metrics (which count the superseded).
-    const records = latestRecords(all).records;
-    const t1 = performance.now();
-    log(`report: read ${all.length} records from ${files.length} file(s) in ${((t1 - t0) / 1000).toFixed(1)} s`);
-
-    const restore = (r: CompletedRecord): CompletedRecord => {
-      const loc = where.get(r);
-      return loc ? (restoreLean(r, loc) as CompletedRecord) : r;
-    };
-    const metrics = computeMetrics(all, { capture, restore, ...(opts.reference !== undefined ? { reference: opts.reference } : {}), ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
-    for (const w of metrics.warnings) log(`report: ${w}`);
-    const t2 = performance.now();
-    log(`report: metrics in ${((t2 - t1) / 1000).toFixed(1)} s`);
-    const reloaded = new Map<CompletedRecord, CompletedRecord>();
-    const reload = (r: CompletedRecord): CompletedRecord => {
-      const loc = where.get(r);
-      let full = reloaded.get(r);
-      if (!full) {
-        full = loc ? (restoreLean(r, loc) as CompletedRecord) : r;
-        reloaded.set(r, full);
-      }
-      return full;
-    };
-    const data = buildReportData(records, metrics, { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, reload, ...(opts.lang ? { lang: opts.lang } : {}) });
-    all.length = 0;
-    records.length = 0;
-    where.clear();
-    log(`report: page data (${data.diffs.length} diffs) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
 
     const html = renderHtml(data, await pageBundle(log));
     let bytes: number;

@@ -1,9 +1,10 @@
-import { recordKey, type CompletedRecord, type ResultRecord } from '../src/results/record.ts';
-import { runnerKeys } from '../src/metrics/groups.ts';
+import type { RecordHead } from '../src/results/heads.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
 import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
 import { buildStatistics } from './statistics-data.ts';
-import { explorerData } from './explorer-data.ts';
+import { EXPLORER_STEPS, explorerData } from './explorer-data.ts';
+import type { ViewCollected } from './view-collect.ts';
 import { buildFindings } from './findings.ts';
 import { pairLabel, REPORT_DATA_VERSION, type DiffCase, type ReportLang, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
 
@@ -22,14 +23,34 @@ export const LIMITS = {
   teacherSteps: 2048,
 } as const;
 
-/** Inputs of {@link buildReportData} besides records and metrics. */
+/**
+ * Where the view model gets the few records it shows whole (the two sides of each diff, the
+ * explorer's completions): fetched by id and profile, in full, when it needs them. The report reads
+ * them from disk (`src/results/record-store.ts`); nothing else of a record reaches the page except
+ * through the metrics, the heads and {@link ViewCollected}.
+ */
+export interface RecordSource {
+  /** A completed record with every per-step field; undefined when the results hold no such completed record. */
+  full(ref: { recordId: string; profileId: string }): CompletedRecord | undefined;
+}
+
+/** What {@link buildReportData} builds from. */
+export interface ViewInput {
+  /** The records that count (the latest of each profile and id), heads only, in read order. */
+  heads: readonly RecordHead[];
+  keyOf: (r: RecordHead) => string;
+  metrics: MetricsSummary;
+  source: RecordSource;
+  /** Gathered from every record as the metrics read them (`view-collect.ts`). */
+  collected: ViewCollected;
+}
+
+/** Inputs of {@link buildReportData} besides the records and their metrics. */
 export interface ViewOptions {
   title: string;
   files: string[];
   detbench: string;
   generatedAt?: string;
-  /** The record in full, when it was read lean (per-step fields the metrics skip); default: as is. */
-  reload?: (r: CompletedRecord) => CompletedRecord;
   /** The language the page opens in (default English). */
   lang?: ReportLang;
 }
@@ -44,14 +65,12 @@ function thin<T>(xs: T[], max: number): T[] {
 }
 
 /**
- * Turns records and their metrics into what the page embeds: aggregates in full, per-record
- * detail sampled, and per-token detail only for a capped set of divergent pairs.
+ * Turns the metrics, the records' heads and the few records shown whole into what the page
+ * embeds: aggregates in full, per-record detail sampled, and per-token detail only for a capped
+ * set of divergent pairs and explorer steps; every cap travels in `constants.limits`.
  */
-export function buildReportData(records: readonly ResultRecord[], m: MetricsSummary, o: ViewOptions): ReportData {
-  const keyOf = runnerKeys(records);
-  const byId = new Map<string, CompletedRecord>();
-  for (const r of records) if (r.status === 'completed') byId.set(recordKey(r), r);
-  const find = (ref: { recordId: string; profileId: string }) => byId.get(recordKey({ id: ref.recordId, profile: { id: ref.profileId } }));
+export function buildReportData(input: ViewInput, o: ViewOptions): ReportData {
+  const { heads: records, keyOf, metrics: m, source, collected } = input;
 
   const allPairs = m.groups.flatMap((g) => g.pairs);
   const divergent = allPairs.filter((p): p is Extract<PairComparison, { outcome: 'diverged' }> => p.outcome === 'diverged');
@@ -61,21 +80,8 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     LIMITS.divergencePoints,
   );
 
-  const latency = thin(
-    records
-      .filter((r): r is CompletedRecord => r.status === 'completed' && r.mode !== 'teacher-forced')
-      .map((r) => ({
-        runner: keyOf(r),
-        ttftMs: num(r.timings.ttftMs),
-        tokensPerSecond: num(r.timings.tokensPerSecond),
-        // Recorded by run --jobs: how many worker processes decoded beside this one.
-        parallelJobs: typeof r.environment.parallelJobs === 'number' ? r.environment.parallelJobs : 1,
-      })),
-    LIMITS.latencyPoints,
-  );
-
-  const diffs = pickDiffs(divergent, m, find, o.reload ?? ((r) => r));
-  fillCandidateTexts(diffs, records);
+  const diffs = pickDiffs(divergent, m, source);
+  fillCandidateTexts(diffs, collected.tokenText);
 
   const problems: ProblemRow[] = [];
   let problemsTotal = 0;
@@ -105,32 +111,27 @@ export function buildReportData(records: readonly ResultRecord[], m: MetricsSumm
     runners: m.runners,
     pairs: m.pairs,
     divergences,
-    latency,
+    latency: collected.latency,
     diffs,
     diffsTotal: divergent.length,
     teacher: { byPair: m.teacherForced.byPair, series: teacherSeries(m.teacherForced.records), unmatched: m.teacherForced.unmatched },
     problems,
     problemsTotal,
     profiles: profiles(records, keyOf),
-    constants: { nearTie: m.nearTie, limits: { ...LIMITS } },
+    constants: { nearTie: m.nearTie, limits: { ...LIMITS, explorerSteps: EXPLORER_STEPS } },
     warnings: m.warnings,
     statistics: buildStatistics(m),
     findings: buildFindings(records, m, keyOf, diffs),
     lang: o.lang ?? 'en',
-    explorer: explorerData(records, keyOf, o.reload ?? ((r) => r)),
+    explorer: explorerData(records, collected.explorable, keyOf, source, collected.tokenText),
   };
-}
-
-function num(x: number | null | undefined): number | null {
-  return typeof x === 'number' && Number.isFinite(x) ? x : null;
 }
 
 /** One case per (group, relation, runner pair): its earliest divergence; cross-runner pairs first, then id-based, then near ties. */
 function pickDiffs(
   divergent: Extract<PairComparison, { outcome: 'diverged' }>[],
   m: MetricsSummary,
-  find: (ref: { recordId: string; profileId: string }) => CompletedRecord | undefined,
-  reload: (r: CompletedRecord) => CompletedRecord,
+  source: RecordSource,
 ): DiffCase[] {
   const best = new Map<string, Extract<PairComparison, { outcome: 'diverged' }>>();
   for (const p of divergent) {
@@ -162,11 +163,9 @@ function pickDiffs(
   const groups = new Map(m.groups.map((g) => [g.key, g]));
   const out: DiffCase[] = [];
   for (const p of chosen) {
-    const leanA = find(p.a);
-    const leanB = find(p.b);
     // The split step is shown with every recorded field, so read these two records in full.
-    const ra = leanA && reload(leanA);
-    const rb = leanB && reload(leanB);
+    const ra = source.full(p.a);
+    const rb = source.full(p.b);
     const g = groups.get(p.group);
     if (!ra || !rb || !g) continue;
     const offset = Math.max(0, p.firstDivergence - LIMITS.before);
@@ -207,24 +206,16 @@ function textsOf(r: CompletedRecord): string[] {
 }
 
 /** Local runners record candidate ids only: name them with the texts the outputs used for those ids. */
-function fillCandidateTexts(diffs: DiffCase[], records: readonly ResultRecord[]): void {
+function fillCandidateTexts(diffs: DiffCase[], tokenText: (id: number) => string | undefined): void {
   const wanted = new Set<number>();
   const views: StepView[] = diffs.flatMap((d) => [d.atA, d.atB]);
   for (const v of views) for (const c of v.top) if (c.text === null && c.id !== null) wanted.add(c.id);
   for (const v of views) if (v.token && v.token.text === null && v.token.id !== null) wanted.add(v.token.id);
   if (wanted.size === 0) return;
   const names = new Map<number, string>();
-  for (const r of records) {
-    if (r.status !== 'completed') continue;
-    const n = Math.min(r.tokens.length, r.tokenTexts.length);
-    for (let i = 0; i < n; i++) {
-      const id = r.tokens[i]!;
-      if (wanted.has(id) && !names.has(id)) {
-        names.set(id, r.tokenTexts[i]!);
-        if (names.size === wanted.size) break;
-      }
-    }
-    if (names.size === wanted.size) break;
+  for (const id of wanted) {
+    const text = tokenText(id);
+    if (text !== undefined) names.set(id, text);
   }
   for (const v of views) {
     for (const c of v.top) if (c.text === null && c.id !== null) c.text = names.get(c.id) ?? null;
@@ -260,7 +251,7 @@ function teacherSeries(list: readonly TeacherForcedComparison[]): TeacherSeries[
   }));
 }
 
-function profiles(records: readonly ResultRecord[], keyOf: (r: ResultRecord) => string): ProfileRow[] {
+function profiles(records: readonly RecordHead[], keyOf: (r: RecordHead) => string): ProfileRow[] {
   const by = new Map<string, ProfileRow & { envKeys: Set<string>; runnerSet: Set<string>; toolSet: Set<string> }>();
   for (const r of records) {
     const id = r.profile.id;

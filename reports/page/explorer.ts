@@ -118,6 +118,7 @@ export function explorerView(d: ReportData): HTMLElement {
   fillSteps();
   redraw();
   const k = Math.max(...recs.map((r) => r.steps[0]?.ids.length ?? 0));
+  const longest = Math.max(...recs.map((r) => r.stepsTotal));
   return section(
     'explorer',
     t('explorer.title'),
@@ -127,6 +128,7 @@ export function explorerView(d: ReportData): HTMLElement {
     body,
     h('p', { class: 'note' }, t('explorer.limits', { k })),
     d.explorer.total > recs.length ? h('p', { class: 'note' }, t('explorer.showing', { shown: recs.length, total: d.explorer.total })) : null,
+    longest > d.explorer.maxSteps ? h('p', { class: 'note' }, t('explorer.stepsShown', { shown: d.explorer.maxSteps, total: longest })) : null,
   );
 }
 

@@ -172,6 +172,7 @@ export const DE: Record<MessageKey, string> = {
   'explorer.exact': 'exakte Wiedergabe',
   'explorer.approx': 'Näherung: der nicht aufgezeichnete Rest zählt hier mit',
   'explorer.showing': '{shown} von {total} Ausgaben.',
+  'explorer.stepsShown': 'Jede Ausgabe bringt ihre ersten {shown} Schritte mit; die längste hat {total}.',
   'sure.exact': 'exakt: jede Logit-Zeile von {n} Schritten per Hash verglichen',
   'sure.interval': '95-%-Intervall {lo} bis {hi}, über {n} Paare',
   'sure.teacher': 'gezählt über {n} Schritte',

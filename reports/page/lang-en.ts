@@ -170,6 +170,7 @@ export const EN = {
   'explorer.exact': 'exact replay',
   'explorer.approx': 'approximate: the unrecorded tail matters here',
   'explorer.showing': 'Showing {shown} of {total} completions.',
+  'explorer.stepsShown': 'Each completion carries its first {shown} steps; the longest has {total}.',
   'sure.exact': 'exact: every logits row of {n} steps compared by hash',
   'sure.interval': '95% interval {lo} to {hi}, over {n} pairs',
   'sure.teacher': 'counted over {n} steps',

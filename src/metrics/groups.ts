@@ -10,11 +10,17 @@ export function groupKey(r: Pick<ResultRecord, 'suite' | 'prompt' | 'setting' | 
   return `${r.suite.id}/${r.prompt.id}/${r.setting.id}/b${r.batchSize}${own}`;
 }
 
+/** What names a record's runner. */
+export interface RunnerNamed {
+  runner: { id: string; type: string };
+  profile: { id: string };
+}
+
 /**
  * Names each record's runner: its runner id, or `id@profile` when that runner id appears with more
  * than one hardware profile, so that results merged from several machines compare machine with machine.
  */
-export function runnerKeys(records: readonly ResultRecord[]): (r: ResultRecord) => string {
+export function runnerKeys(records: readonly RunnerNamed[]): (r: RunnerNamed) => string {
   const profiles = new Map<string, Set<string>>();
   for (const r of records) {
     let s = profiles.get(r.runner.id);
@@ -33,8 +39,8 @@ export function runnerKeys(records: readonly ResultRecord[]): (r: ResultRecord) 
  * then by runner id), else the first runner seen in the suite's records.
  */
 export function pickReferences(
-  records: readonly ResultRecord[],
-  keyOf: (r: ResultRecord) => string,
+  records: readonly (RunnerNamed & { suite: { id: string } })[],
+  keyOf: (r: RunnerNamed) => string,
   explicit: string | undefined,
   warn: (m: string) => void,
 ): Record<string, string> {

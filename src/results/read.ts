@@ -44,21 +44,10 @@ function isBlank(bytes: Buffer): boolean {
  * whole); a last line that is a whole record without its newline counts like any other.
  */
 export function streamResults(file: string, onRecord: (r: ResultRecord, where: RecordLocation) => void, opts: ReadOptions = {}): ReadSummary {
-  if (!existsSync(file)) throw new DetbenchError('RESULTS_NOT_FOUND', `${file}: no such results file`, { file });
-  let fd: number;
-  try {
-    if (!statSync(file).isFile()) throw new Error('not a file');
-    fd = openSync(file, 'r');
-  } catch (cause) {
-    throw new DetbenchError('RESULTS_UNREADABLE', `${file}: cannot read results file (${(cause as Error).message})`, { cause, file });
-  }
   const lean = opts.lean === true;
-  let lineNo = 0;
   let records = 0;
   let tail: TailState = { kind: 'ok' };
-  const take = (bytes: Buffer, offset: number, last: boolean): void => {
-    lineNo++;
-    if (isBlank(bytes)) return;
+  scanLines(file, (bytes, offset, lineNo, last) => {
     let value: unknown;
     try {
       value = parseBytes(bytes, lean, file, lineNo);
@@ -71,6 +60,28 @@ export function streamResults(file: string, onRecord: (r: ResultRecord, where: R
     onRecord(checkRecord(value, file, lineNo), { file, offset, length: bytes.length, line: lineNo });
     records++;
     if (last) tail = { kind: 'unterminated' };
+  });
+  return { records, tail };
+}
+
+/**
+ * Calls `take` with every non-blank line of `file` (its bytes, file offset and 1-based number;
+ * `last` for a final line without its newline), reading fixed-size chunks. Errors opening or
+ * reading the file are DetbenchErrors naming it.
+ */
+export function scanLines(file: string, take: (bytes: Buffer, offset: number, lineNo: number, last: boolean) => void): void {
+  if (!existsSync(file)) throw new DetbenchError('RESULTS_NOT_FOUND', `${file}: no such results file`, { file });
+  let fd: number;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+    fd = openSync(file, 'r');
+  } catch (cause) {
+    throw new DetbenchError('RESULTS_UNREADABLE', `${file}: cannot read results file (${(cause as Error).message})`, { cause, file });
+  }
+  let lineNo = 0;
+  const line = (bytes: Buffer, offset: number, last: boolean): void => {
+    lineNo++;
+    if (!isBlank(bytes)) take(bytes, offset, lineNo, last);
   };
   // Bytes of the line in progress, from earlier chunks, and the file offset where it starts.
   let pending: Buffer[] = [];
@@ -91,7 +102,7 @@ export function streamResults(file: string, onRecord: (r: ResultRecord, where: R
       let start = 0;
       for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
         const part = chunk.subarray(start, nl);
-        take(pending.length ? Buffer.concat([...pending, part]) : part, lineStart, false);
+        line(pending.length ? Buffer.concat([...pending, part]) : part, lineStart, false);
         pending = [];
         start = nl + 1;
         lineStart = base + start;
@@ -101,12 +112,11 @@ export function streamResults(file: string, onRecord: (r: ResultRecord, where: R
     }
     if (pending.length) {
       const rest = Buffer.concat(pending);
-      if (!isBlank(rest)) take(rest, lineStart, true);
+      if (!isBlank(rest)) line(rest, lineStart, true);
     }
   } finally {
     closeSync(fd);
   }
-  return { records, tail };
 }
 
 /**
@@ -184,9 +194,9 @@ export function restoreLean(record: ResultRecord, where: RecordLocation): Result
 }
 
 /** What {@link latestRecords} kept. */
-export interface LatestRecords {
+export interface LatestRecords<T = ResultRecord> {
   /** One record per {@link recordKey}, at the place where that key first appeared. */
-  records: ResultRecord[];
+  records: T[];
   /** Records replaced by a later one of the same key. */
   superseded: number;
 }
@@ -197,9 +207,9 @@ export interface LatestRecords {
  * finished at the same instant (the same file read twice), the one read last. Every consumer (report,
  * gate, metrics, `--resume`) resolves duplicates through here.
  */
-export function latestRecords(all: readonly ResultRecord[]): LatestRecords {
+export function latestRecords<T extends { id: string; profile: { id: string }; finishedAt: string }>(all: readonly T[]): LatestRecords<T> {
   const at = new Map<string, number>();
-  const records: ResultRecord[] = [];
+  const records: T[] = [];
   for (const r of all) {
     const k = recordKey(r);
     const i = at.get(k);

@@ -46,11 +46,14 @@ interface ShardState {
   keys: Set<string>;
 }
 
-function shardOf(r: ResultRecord): RecordShard | null {
+/** What the check reads of a record (its head is enough, see `heads.ts`). */
+type ShardedHead = Pick<ResultRecord, 'id' | 'profile' | 'suite' | 'shard'>;
+
+function shardOf(r: ShardedHead): RecordShard | null {
   return r.shard ?? null;
 }
 
-function suiteHashOf(r: ResultRecord): string | null {
+function suiteHashOf(r: ShardedHead): string | null {
   return r.suite.hash ?? null;
 }
 
@@ -70,7 +73,7 @@ export class ShardCheck {
   private readonly problems: string[] = [];
 
   /** Notes one record, read from `at`. */
-  add(r: ResultRecord, at: LineAt): void {
+  add(r: ShardedHead, at: LineAt): void {
     const { file, line } = at;
     if (!this.firstShard.has(file)) {
       this.files.push(file);
