@@ -115,6 +115,15 @@ describe('record heads', () => {
     expect(err.code).toBe('RESULTS_INVALID');
     expect(err.message).toMatch(new RegExp(`^${f}:2: `));
   });
+
+  it('refuse a common field written after the per-step data, which the first pass would not see', () => {
+    const f = join(dir, 'late.jsonl');
+    const r = JSON.parse(readFileSync(files[0]!, 'utf8').split('\n')[0]!) as CompletedRecord;
+    writeFileSync(f, `${JSON.stringify({ ...r, shard: { index: 1, count: 1, planned: 1 } })}\n`);
+    const err = detbenchError(() => streamMetrics([f]));
+    expect(err.code).toBe('RESULTS_INVALID');
+    expect(err.message).toBe(`${f}:1: shard: written after the per-step data; a record's common fields come first (as detbench writes them), so that a large study can be read in two passes`);
+  });
 });
 
 describe('the report over streamed metrics', () => {

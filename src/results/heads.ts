@@ -72,6 +72,17 @@ export function headOf(line: Buffer, file: string, lineNo: number): RecordHead {
 }
 
 const BODY = ['promptTokens', 'tokens', 'tokenTexts', 'text', 'steps', 'finishReason', 'timings', 'batch', 'extra'] as const;
+const BODY_KEYS = new Set<string>(BODY);
+
+/**
+ * A field of `record` that its head lacks: written after the per-step data, where the first pass
+ * did not look (detbench writes every common field first; another writer might not). Null when the
+ * head is whole.
+ */
+export function missingFromHead(head: RecordHead, record: ResultRecord): string | null {
+  for (const k of Object.keys(record)) if (!BODY_KEYS.has(k) && !(k in head)) return k;
+  return null;
+}
 
 /** A record without its body (so that a head read the slow way weighs what a fast one does). */
 function toHead(r: ResultRecord): RecordHead {

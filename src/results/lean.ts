@@ -61,14 +61,19 @@ export function leanRanges(line: Buffer): [number, number][] {
 
 /** Decodes `line` without the `skip` ranges (each replaced by `[]`). */
 function decode(line: Buffer, skip: [number, number][], encoding: 'latin1' | 'utf8'): string {
-  let out = '';
+  if (skip.length === 0) return line.toString(encoding);
+  // One string of the kept bytes: pieces joined as strings would be copied once more when flattened.
+  const parts: Buffer[] = [];
   let at = 0;
   for (const [from, to] of skip) {
-    out += `${line.toString(encoding, at, from)}[]`;
+    parts.push(line.subarray(at, from), EMPTY_ARRAY);
     at = to;
   }
-  return out + line.toString(encoding, at);
+  parts.push(line.subarray(at));
+  return Buffer.concat(parts).toString(encoding);
 }
+
+const EMPTY_ARRAY = Buffer.from('[]');
 
 /** True when every `\u` escape in `s` is below U+0080 (so latin1 decoding cannot mix with escaped text). */
 function onlyAsciiEscapes(s: string): boolean {

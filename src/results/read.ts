@@ -180,8 +180,12 @@ export function readRecordAt(where: RecordLocation): ResultRecord {
  * cheaper than {@link readRecordAt} when a record is needed in full after a lean read.
  */
 export function restoreLean(record: ResultRecord, where: RecordLocation): ResultRecord {
+  return record.status === 'completed' ? restoreFrom(record, readBytes(where)) : record;
+}
+
+/** {@link restoreLean} from the record's line, already read. */
+export function restoreFrom(record: ResultRecord, line: Buffer): ResultRecord {
   if (record.status !== 'completed') return record;
-  const line = readBytes(where);
   let steps = record.steps;
   let timings = record.timings;
   for (const [from, to] of leanRanges(line)) {

@@ -34,8 +34,14 @@ export class RecordStore {
 
   /** The record of `head`, validated; `lean` skips the per-step fields only a display of single steps needs. */
   read(head: RecordHead, lean: boolean): ResultRecord {
+    return this.readLine(head, lean).record;
+  }
+
+  /** {@link read}, with the line's bytes (to restore a lean read without reading again, see `restoreFrom`). */
+  readLine(head: RecordHead, lean: boolean): { record: ResultRecord; line: Buffer } {
     const w = this.locate(head);
-    return checkRecord(parseBytes(this.bytes(w), lean, w.file, w.line), w.file, w.line);
+    const line = this.bytes(w);
+    return { record: checkRecord(parseBytes(line, lean, w.file, w.line), w.file, w.line), line };
   }
 
   /** A completed record in full, by id and profile; undefined when the results hold no such completed record. */

@@ -11,9 +11,9 @@ import type { MetricsOptions } from '../metrics/compute.ts';
 import { planMetrics, type MetricsPlan } from '../metrics/plan.ts';
 import type { MetricsSummary } from '../metrics/types.ts';
 import { CaptureSet } from './capture.ts';
-import { streamHeads, type RecordHead } from './heads.ts';
-import type { RecordLocation } from './lean.ts';
-import { restoreLean } from './read.ts';
+import { DetbenchError } from '../errors.ts';
+import { missingFromHead, streamHeads, type RecordHead } from './heads.ts';
+import { restoreFrom } from './read.ts';
 import type { CompletedRecord, ResultRecord } from './record.ts';
 import { RecordStore } from './record-store.ts';
 import { ShardCheck } from './shards.ts';
@@ -81,24 +81,39 @@ export function streamMetrics(files: readonly string[], opts: StreamMetricsOptio
     const t1 = performance.now();
     const plan = planMetrics(all, opts.reference !== undefined ? { reference: opts.reference } : {});
     store.index(plan.heads);
-    // Teacher-forced divergence needs both sides' log-probabilities, which a lean read skips.
-    const where = new Map<ResultRecord, RecordLocation>();
+    // Teacher-forced divergence needs both sides' log-probabilities, which a lean read skips: those
+    // records keep their line until their unit is done, and are restored from it once.
+    const needsLine = new Set<number>();
+    for (const [tf, ref] of plan.tfReference) needsLine.add(tf).add(ref);
+    const lines = new Map<ResultRecord, Buffer>();
+    const restored = new Map<ResultRecord, CompletedRecord>();
     const restore = (r: CompletedRecord): CompletedRecord => {
-      const w = where.get(r);
-      return w ? (restoreLean(r, w) as CompletedRecord) : r;
+      let full = restored.get(r);
+      if (!full) {
+        const line = lines.get(r);
+        full = line ? (restoreFrom(r, line) as CompletedRecord) : r;
+        restored.set(r, full);
+      }
+      return full;
     };
     const acc = new MetricsAccumulator(plan, { capture, restore, ...(opts.nearTie !== undefined ? { nearTie: opts.nearTie } : {}) });
     const observer = opts.observe?.(plan);
     for (const unit of plan.units) {
       const records = unit.map((i) => {
         const h = plan.heads[i]!;
-        const r = store.read(h, true);
-        where.set(r, store.locate(h));
+        const { record: r, line } = store.readLine(h, true);
+        const late = missingFromHead(h, r);
+        if (late) {
+          const w = store.locate(h);
+          throw new DetbenchError('RESULTS_INVALID', `${w.file}:${w.line}: ${late}: written after the per-step data; a record's common fields come first (as detbench writes them), so that a large study can be read in two passes`, { file: w.file, line: w.line });
+        }
+        if (needsLine.has(i)) lines.set(r, line);
         return r;
       });
       observer?.addUnit(records, unit);
       acc.addUnit(records, unit);
-      where.clear();
+      lines.clear();
+      restored.clear();
     }
     // A superseded record counts for nothing, but a damaged one is still bad input.
     if (plan.superseded) {
