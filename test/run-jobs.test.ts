@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ReportData } from '../reports/data.ts';
@@ -13,6 +13,8 @@ import { manifestOf, RUNNERS } from '../runners/index.ts';
 import { DetbenchError } from '../src/errors.ts';
 import { autoJobs, parseJobs, runJobs } from '../src/run/jobs.ts';
 import type { RunnerConfig } from '../src/suite/expand.ts';
+import { recordingPlan } from '../runners/ort-node/session.ts';
+import { coresForThisProcess, JOB_CORES_ENV, jobCores } from '../src/runner-contract/cores.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;
@@ -39,6 +41,21 @@ beforeAll(async () => {
   );
 });
 
+describe('the cores of one job', () => {
+  it('is each job\'s share of the machine, at least one, and what a worker process reads', () => {
+    expect(jobCores(2, 2)).toBe(1);
+    expect(jobCores(3, 2)).toBe(1);
+    expect(jobCores(2, 8)).toBe(4);
+    expect(jobCores(3, 8)).toBe(2);
+    expect(coresForThisProcess({ [JOB_CORES_ENV]: '1' })).toBe(1);
+    expect(coresForThisProcess({})).toBe(availableParallelism());
+    expect(coresForThisProcess({ [JOB_CORES_ENV]: 'x' })).toBe(availableParallelism());
+    // Two one-thread jobs on two cores record inline: four busy threads would share two cores.
+    expect(recordingPlan(jobCores(2, 2), 1)).toBe('inline');
+    expect(recordingPlan(jobCores(1, 2), 1)).toBe('worker-thread+inline');
+  });
+});
+
 describe('run --jobs', () => {
   it('gives the same records as one process, apart from timings, each saying how many jobs ran', async () => {
     const one = join(dir, 'one', 'results.jsonl');
@@ -52,6 +69,9 @@ describe('run --jobs', () => {
     expect(essence(b)).toEqual(essence(a));
     for (const r of b) if (r.status === 'completed') expect(r.environment.parallelJobs).toBe(2);
     for (const r of a) if (r.status === 'completed') expect(r.environment.parallelJobs).toBeUndefined();
+    // Each job counts its share of the cores: no recording thread beside a job whose share its runner fills.
+    for (const r of b) if (r.status === 'completed' && r.mode === 'free') expect(r.environment.recording).toBe(recordingPlan(jobCores(2), 1));
+    for (const r of a) if (r.status === 'completed' && r.mode === 'free') expect(r.environment.recording).toBe(recordingPlan(availableParallelism(), 1));
     // Capture blocks come back from the workers too, checked against their records' hashes.
     const reader = new CaptureReader(captureFileFor(two));
     for (const r of b) if (r.status === 'completed') expect(reader.rows(r)!.steps).toBe(r.tokens.length);

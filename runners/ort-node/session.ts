@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { coresForThisProcess } from '../../src/runner-contract/cores.ts';
 import * as ort from 'onnxruntime-node';
 import { decodeModelFor } from '../../src/decode/session-model.ts';
 import type { MakeTensor } from '../../src/decode/types.ts';
@@ -56,7 +56,8 @@ export async function loopSession(
   computeThreads: number,
 ): Promise<RunnerSession> {
   const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
-  const recording = recordingPlan(availableParallelism(), computeThreads);
+  // Under --jobs, this process's share of the cores: the other jobs' threads use the rest.
+  const recording = recordingPlan(coresForThisProcess(), computeThreads);
   const ring = recording === 'worker-thread+inline' ? await SummaryRing.start() : null;
   if (ring) dm.recorder = ring;
   dm.release = releaseBuffer;

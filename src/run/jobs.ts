@@ -7,6 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { JOB_CORES_ENV, jobCores } from '../runner-contract/cores.ts';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { CapturedRows } from '../decode/capture.ts';
@@ -86,7 +87,9 @@ export async function runJobs(base: Omit<JobRequest, 'job'>, count: number, sink
   const failures: string[] = [];
   const one = (index: number) =>
     new Promise<void>((resolve) => {
-      const child: ChildProcess = fork(WORKER, [], { execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // Each worker counts only its share of the cores (see coresForThisProcess).
+      const env = { ...process.env, [JOB_CORES_ENV]: String(jobCores(count)) };
+      const child: ChildProcess = fork(WORKER, [], { env, execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       if (child.pid !== undefined) sink.worker?.(index, child.pid);
       let done = false;
       let started = false;
