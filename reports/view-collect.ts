@@ -42,7 +42,7 @@ export class ViewCollector {
       if (r.status === 'completed' && r.mode !== 'teacher-forced') free.push(i);
     });
     const picked = thinIndices(free.length, maxLatency);
-    picked.forEach((k, slot) => this.slots.set(free[k]!, slot));
+    for (const [slot, k] of picked.entries()) this.slots.set(free[k]!, slot);
     this.points = new Array(picked.length);
   }
 

@@ -22,7 +22,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function inMemory(files: readonly string[]) {
   const all: ResultRecord[] = [];
   const where = new Map<ResultRecord, RecordLocation>();
-  for (const f of files) streamResults(f, (r, at) => (all.push(r), where.set(r, at)), { lean: true });
+  for (const f of files) {
+    streamResults(
+      f,
+      (r, at) => {
+        all.push(r);
+        where.set(r, at);
+      },
+      { lean: true },
+    );
+  }
   return { all, metrics: computeMetrics(all, { restore: (r) => restoreLean(r, where.get(r)!) as CompletedRecord }) };
 }
 
@@ -77,7 +86,7 @@ describe('streaming metrics', () => {
     const plan = planMetrics(all);
     expect(plan.unmatched).toBe(0);
     const unitOf = new Map<number, number>();
-    plan.units.forEach((u, k) => u.forEach((i) => unitOf.set(i, k)));
+    for (const [k, u] of plan.units.entries()) for (const i of u) unitOf.set(i, k);
     expect(plan.tfReference.size).toBe(all.filter((r) => r.mode === 'teacher-forced' && r.status === 'completed').length);
     for (const [tf, ref] of plan.tfReference) expect(unitOf.get(tf)).toBe(unitOf.get(ref));
   });

@@ -132,7 +132,10 @@ export class MetricsAccumulator {
     for (const r of free) {
       const k = groupKey(r);
       let g = groupMap.get(k);
-      if (!g) groupMap.set(k, (g = { sample: r, byRunner: new Map() }));
+      if (!g) {
+        g = { sample: r, byRunner: new Map() };
+        groupMap.set(k, g);
+      }
       const rk = keyOf(r);
       const list = g.byRunner.get(rk);
       if (list) list.push(r);
@@ -143,7 +146,10 @@ export class MetricsAccumulator {
       rs.map((r) => {
         if (basis === 'texts') return completionKey(r, basis);
         let k = keyCache.get(r);
-        if (k === undefined) keyCache.set(r, (k = completionKey(r, basis)));
+        if (k === undefined) {
+          k = completionKey(r, basis);
+          keyCache.set(r, k);
+        }
         return k;
       });
 
@@ -211,7 +217,7 @@ export class MetricsAccumulator {
     for (const p of contrastPairs(free, keyOf, nearTie)) mine.get(p.group)?.pairs.push(p);
 
     const at = new Map<number, ResultRecord>();
-    positions.forEach((p, i) => at.set(p, records[i]!));
+    for (const [i, p] of positions.entries()) at.set(p, records[i]!);
     const restore = this.opts.restore ?? ((r: CompletedRecord) => r);
     positions.forEach((p, i) => {
       const r = records[i]!;

@@ -32,7 +32,7 @@ const obj = (x: unknown): Record<string, unknown> | null => (typeof x === 'objec
 /** The fields the plan reads have their types: else the full read names what is wrong. */
 function plausibleHead(v: unknown): v is CompletedHead {
   const o = obj(v);
-  if (!o || o.status !== 'completed') return false;
+  if (o?.status !== 'completed') return false;
   const sub = (k: string, f: string) => isStr(obj(o[k])?.[f]);
   return (
     isStr(o.id) &&

@@ -47,14 +47,17 @@ export class RecordStore {
   /** A completed record in full, by id and profile; undefined when the results hold no such completed record. */
   full(ref: { recordId: string; profileId: string }): CompletedRecord | undefined {
     const h = this.byKey.get(recordKey({ id: ref.recordId, profile: { id: ref.profileId } }));
-    if (!h || h.status !== 'completed') return undefined;
+    if (h?.status !== 'completed') return undefined;
     return this.read(h, false) as CompletedRecord;
   }
 
   private bytes(w: RecordLocation): Buffer {
     let fd = this.fds.get(w.file);
     try {
-      if (fd === undefined) this.fds.set(w.file, (fd = openSync(w.file, 'r')));
+      if (fd === undefined) {
+        fd = openSync(w.file, 'r');
+        this.fds.set(w.file, fd);
+      }
       const buf = Buffer.allocUnsafe(w.length);
       let got = 0;
       while (got < w.length) {
