@@ -7,7 +7,7 @@
  *
  *   node --import tsx scripts/bench-jobs.ts [--rounds 3] [--jobs 2]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readResults } from '../src/results/read.ts';
@@ -53,6 +53,14 @@ function essence(rs: ResultRecord[]): string {
 }
 
 console.log(`machine: ${cpus()[0]?.model.trim() ?? '?'} · ${cpus().length} cores · node ${process.version} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+/** CPU seconds of this process and of its waited-for children (the --jobs workers), from /proc. */
+function cpuSeconds(): number {
+  const self = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // cutime and cstime, in clock ticks (100 per second on Linux).
+  return (self.user + self.system) / 1e6 + (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 const times: Record<number, number[]> = { 1: [], [jobs]: [] };
 let reference: string | null = null;
 let identical = true;
@@ -61,13 +69,16 @@ for (let round = 0; round < rounds; round++) {
   for (const j of round % 2 ? [jobs, 1] : [1, jobs]) {
     const out = join(dir, `r${round}-j${j}`, `results-${Date.now()}.jsonl`);
     const t0 = performance.now();
+    const c0 = cpuSeconds();
     await runSuite({ suiteFile: suite, outFile: out, jobs: j });
     const s = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds() - c0;
     times[j]!.push(s);
     const e = essence(readResults(out));
     reference ??= e;
     identical &&= e === reference;
-    console.log(`round ${round + 1}: --jobs ${j}: ${s.toFixed(2)} s`);
+    // CPU time shows the work; wall time below CPU time ÷ cores means the jobs waited for a core.
+    console.log(`round ${round + 1}: --jobs ${j}: ${s.toFixed(2)} s wall, ${cpu.toFixed(1)} s CPU (workers included) · load ${loadavg()[0]!.toFixed(1)}`);
   }
 }
 const m1 = median(times[1]!);
