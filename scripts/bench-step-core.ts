@@ -3,7 +3,8 @@
 // vocabularies of real models, on rows shaped like a model's (peaked head, long tail) and on noise.
 import { Bench } from 'tinybench';
 import { argmax, dexpSum, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
-import { sumDexp } from '../src/decode/lse-kernel.ts';
+import { stepKernel } from '../src/decode/step-kernel.ts';
+import { summarizeRowReference } from '../src/decode/summary-reference.ts';
 import { realisticRow } from './realistic-logits.ts';
 
 export const VOCABS = [4096, 32000, 128256, 151936, 262144];
@@ -36,6 +37,8 @@ function noiseRow(vocab: number, seed: number): Float32Array {
 
 /** Runs every task at every vocabulary for about `msPerTask` each; medians of tinybench's samples. */
 export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<StepBenchRow[]> {
+  const kernel = stepKernel();
+  if (!kernel) throw new Error('bench:step measures the WebAssembly SIMD kernel, which is unavailable here');
   const out: StepBenchRow[] = [];
   for (const vocab of vocabs) {
     for (const kind of ['model-like', 'noise'] as const) {
@@ -50,9 +53,13 @@ export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<St
         'summary (top-10, logprobs, margin, hash)': () => {
           sink += summarizeRow(row, 10).ids[0]!;
         },
-        // The summary's log-sum-exp alone: on the WebAssembly SIMD kernel, and its TypeScript reference.
-        'log-sum-exp, kernel': () => {
-          sink += sumDexp(row, top);
+        'summary, TypeScript reference': () => {
+          sink += summarizeRowReference(row, 10).ids[0]!;
+        },
+        // The summary's log-sum-exp (and hash) pass alone, with the row's copy into the kernel, and the TypeScript log-sum-exp.
+        'log-sum-exp and hash, kernel': () => {
+          kernel.put(row);
+          sink += kernel.sumDexp(top);
         },
         'log-sum-exp, TypeScript reference': () => {
           sink += dexpSum(row, top);

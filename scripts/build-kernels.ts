@@ -1,5 +1,5 @@
 // npm run build:kernels [-- --check]
-// Compiles the kernels (AssemblyScript, WebAssembly SIMD): kernels/lse.ts into src/decode/lse-wasm.ts
+// Compiles the kernels (AssemblyScript, WebAssembly SIMD): kernels/step.ts into src/decode/step-wasm.ts
 // and kernels/argmax.ts into src/decode/argmax-wasm.ts, so the decode core loads them with no file,
 // fetch or build step at run time, in Node and in the page alike. --check compiles and compares
 // instead of writing (exit 1 when the committed bytes are stale).
@@ -10,12 +10,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUT = path.join(ROOT, 'src/decode/lse-wasm.ts');
-/** The greedy argmax kernel: its source, its module, the constant it exports. */
-const ARGMAX = { source: 'kernels/argmax.ts', out: path.join(ROOT, 'src/decode/argmax-wasm.ts'), name: 'ARGMAX_WASM', what: "The greedy step's argmax" };
 
-/** A kernel's bytes, compiled now from `source` (kernels/lse.ts unless named). */
-export function compileKernel(source = 'kernels/lse.ts'): Uint8Array {
+/** A kernel: its source, its module, the constant that module exports, and what it computes. */
+interface KernelSpec {
+  source: string;
+  out: string;
+  name: string;
+  what: string;
+}
+/** The per-step kernel (summary and sampler passes). */
+export const STEP: KernelSpec = { source: 'kernels/step.ts', out: 'src/decode/step-wasm.ts', name: 'STEP_WASM', what: 'The per-step kernel (summary and sampler passes)' };
+/** The greedy argmax kernel. */
+export const ARGMAX: KernelSpec = { source: 'kernels/argmax.ts', out: 'src/decode/argmax-wasm.ts', name: 'ARGMAX_WASM', what: "The greedy step's argmax" };
+
+/** A kernel's bytes, compiled now from `source` (kernels/step.ts unless named). */
+export function compileKernel(source = STEP.source): Uint8Array {
   const dir = mkdtempSync(path.join(tmpdir(), 'detbench-kernel-'));
   try {
     const wasm = path.join(dir, 'kernel.wasm');
@@ -27,23 +36,22 @@ export function compileKernel(source = 'kernels/lse.ts'): Uint8Array {
   }
 }
 
-/** The TypeScript module that carries the argmax kernel's bytes. */
-export function argmaxModule(bytes: Uint8Array): string {
-  return kernelModule(bytes).replace('from kernels/lse.ts', `from ${ARGMAX.source}`).replace(/\/\*\* The summary.*? \(/, `/** ${ARGMAX.what}, WebAssembly with SIMD (`).replace('LSE_WASM', ARGMAX.name);
-}
-
-/** The TypeScript module that carries them. */
-export function kernelModule(bytes: Uint8Array): string {
+/** The TypeScript module that carries a kernel's bytes (the per-step kernel unless named). */
+export function kernelModule(bytes: Uint8Array, spec: KernelSpec = STEP): string {
   const lines: string[] = [];
   for (let i = 0; i < bytes.length; i += 32) lines.push(`  ${Array.from(bytes.subarray(i, i + 32)).join(', ')},`);
-  return `// Written by \`npm run build:kernels\` from kernels/lse.ts (AssemblyScript): do not edit.\n/** The summary's log-sum-exp and the sampler's weights, WebAssembly with SIMD (${bytes.length} bytes). */\nexport const LSE_WASM = new Uint8Array([\n${lines.join('\n')}\n]);\n`;
+  return `// Written by \`npm run build:kernels\` from ${spec.source} (AssemblyScript): do not edit.\n/** ${spec.what}, WebAssembly with SIMD (${bytes.length} bytes). */\nexport const ${spec.name} = new Uint8Array([\n${lines.join('\n')}\n]);\n`;
+}
+
+/** The TypeScript module that carries the argmax kernel's bytes. */
+export function argmaxModule(bytes: Uint8Array): string {
+  return kernelModule(bytes, ARGMAX);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  for (const [out, text] of [
-    [OUT, kernelModule(compileKernel())],
-    [ARGMAX.out, argmaxModule(compileKernel(ARGMAX.source))],
-  ] as const) {
+  for (const spec of [STEP, ARGMAX]) {
+    const out = path.join(ROOT, spec.out);
+    const text = kernelModule(compileKernel(spec.source), spec);
     if (process.argv.includes('--check')) {
       const same = readFileSync(out, 'utf8') === text;
       console.log(same ? `${out} is up to date` : `${out} is stale: run npm run build:kernels`);

@@ -25,7 +25,7 @@ describe.skipIf(!chromium)('sampler golden fixtures in the browser page (bundled
   let host: BrowserHost;
   let picked: number[][];
   let summaries: RowSummary[];
-  let large: { summary: RowSummary; tokens: number[][] }[];
+  let large: { summary: RowSummary; tokens: number[][]; kernel: 'wasm-simd' | 'js' }[];
 
   beforeAll(async () => {
     host = await BrowserHost.start({ chromePath: chromium!, ep: 'wasm', numThreads: 1, simd: true, port: 0, timeoutMs: 60_000 });
@@ -56,7 +56,8 @@ describe.skipIf(!chromium)('sampler golden fixtures in the browser page (bundled
   });
 
   for (const [n, g] of vocabGolden.rows.entries()) {
-    it(`summarises and samples a ${g.vocab}-logit row in Chromium as the Python reference does`, () => {
+    it(`summarises and samples a ${g.vocab}-logit row in Chromium as the Python reference does, on the WebAssembly SIMD kernel`, () => {
+      expect(large[n]!.kernel).toBe('wasm-simd');
       expect(large[n]!.summary).toEqual(g.summary);
       expect(large[n]!.tokens).toEqual(g.cases.map((c) => c.expected));
     });

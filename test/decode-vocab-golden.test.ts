@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { Mt19937, sampleWithDraw, summarizeRow } from '../src/decode/index.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realisticRow } from '../scripts/realistic-logits.ts';
+import { Mt19937, sampleWithDraw, summarizeRow } from '../src/decode/index.ts';
+import { useTypeScriptReference } from '../src/decode/step-kernel.ts';
 import { vocabGolden } from './helpers/vocab-golden.ts';
 
-describe('records and samples at real vocabulary sizes match the Python reference', () => {
+describe.each([
+  ['on the WebAssembly SIMD kernel', false],
+  ['in the TypeScript reference alone', true],
+] as const)('records and samples at real vocabulary sizes match the Python reference, %s', (_where, reference) => {
+  beforeEach(() => useTypeScriptReference(reference));
+  afterEach(() => useTypeScriptReference(false));
+
   for (const g of vocabGolden.rows) {
     const row = realisticRow(g.vocab, g.seed);
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { argmax, Mt19937, sampleToken, summarizeRow, type RowSummary, type Sampling } from '../src/decode/index.ts';
+import { useTypeScriptReference } from '../src/decode/step-kernel.ts';
 
 interface Golden {
   schemaVersion: number;
@@ -13,7 +14,13 @@ interface Golden {
 const golden: Golden = JSON.parse(readFileSync(new URL('./fixtures/sampler-golden.json', import.meta.url), 'utf8'));
 const goldenRows = golden.rows.map((r) => Float32Array.from(r, (v) => (v === null ? -Infinity : v)));
 
-describe('sampler golden fixtures (Python reference)', () => {
+describe.each([
+  ['on the WebAssembly SIMD kernel', false],
+  ['in the TypeScript reference alone', true],
+] as const)('sampler golden fixtures (Python reference), %s', (_where, reference) => {
+  beforeEach(() => useTypeScriptReference(reference));
+  afterEach(() => useTypeScriptReference(false));
+
   it('were written for the current algorithm (schemaVersion 2)', () => {
     expect(golden.schemaVersion).toBe(2);
   });

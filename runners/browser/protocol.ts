@@ -120,6 +120,6 @@ export interface PageApi {
   /** The page's summaries (top `k`) of rows sent as float32 bits in base64 (JSON would turn -0 into 0). */
   goldenSummaries(rows: string[], k: number): RowSummary[];
   /** The page's summary of one large row and the tokens its sampler picks for each draw. */
-  vocabGolden(input: VocabGoldenInput): { summary: RowSummary; tokens: number[][] };
+  vocabGolden(input: VocabGoldenInput): { summary: RowSummary; tokens: number[][]; kernel: 'wasm-simd' | 'js' };
   close(): Promise<void>;
 }

@@ -70,7 +70,7 @@ export const EXP_C5 = 0.008333333333333333;
  * The sum of dexp(row[i] - m) over every i, for a row without +Infinity (-Infinity and NaN add 0),
  * in four lanes: value i goes to lane i mod 4, each lane summed in index order, and the result is
  * (lane0 + lane2) + (lane1 + lane3). That is the order the WebAssembly SIMD kernel
- * (kernels/lse.ts, two f64x2 accumulators) sums in, so both give the same bits; this is the
+ * (kernels/step.ts, two f64x2 accumulators) sums in, so both give the same bits; this is the
  * reference it is tested against, and what runs where WebAssembly SIMD does not.
  */
 export function dexpSum(row: Float32Array, m: number): number {

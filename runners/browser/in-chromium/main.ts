@@ -1,7 +1,7 @@
 // The page side of the browser runners: onnxruntime-web + the very decode module Node uses.
 // Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
 import type * as OrtWeb from 'onnxruntime-web';
-import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, singleTokenFeeds, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
+import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, singleTokenFeeds, stepKernelKind, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
 import type { CapturedRows } from '../../../src/decode/capture.ts';
 import { PageRing } from './page-ring.ts';
 import type { AdapterFacts, GoldenInput, VocabGoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
@@ -162,7 +162,7 @@ const api: PageApi = {
   vocabGolden(input: VocabGoldenInput) {
     const row = unpack(input.row);
     const tokens = input.cases.map((c) => c.draws.map((u) => sampleWithDraw(row, { kind: 'sample', temperature: c.temperature, topK: c.topK, topP: c.topP, seed: 0 }, u)));
-    return { summary: summarizeRow(row, input.k), tokens };
+    return { summary: summarizeRow(row, input.k), tokens, kernel: stepKernelKind() };
   },
 
   async close() {

@@ -1,0 +1,348 @@
+// AssemblyScript source of the per-step kernel (WebAssembly SIMD), built by `npm run build:kernels`
+// into src/decode/step-wasm.ts. The caller copies a float32 row to ROW once; then, over that row:
+// the summary's top list (summarize: top-k, maximum, hash and log-sum-exp) and the sampler's
+// leaders, weight sums and running sums. Each computes exactly what its TypeScript reference
+// computes (src/decode/logits.ts, src/decode/dexp.ts, src/decode/sampling-order.ts): the same IEEE
+// double operations in the same order, and WebAssembly arithmetic is specified bit for bit and
+// never fused.
+
+const INV: f64 = 92.33248261689366;
+const HI: f64 = 0.01083042469326756;
+const LO: f64 = 2.9815858269852933e-12;
+const C3: f64 = 0.16666666666666666;
+const C4: f64 = 0.041666666666666664;
+const C5: f64 = 0.008333333333333333;
+const MIN: f64 = -707.0;
+/** 2^52 + 2^51: floor(...) + SHIFT holds the integer k in its low bits (exact for |k| < 2^51). */
+const SHIFT: f64 = 6755399441055744.0;
+
+/** 2^(j/64), the same doubles as EXP2_64 in src/decode/dexp.ts. */
+const TAB = memory.data<f64>([
+  1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284,
+  1.0442737824274138, 1.0556451783605572, 1.0671404006768237, 1.0787607977571199,
+  1.0905077326652577, 1.102382583307841, 1.1143867425958924, 1.1265216186082418,
+  1.1387886347566916, 1.1511892299529827, 1.1637248587775775, 1.1763969916502812,
+  1.189207115002721, 1.202156731452703, 1.215247359980469, 1.22848053610687,
+  1.241857812073484, 1.255380757024691, 1.2690509571917332, 1.2828700160787783,
+  1.2968395546510096, 1.3109612115247644, 1.3252366431597413, 1.339667524053303,
+  1.3542555469368927, 1.3690024229745905, 1.383909881963832, 1.3989796725383112,
+  1.4142135623730951, 1.42961333839197, 1.4451808069770467, 1.460917794180647,
+  1.4768261459394993, 1.4929077282912648, 1.5091644275934228, 1.5255981507445384,
+  1.5422108254079407, 1.559004400237837, 1.5759808451078865, 1.593142151342267,
+  1.6104903319492543, 1.6280274218573478, 1.645755478153965, 1.6636765803267364,
+  1.681792830507429, 1.7001063537185235, 1.718619298122478, 1.7373338352737062,
+  1.7562521603732995, 1.7753764925265212, 1.7947090750031072, 1.8142521755003989,
+  1.8340080864093424, 1.8539791250833855, 1.8741676341103, 1.8945759815869656,
+  1.9152065613971474, 1.9360617934922943, 1.9571441241754002, 1.978456026387951,
+]);
+
+// The bits of 2^(j/64) less j << 46: added to (k + SHIFT) << 46 = (e << 52) + (j << 46) as
+// integers, they give the bits of 2^(j/64) * 2^e with e = floor(k / 64) (exact while the result
+// is normal, which x >= MIN guarantees). Then p * that equals (p * 2^(j/64)) * 2^e, the reference's
+// order, bit for bit: a power-of-two scaling commutes with rounding in the normal range.
+const TADJ = memory.data(512, 16);
+for (let j = 0; j < 64; j++) store<i64>(TADJ + (<usize>j << 3), reinterpret<i64>(load<f64>(TAB + (<usize>j << 3))) - (<i64>j << 46));
+
+// Vector constants read from memory in the loops: V8 rebuilds an immediate v128 constant with
+// three instructions at every use, a load is one.
+const K = memory.data(192, 16);
+const K_INV: usize = 0;
+const K_HALF: usize = 16;
+const K_SHIFT: usize = 32;
+const K_HI: usize = 48;
+const K_LO: usize = 64;
+const K_C5: usize = 80;
+const K_C4: usize = 96;
+const K_C3: usize = 112;
+const K_ONE: usize = 128;
+const K_MIN: usize = 144;
+const K_63: usize = 160;
+const K_INF: usize = 176;
+v128.store(K + K_INV, f64x2.splat(INV));
+v128.store(K + K_HALF, f64x2.splat(0.5));
+v128.store(K + K_SHIFT, f64x2.splat(SHIFT));
+v128.store(K + K_HI, f64x2.splat(HI));
+v128.store(K + K_LO, f64x2.splat(LO));
+v128.store(K + K_C5, f64x2.splat(C5));
+v128.store(K + K_C4, f64x2.splat(C4));
+v128.store(K + K_C3, f64x2.splat(C3));
+v128.store(K + K_ONE, f64x2.splat(1.0));
+v128.store(K + K_MIN, f64x2.splat(MIN));
+v128.store(K + K_63, i32x4.splat(63));
+v128.store(K + K_INF, f64x2.splat(Infinity));
+
+/** The longest top list the kernel keeps (longer ones stay in TypeScript). */
+export const TOP_MAX: i32 = 1024;
+/** The top list: values (f64) and ids (i32), best first. */
+export const TOP_VALS: usize = 4096;
+export const TOP_IDS: usize = TOP_VALS + 8 * 1024;
+/** The hash's two 32-bit lanes after summarize. */
+export const HASH: usize = TOP_IDS + 4 * 1024;
+/** Where the caller puts the row (float32), at 64 KiB; running sums go after it. */
+export const ROW: usize = 65536;
+
+@inline function rowAt(i: i32): usize {
+  return ROW + (<usize>i << 2);
+}
+
+/** dexp(x) for one value, as src/decode/dexp.ts defines it. */
+@inline function dexp1(x: f64): f64 {
+  if (!(x >= MIN)) return 0;
+  const k = Math.floor(x * INV + 0.5);
+  const r = x - k * HI - k * LO;
+  const p = 1.0 + r * (1.0 + r * (0.5 + r * (C3 + r * (C4 + r * C5))));
+  const ki = <i32>k;
+  return p * load<f64>(TAB + (<usize>(ki & 63) << 3)) * reinterpret<f64>(<i64>((ki >> 6) + 1023) << 52);
+}
+
+/** r = (x - k*HI) - k*LO and the polynomial p(r), Horner as written in dexp. */
+@inline function poly(x: v128, k: v128): v128 {
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, v128.load(K, K_HI))), f64x2.mul(k, v128.load(K, K_LO)));
+  let p = f64x2.add(v128.load(K, K_C4), f64x2.mul(r, v128.load(K, K_C5)));
+  p = f64x2.add(v128.load(K, K_C3), f64x2.mul(r, p));
+  p = f64x2.add(v128.load(K, K_HALF), f64x2.mul(r, p));
+  p = f64x2.add(v128.load(K, K_ONE), f64x2.mul(r, p));
+  return f64x2.add(v128.load(K, K_ONE), f64x2.mul(r, p));
+}
+
+/**
+ * dexp of two values (dexp in src/decode/dexp.ts), +0 where below MIN or NaN: k = floor(x * 64/ln2
+ * + 0.5); k + SHIFT holds k in its low bits, which give the table entry and the power of two.
+ */
+@inline function dexp2(x: v128): v128 {
+  const k = f64x2.floor(f64x2.add(f64x2.mul(x, v128.load(K, K_INV)), v128.load(K, K_HALF)));
+  const ks = f64x2.add(k, v128.load(K, K_SHIFT));
+  const p = poly(x, k);
+  const j = i32x4.shl(v128.and(ks, v128.load(K, K_63)), 3);
+  let t = v128.load64_zero(<usize>i32x4.extract_lane(j, 0), TADJ);
+  t = v128.load64_lane(<usize>i32x4.extract_lane(j, 2), t, 1, TADJ);
+  return v128.and(f64x2.mul(p, i64x2.add(i64x2.shl(ks, 46), t)), f64x2.ge(x, v128.load(K, K_MIN)));
+}
+
+/** Puts value `v` of id `id` (above the list's last value) in its place among `len`; returns the new last value. */
+@inline function insert(v: f64, id: i32, len: i32): f64 {
+  let pos = len - 1;
+  while (pos > 0 && v > load<f64>(TOP_VALS + (<usize>(pos - 1) << 3))) {
+    store<f64>(TOP_VALS + (<usize>pos << 3), load<f64>(TOP_VALS + (<usize>(pos - 1) << 3)));
+    store<i32>(TOP_IDS + (<usize>pos << 2), load<i32>(TOP_IDS + (<usize>(pos - 1) << 2)));
+    pos--;
+  }
+  store<f64>(TOP_VALS + (<usize>pos << 3), v);
+  store<i32>(TOP_IDS + (<usize>pos << 2), id);
+  return load<f64>(TOP_VALS + (<usize>(len - 1) << 3));
+}
+
+/**
+ * The summary of the n floats at ROW (summarizeRow in src/decode/logits.ts): the top `kk` (2 <=
+ * kk <= TOP_MAX) by value descending, ties to the lower id, NaN ranking as -Infinity, into
+ * TOP_VALS/TOP_IDS (the first kk values enter whatever they are, then only a value strictly above
+ * the last); the hash's lanes into HASH; returns the sum of dexp(logit - m) over the row in four
+ * lanes (see sumHash), m = the largest value, or NaN where that is not finite (the caller then
+ * finds the log-sum-exp another way).
+ */
+export function summarize(n: i32, kk: i32): f64 {
+  // Entries a short row leaves empty read as -Infinity, as the reference's list starts.
+  for (let r = 0; r < kk; r++) store<f64>(TOP_VALS + (<usize>r << 3), -Infinity);
+  const head = min(kk, n);
+  for (let i = 0; i < head; i++) {
+    const x = load<f32>(rowAt(i));
+    insert(x == x ? <f64>x : -Infinity, i, i + 1);
+  }
+  let low: f64 = head < kk ? -Infinity : load<f64>(TOP_VALS + (<usize>(kk - 1) << 3));
+  let lowv = f32x4.splat(<f32>low);
+  let i = head;
+  // Four at a time, one comparison each: only a block with a value above the last one is looked into.
+  for (; i + 4 <= n; i += 4) {
+    if (v128.any_true(f32x4.gt(v128.load(rowAt(i)), lowv))) {
+      for (let j = i; j < i + 4; j++) {
+        const v = <f64>load<f32>(rowAt(j));
+        if (v > low) low = insert(v, j, kk);
+      }
+      lowv = f32x4.splat(<f32>low);
+    }
+  }
+  for (; i < n; i++) {
+    const v = <f64>load<f32>(rowAt(i));
+    if (v > low) low = insert(v, i, kk);
+  }
+  const m = load<f64>(TOP_VALS);
+  if (m > -Infinity && m < Infinity) return sumHash(n, m);
+  hashOnly(n);
+  return NaN;
+}
+
+/**
+ * The sum of dexp(row[i] - m) over the n floats at ROW, for a row without +Infinity (dexpSum):
+ * value i goes to lane i mod 4 (in index order), and the result is (lane0 + lane2) + (lane1 +
+ * lane3). On the way, the row's hash lanes into HASH (hashFloat32: the even words through one
+ * multiplicative lane, the odd words through the other): that chain runs on the integer units
+ * while the exponentials keep the vector units busy, so it costs next to nothing.
+ */
+export function sumHash(n: i32, m: f64): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  const mv = f64x2.splat(m);
+  let h1: u32 = 0x811c9dc5;
+  let h2: u32 = 0x9747b28c ^ n;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = rowAt(i);
+    const v = v128.load(at);
+    h1 = (h1 ^ load<u32>(at)) * 0x01000193;
+    h2 = (h2 ^ load<u32>(at, 4)) * 0x5bd1e995;
+    h1 = (h1 ^ load<u32>(at, 8)) * 0x01000193;
+    h2 = (h2 ^ load<u32>(at, 12)) * 0x5bd1e995;
+    a = f64x2.add(a, dexp2(f64x2.sub(f64x2.promote_low_f32x4(v), mv)));
+    b = f64x2.add(b, dexp2(f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), mv)));
+  }
+  let l0 = f64x2.extract_lane(a, 0);
+  let l1 = f64x2.extract_lane(a, 1);
+  let l2 = f64x2.extract_lane(b, 0);
+  if (i < n) {
+    h1 = (h1 ^ load<u32>(rowAt(i))) * 0x01000193;
+    l0 += dexp1(<f64>load<f32>(rowAt(i)) - m);
+  }
+  if (i + 1 < n) {
+    h2 = (h2 ^ load<u32>(rowAt(i + 1))) * 0x5bd1e995;
+    l1 += dexp1(<f64>load<f32>(rowAt(i + 1)) - m);
+  }
+  if (i + 2 < n) {
+    h1 = (h1 ^ load<u32>(rowAt(i + 2))) * 0x01000193;
+    l2 += dexp1(<f64>load<f32>(rowAt(i + 2)) - m);
+  }
+  store<u32>(HASH, h1);
+  store<u32>(HASH, h2, 4);
+  return (l0 + l2) + (l1 + f64x2.extract_lane(b, 1));
+}
+
+/** The hash lanes alone (a row whose maximum is not finite). */
+function hashOnly(n: i32): void {
+  let h1: u32 = 0x811c9dc5;
+  let h2: u32 = 0x9747b28c ^ n;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    h1 = (h1 ^ load<u32>(rowAt(i))) * 0x01000193;
+    h2 = (h2 ^ load<u32>(rowAt(i), 4)) * 0x5bd1e995;
+  }
+  if (i < n) h1 = (h1 ^ load<u32>(rowAt(i))) * 0x01000193;
+  store<u32>(HASH, h1);
+  store<u32>(HASH, h2, 4);
+}
+
+/**
+ * The sampler's leaders (src/decode/sampling-order.ts): counts the finite values of the n floats
+ * at ROW and lists the first `k` (1 <= k <= TOP_MAX) of them in candidate order (value descending,
+ * ties to the lower id) into TOP_VALS/TOP_IDS; returns the count.
+ */
+export function leaders(n: i32, k: i32): i32 {
+  let filled = 0;
+  let finite = 0;
+  let i = 0;
+  // Until the list is full every finite value enters.
+  for (; i < n && filled < k; i++) {
+    const v = <f64>load<f32>(rowAt(i));
+    if (v > -Infinity && v < Infinity) {
+      finite++;
+      insert(v, i, ++filled);
+    }
+  }
+  let low: f64 = filled === k ? load<f64>(TOP_VALS + (<usize>(k - 1) << 3)) : Infinity;
+  let lowv = f32x4.splat(<f32>low);
+  const inf = f32x4.splat(Infinity);
+  let count = i32x4.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(rowAt(i));
+    // A finite lane is -1: subtracting counts it.
+    count = i32x4.sub(count, f32x4.lt(f32x4.abs(v), inf));
+    if (v128.any_true(f32x4.gt(v, lowv))) {
+      for (let j = i; j < i + 4; j++) {
+        const x = <f64>load<f32>(rowAt(j));
+        if (x > low && x < Infinity) low = insert(x, j, k);
+      }
+      lowv = f32x4.splat(<f32>low);
+    }
+  }
+  finite += i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3);
+  for (; i < n; i++) {
+    const x = <f64>load<f32>(rowAt(i));
+    if (x > -Infinity && x < Infinity) {
+      finite++;
+      if (x > low) low = insert(x, i, k);
+    }
+  }
+  return finite;
+}
+
+/** The weights dexp(v * scale - m) of two floats (promoted), 0 where not finite. */
+@inline function weigh2(v: v128, sv: v128, mv: v128): v128 {
+  // +Infinity * scale - m passes dexp's test: its weight is 0 all the same.
+  return v128.and(dexp2(f64x2.sub(f64x2.mul(v, sv), mv)), f64x2.lt(v, v128.load(K, K_INF)));
+}
+
+@inline function weigh1(i: i32, scale: f64, m: f64): f64 {
+  const v = <f64>load<f32>(rowAt(i));
+  return v < Infinity ? dexp1(v * scale - m) : 0;
+}
+
+/**
+ * The sum, one accumulator in id order, of w[i] = dexp(row[i] * scale - m) over the n floats at
+ * ROW, 0 where row[i] is not finite (dexpWeights' sum). `keep` 1 writes each weight to `out` (as
+ * dexpWeights does), 2 the running sum after each id (prefix[i] = w[0] + ... + w[i], in that
+ * order), 0 nothing.
+ */
+export function weightSum(n: i32, scale: f64, m: f64, out: usize, keep: i32): f64 {
+  const sv = f64x2.splat(scale);
+  const mv = f64x2.splat(m);
+  let total: f64 = 0;
+  let i = 0;
+  if (keep === 0) {
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(rowAt(i));
+      const a = weigh2(f64x2.promote_low_f32x4(v), sv, mv);
+      const b = weigh2(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), sv, mv);
+      total += f64x2.extract_lane(a, 0);
+      total += f64x2.extract_lane(a, 1);
+      total += f64x2.extract_lane(b, 0);
+      total += f64x2.extract_lane(b, 1);
+    }
+    for (; i < n; i++) total += weigh1(i, scale, m);
+  } else if (keep === 1) {
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(rowAt(i));
+      const a = weigh2(f64x2.promote_low_f32x4(v), sv, mv);
+      const b = weigh2(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), sv, mv);
+      const o = out + (<usize>i << 3);
+      v128.store(o, a);
+      v128.store(o, b, 16);
+      total += f64x2.extract_lane(a, 0);
+      total += f64x2.extract_lane(a, 1);
+      total += f64x2.extract_lane(b, 0);
+      total += f64x2.extract_lane(b, 1);
+    }
+    for (; i < n; i++) {
+      const w = weigh1(i, scale, m);
+      store<f64>(out + (<usize>i << 3), w);
+      total += w;
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(rowAt(i));
+      const a = weigh2(f64x2.promote_low_f32x4(v), sv, mv);
+      const b = weigh2(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1)), sv, mv);
+      const o = out + (<usize>i << 3);
+      total += f64x2.extract_lane(a, 0);
+      store<f64>(o, total);
+      total += f64x2.extract_lane(a, 1);
+      store<f64>(o, total, 8);
+      total += f64x2.extract_lane(b, 0);
+      store<f64>(o, total, 16);
+      total += f64x2.extract_lane(b, 1);
+      store<f64>(o, total, 24);
+    }
+    for (; i < n; i++) {
+      total += weigh1(i, scale, m);
+      store<f64>(out + (<usize>i << 3), total);
+    }
+  }
+  return total;
+}
