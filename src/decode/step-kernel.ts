@@ -1,3 +1,4 @@
+import { DEXP_MIN } from './dexp.ts';
 import { STEP_WASM } from './step-wasm.ts';
 
 const PAGE = 65536;
@@ -11,11 +12,12 @@ interface Exports {
   TOP_VALS: WebAssembly.Global;
   TOP_IDS: WebAssembly.Global;
   HASH: WebAssembly.Global;
+  LEAST: WebAssembly.Global;
   TOP_MAX: WebAssembly.Global;
   summarize(n: number, kk: number): number;
   sumHash(n: number, m: number): number;
   leaders(n: number, k: number): number;
-  weightSum(n: number, scale: number, m: number, out: number, keep: number): number;
+  weightSum(n: number, scale: number, m: number, out: number, keep: number, dense: number): number;
 }
 
 /**
@@ -31,6 +33,9 @@ export class StepKernel {
   private topVals = new Float64Array(0);
   private topIds = new Int32Array(0);
   private hashLanes = new Int32Array(0);
+  private least = new Float32Array(0);
+  /** Set by leaders: every value finite, and the least one (for the weights' dense case). */
+  private allFinite = false;
   private readonly row: number;
 
   constructor(private readonly x: Exports) {
@@ -41,6 +46,7 @@ export class StepKernel {
 
   /** Copies `row` into the kernel (the one copy a step makes), growing its memory if need be. */
   put(row: Float32Array): void {
+    this.allFinite = false;
     // Room for the row and, after it, one double per logit (the running sums).
     const need = this.row + row.length * 4 + 8 + row.length * 8;
     const memory = this.x.memory;
@@ -66,12 +72,14 @@ export class StepKernel {
 
   /** The sampler's leaders: the first `k` (1..KERNEL_TOP_MAX) finite values in candidate order into {@link top}; returns how many are finite. */
   leaders(k: number): number {
-    return this.x.leaders(this.n, k);
+    const finite = this.x.leaders(this.n, k);
+    this.allFinite = finite === this.n;
+    return finite;
   }
 
   /** The sum in id order of w[i] = dexp(row[i] * scale - m), 0 where not finite (dexpWeights' sum). */
   weightTotal(scale: number, m: number): number {
-    return this.x.weightSum(this.n, scale, m, 0, 0);
+    return this.x.weightSum(this.n, scale, m, 0, 0, this.dense(scale, m));
   }
 
   /** The same sum, and every weight (the bits of dexpWeights). */
@@ -87,8 +95,18 @@ export class StepKernel {
 
   private sums(scale: number, m: number, keep: 1 | 2): { w: Float64Array; total: number } {
     const out = this.row + Math.ceil((this.n * 4) / 8) * 8;
-    const total = this.x.weightSum(this.n, scale, m, out, keep);
+    const total = this.x.weightSum(this.n, scale, m, out, keep, this.dense(scale, m));
     return { w: new Float64Array(this.x.memory.buffer, out, this.n), total };
+  }
+
+  /**
+   * Whether the row that {@link leaders} last saw is dense for these weights: every value finite
+   * and even the least one's x = v * scale - m within dexp's range (x is monotone in v), so the
+   * kernel may skip the per-lane tests. 1 or 0.
+   */
+  private dense(scale: number, m: number): number {
+    if (this.least.buffer !== this.x.memory.buffer) this.views();
+    return this.allFinite && this.least[0]! * scale - m >= DEXP_MIN ? 1 : 0;
   }
 
   /** The top list's values and ids (the first entries are the list). */
@@ -109,6 +127,7 @@ export class StepKernel {
     this.topVals = new Float64Array(buffer, this.x.TOP_VALS.value as number, KERNEL_TOP_MAX);
     this.topIds = new Int32Array(buffer, this.x.TOP_IDS.value as number, KERNEL_TOP_MAX);
     this.hashLanes = new Int32Array(buffer, this.x.HASH.value as number, 2);
+    this.least = new Float32Array(buffer, this.x.LEAST.value as number, 1);
   }
 }
 
@@ -132,7 +151,7 @@ export function stepKernel(): StepKernel | null {
   if (off) return null;
   if (kernel === undefined) {
     try {
-      // 6 KB: small enough to compile synchronously on any thread, a browser's main thread included.
+      // 13 KB: small enough to compile synchronously on any thread, a browser's main thread included.
       kernel = typeof WebAssembly === 'object' && WebAssembly.validate(STEP_WASM) ? new StepKernel(new WebAssembly.Instance(new WebAssembly.Module(STEP_WASM), {}).exports as unknown as Exports) : null;
     } catch {
       kernel = null;
