@@ -162,14 +162,21 @@ export function summarize(n: i32, kk: i32): f64 {
   }
   let low: f64 = head < kk ? -Infinity : load<f64>(TOP_VALS + (<usize>(kk - 1) << 3));
   let lowv = f32x4.splat(<f32>low);
-  let leastv = f32x4.splat(Infinity);
+  // f32x4.pmin is one instruction (f32x4.min, which must propagate NaN, about eight): two of
+  // them, so that neither chain of minima sets the pace, and NaN noted apart.
+  let leastA = f32x4.splat(Infinity);
+  let leastB = leastA;
+  let nan = f32x4.splat(0);
   let i = head;
-  // Four at a time, one comparison each: only a block with a value above the last one is looked into.
-  for (; i + 4 <= n; i += 4) {
+  // Eight at a time: only a block with a value above the list's last one is looked into.
+  for (; i + 8 <= n; i += 8) {
     const v = v128.load(rowAt(i));
-    leastv = f32x4.min(leastv, v);
-    if (v128.any_true(f32x4.gt(v, lowv))) {
-      for (let j = i; j < i + 4; j++) {
+    const u = v128.load(rowAt(i), 16);
+    leastA = f32x4.pmin(leastA, v);
+    leastB = f32x4.pmin(leastB, u);
+    nan = v128.or(nan, v128.or(f32x4.ne(v, v), f32x4.ne(u, u)));
+    if (v128.any_true(v128.or(f32x4.gt(v, lowv), f32x4.gt(u, lowv)))) {
+      for (let j = i; j < i + 8; j++) {
         const x = <f64>load<f32>(rowAt(j));
         if (x > low) low = insert(x, j, kk);
       }
@@ -181,7 +188,9 @@ export function summarize(n: i32, kk: i32): f64 {
     least = min(least, x);
     if (<f64>x > low) low = insert(<f64>x, i, kk);
   }
-  least = min(min(least, f32x4.extract_lane(leastv, 0)), min(f32x4.extract_lane(leastv, 1), min(f32x4.extract_lane(leastv, 2), f32x4.extract_lane(leastv, 3))));
+  const lv = f32x4.pmin(leastA, leastB);
+  least = min(min(least, f32x4.extract_lane(lv, 0)), min(f32x4.extract_lane(lv, 1), min(f32x4.extract_lane(lv, 2), f32x4.extract_lane(lv, 3))));
+  if (v128.any_true(nan)) least = NaN;
   const m = load<f64>(TOP_VALS);
   if (!(m > -Infinity && m < Infinity)) {
     hashOnly(n);
@@ -189,7 +198,12 @@ export function summarize(n: i32, kk: i32): f64 {
   }
   // Dense: no NaN or -Infinity and every value within dexp's range (x - m is monotone in x), so
   // no lane needs the test against MIN: the same sums, fewer operations.
-  return <f64>least - m >= MIN ? lseHash(n, m, false) : lseHash(n, m, true);
+  return <f64>least - m >= MIN ? sumHashDense(n, m) : sumHash(n, m);
+}
+
+/** sumHash for a dense row (no lane below MIN, no NaN): the range tests left out. */
+function sumHashDense(n: i32, m: f64): f64 {
+  return lseHash(n, m, false);
 }
 
 /**
@@ -295,10 +309,11 @@ export function leaders(n: i32, k: i32): i32 {
   let lowv = f32x4.splat(<f32>low);
   const inf = f32x4.splat(Infinity);
   let count = i32x4.splat(0);
+  // pmin (one instruction) drops NaN: a row with NaN is no dense row anyway (not all finite).
   let leastv = f32x4.splat(Infinity);
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(rowAt(i));
-    leastv = f32x4.min(leastv, v);
+    leastv = f32x4.pmin(leastv, v);
     // A finite lane is -1: subtracting counts it.
     count = i32x4.sub(count, f32x4.lt(f32x4.abs(v), inf));
     if (v128.any_true(f32x4.gt(v, lowv))) {

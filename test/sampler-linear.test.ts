@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { argmax, dexp, Mt19937, sampleWithDraw, type SampleSettings } from '../src/decode/index.ts';
+import { useTypeScriptReference } from '../src/decode/step-kernel.ts';
 
 /** The documented algorithm written out plainly (full sort), as scripts/sampler_reference.py has it. */
 function plainSample(row: Float32Array, s: SampleSettings, u01: number): number {
@@ -68,6 +69,22 @@ describe('linear-time sampler', () => {
       }
     }
     expect(checked).toBe(1600);
+  });
+
+  it("picks the same tokens when top-p's prefix is longer than the first leaders listed (16), than the wider list (64), or neither", () => {
+    const rng = new Mt19937(77);
+    for (const head of [8, 20, 40, 63, 64, 65, 120]) {
+      for (const reference of [false, true]) {
+        useTypeScriptReference(reference);
+        const row = Float32Array.from({ length: 5000 }, () => -20 + rng.random());
+        for (let h = 0; h < head; h++) row[Math.floor(rng.random() * 5000)] = 5 + rng.random() * 0.1;
+        for (const topP of [0.5, 0.9, 0.99]) {
+          const s: SampleSettings = { kind: 'sample', temperature: 1, topK: 0, topP, seed: 0 };
+          for (const u of [rng.random(), rng.random(), 0, 1 - 2 ** -53]) expect(sampleWithDraw(row, s, u), `head=${head} p=${topP} u=${u} reference=${reference}`).toBe(plainSample(row, s, u));
+        }
+      }
+    }
+    useTypeScriptReference(false);
   });
 
   it('picks the same tokens from a row of more than 2^21 logits', () => {

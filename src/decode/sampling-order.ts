@@ -3,8 +3,9 @@ import { dexp } from './dexp.ts';
 // Candidate order (logit descending, ties to the lower id) without a full sort: the leaders in
 // one pass, and a long prefix through buckets and a radix sort. Used by src/decode/sampling.ts.
 
-/** Leaders listed whatever the settings: top-p's prefix is usually shorter. */
-export const SHORT = 64;
+/** Leaders listed for top-p: its prefix is usually shorter (else WIDE, then the buckets). */
+export const SHORT = 16;
+export const WIDE = 64;
 /** The longest top-k taken from the leaders; a longer one goes through the buckets. */
 export const LONG = 256;
 /** Candidates per unit of (logit / temperature) below the maximum, in each bucket. */

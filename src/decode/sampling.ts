@@ -1,6 +1,7 @@
 import { dexp, dexpWeights } from './dexp.ts';
 import type { Mt19937 } from './mt19937.ts';
-import { ascending, BUCKETS, bucketRow, leaders, LONG, PER_UNIT, scratch, SHORT, sortedPrefix, weighIds } from './sampling-order.ts';
+import { ascending, BUCKETS, bucketRow, leaders, LONG, PER_UNIT, type Scratch, scratch, SHORT, sortedPrefix, WIDE, weighIds } from './sampling-order.ts';
+import type { StepKernel } from './step-kernel.ts';
 import { stepKernel } from './step-kernel.ts';
 
 /** How the next token is chosen. `greedy` never draws from the generator. */
@@ -72,12 +73,8 @@ export function sampleWithDraw(row: Float32Array, sampling: SampleSettings, u01:
   const wantK = sampling.topK > 0 && sampling.topK <= LONG ? sampling.topK : 0;
   const listed = Math.max(topP < 1 ? SHORT : 1, wantK);
   const kernel = stepKernel();
-  let finite: number;
-  if (kernel) {
-    kernel.put(row);
-    finite = kernel.leaders(listed);
-    s.leaderIds.set(kernel.top().ids.subarray(0, Math.min(listed, finite)));
-  } else finite = leaders(row, listed, s);
+  kernel?.put(row);
+  const finite = listLeaders(row, listed, s, kernel);
   if (finite === 0) return argmax(row);
   const head = s.leaderIds.subarray(0, Math.min(listed, finite));
   const m = row[head[0]!]! * scale;
@@ -115,6 +112,12 @@ export function sampleWithDraw(row: Float32Array, sampling: SampleSettings, u01:
     } else total = dexpWeights(row, scale, m, w);
     order = head;
     kept = nucleus(order, order.length, w, total, topP);
+    if (kept === order.length && order.length < finite && order.length < WIDE) {
+      // Not within the first SHORT: list WIDE (one more pass, no sorting).
+      order = s.leaderIds.subarray(0, Math.min(WIDE, listLeaders(row, WIDE, s, kernel)));
+      if (kernel) weighIds(row, order, scale, m, w);
+      kept = nucleus(order, order.length, w, total, topP);
+    }
     if (kept === order.length && order.length < finite) {
       // If not, bucket the candidates: every weight in bucket b is at most e^(-b / PER_UNIT), so
       // once the buckets beyond `last` could hold at most half of the (1 - top_p) share left out,
@@ -145,6 +148,14 @@ export function sampleWithDraw(row: Float32Array, sampling: SampleSettings, u01:
   let keptTotal = 0;
   for (let r = 0; r < kept; r++) keptTotal += w[final[r]!]!;
   return walk(w, final, kept, u01 * keptTotal);
+}
+
+/** The leaders (sampling-order.ts) of the row, on the kernel (which holds the row) where there is one; returns the number of candidates. */
+function listLeaders(row: Float32Array, k: number, s: Scratch, kernel: StepKernel | null): number {
+  if (!kernel) return leaders(row, k, s);
+  const finite = kernel.leaders(k);
+  s.leaderIds.set(kernel.top().ids.subarray(0, Math.min(k, finite)));
+  return finite;
 }
 
 /** Top-p: the length of the shortest prefix of `order` whose running sum / total >= topP (at most `upTo`). */
