@@ -2,6 +2,7 @@
 // (scripts/bench-step-page.ts): one row's summary and one sampled step against an argmax, at the
 // vocabularies of real models, on rows shaped like a model's (peaked head, long tail) and on noise.
 import { Bench } from 'tinybench';
+import { greedyToken } from '../src/decode/argmax-kernel.ts';
 import { argmax, dexpSum, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
 import { stepKernel } from '../src/decode/step-kernel.ts';
 import { summarizeRowReference } from '../src/decode/summary-reference.ts';
@@ -49,6 +50,9 @@ export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<St
       const tasks: Record<string, () => void> = {
         argmax: () => {
           sink += argmax(row);
+        },
+        'argmax, kernel (greedy steps)': () => {
+          sink += greedyToken(row);
         },
         'summary (top-10, logprobs, margin, hash)': () => {
           sink += summarizeRow(row, 10).ids[0]!;
