@@ -119,9 +119,14 @@ export abstract class RingCore implements StepRecorder {
     return Math.max(1, Math.min(SLOTS / 2, Math.floor(this.pollMs / this.rowMs)));
   }
 
-  /** Summarises, here, the queued rows the worker has not started (the start of every drain). */
+  /**
+   * Summarises, here, the queued rows the worker has not started (the start of every drain). A
+   * worker in its timed sleep is woken first (one futex call per generation), so that both work
+   * through the rows that queued while it slept.
+   */
   protected takeUnstarted(): void {
     if (this.width === 0) return;
+    if (((this.written - Atomics.load(this.ctrl, CTRL.CLAIMED)) | 0) > 1) Atomics.notify(this.ctrl, CTRL.SEQ);
     for (;;) {
       const row = Atomics.load(this.ctrl, CTRL.CLAIMED);
       if (((this.written - row) | 0) <= 0) return;
