@@ -1,7 +1,9 @@
 // What `npm run bench:serve` reads the HTTP figures against: the same workload without HTTP (detbench's
 // scheduler and ContinuousBatch in this process, onnxruntime's session.run timed apart), and
 // onnxruntime alone (no detbench code at all), 8 rows against 1.
+import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { ContinuousBatch } from '../src/decode/continuous.ts';
 import type { DecodeRequest, SessionLike } from '../src/decode/types.ts';
 import type { Engine } from '../src/serve/engine.ts';
 import { ContinuousScheduler, type ContinuousJob } from '../src/serve/scheduler.ts';
@@ -24,6 +26,22 @@ export interface WorkloadCell {
   restMsPerPass: number;
   /** Tokens per second of this process's CPU time (user + system): less moved by other jobs than wall time. */
   tokensPerCpuSecond: number;
+  /** V8's full (mark-compact) collections during the cell, and the ms all its collections took. */
+  majorGcs: number;
+  gcMs: number;
+}
+
+/** Counts V8's collections as they are reported (asynchronously, so read a cell's after it ends). */
+function watchGc(): { major: number; ms: number; stop(): void } {
+  const seen = { major: 0, ms: 0, stop: () => observer.disconnect() };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      seen.ms += e.duration;
+      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) seen.major++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return seen;
 }
 
 /** This process's CPU time (user + system) in ms. */
@@ -54,11 +72,17 @@ function timeRuns(session: SessionLike, clock: { ms: number; passes: number; row
  * the server's own ContinuousScheduler and ContinuousBatch, without HTTP: each token's hash is taken,
  * as a response without log-probabilities sends it. 1 client and 8 alternate, `rounds` times.
  */
-export async function inProcessWorkload(engine: Engine, prompts: readonly string[], opts: { seconds: number; rounds: number; windowMs: number }): Promise<WorkloadCell[]> {
+export async function inProcessWorkload(
+  engine: Engine,
+  prompts: readonly string[],
+  opts: { seconds: number; rounds: number; windowMs: number; clients: readonly number[]; releaseBuffers: boolean; warmUp?: boolean },
+): Promise<WorkloadCell[]> {
   interface Job extends ContinuousJob {
     done(): void;
   }
-  const batch = engine.openBatch<Job>();
+  // The server's batch frees each pass's buffers at once; without that (as before), V8 collects them.
+  const served = engine.openBatch<Job>();
+  const batch = opts.releaseBuffers ? served : new ContinuousBatch<Job>(served.model);
   const session = batch.model.session;
   const clock = { ms: 0, passes: 0, rows: 0 };
   const restore = timeRuns(session, clock);
@@ -89,6 +113,7 @@ export async function inProcessWorkload(engine: Engine, prompts: readonly string
     const end = performance.now() + opts.seconds * 1000;
     const t0 = performance.now();
     const c0 = cpuMs();
+    const gc = watchGc();
     await Promise.all(
       Array.from({ length: clients }, async () => {
         while (performance.now() < end) {
@@ -100,9 +125,13 @@ export async function inProcessWorkload(engine: Engine, prompts: readonly string
     );
     const ms = performance.now() - t0;
     const cpu = cpuMs() - c0;
+    await new Promise((r) => setTimeout(r, 20)); // the last collections' entries arrive
+    gc.stop();
     return {
       clients,
       tokensPerCpuSecond: (tokens * 1000) / cpu,
+      majorGcs: gc.major,
+      gcMs: gc.ms,
       tokensPerSecond: (tokens * 1000) / ms,
       tokensPerRunSecond: (tokens * 1000) / clock.ms,
       passes: clock.passes,
@@ -113,9 +142,9 @@ export async function inProcessWorkload(engine: Engine, prompts: readonly string
   };
   const cells: WorkloadCell[] = [];
   try {
-    await cell(8, 0); // warm-up
+    if (opts.warmUp !== false) await cell(8, 0);
     for (let round = 0; round < opts.rounds; round++) {
-      for (const clients of round % 2 ? [8, 1] : [1, 8]) cells.push(await cell(clients, round * 1000));
+      for (const clients of round % 2 ? [...opts.clients].reverse() : opts.clients) cells.push(await cell(clients, round * 1000));
     }
   } finally {
     restore();

@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { RUNNERS } from '../runners/index.ts';
 import { ortNodeVersion } from '../runners/ort-node/session.ts';
 import { openEngine } from '../src/serve/engine.ts';
-import { inProcessWorkload, maxTokensOf, ortAlone } from './bench-serve-ceiling.ts';
+import { inProcessWorkload, maxTokensOf, ortAlone, type WorkloadCell } from './bench-serve-ceiling.ts';
 import { median, quartiles } from './bench-stats.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
@@ -137,7 +137,17 @@ try {
 
 // Without HTTP: the same workload through the server's scheduler and ContinuousBatch in this process.
 const engine = await openEngine({ modelDir, runners: RUNNERS, runner: 'node-cpu', batching: null });
-const workload = await inProcessWorkload(engine, PROMPTS, { seconds: Math.max(2, seconds - 1), rounds, windowMs: 10 });
+const workload = await inProcessWorkload(engine, PROMPTS, { seconds: Math.max(2, seconds - 1), rounds, windowMs: 10, clients: [1, 8], releaseBuffers: true });
+// The same 8 clients with the batch's buffers left to V8's collector (as before detbench freed them), alternated round by round with the server's way.
+const gcAb: (WorkloadCell & { released: boolean })[] = [];
+for (let round = 0; round < rounds; round++) {
+  for (const released of round % 2 ? [true, false] : [false, true]) {
+    const [c] = await inProcessWorkload(engine, PROMPTS, { seconds: 2, rounds: 1, windowMs: 10, clients: [8], releaseBuffers: released, warmUp: false });
+    gcAb.push({ released, ...c! });
+  }
+}
+const gcOf = (released: boolean) => gcAb.filter((c) => c.released === released);
+const releaseGain = median(gcOf(true).map((c, i) => c.tokensPerCpuSecond / gcOf(false)[i]!.tokensPerCpuSecond));
 const w = (clients: number) => workload.filter((c) => c.clients === clients);
 const workloadRatio = median(w(8).map((c, i) => c.tokensPerSecond / w(1)[i]!.tokensPerSecond));
 const workloadRunRatio = median(w(8).map((c, i) => c.tokensPerRunSecond / w(1)[i]!.tokensPerRunSecond));
@@ -222,6 +232,8 @@ const out = {
   continuousServerThreadCpu8: cont8.map((r) => r.serverThreadCpuSeconds),
   withoutHttp: {
     workload: { rows8over1: workloadRatio, sessionRunOnly8over1: workloadRunRatio, cpuTime8over1: workloadCpuRatio, cells: workload },
+    /** 8 clients, the batch's buffers freed at once (as served) or left to V8: tokens per CPU second, full collections. */
+    releaseBuffers: { cpuGain: releaseGain, cells: gcAb },
     batch128: { rows8over1: ceilingRatio, runs: ceiling },
   },
   onnxruntimeAlone: { stepRows8over1ByPast: ortStepRatios, stepRows8over1ByPastCpu: ortStepCpuRatios, chain128Rows8over1: ortChainRatio, chain128Rows8over1Cpu: ortChainCpuRatio, ...ort },
@@ -242,6 +254,10 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(
   `without HTTP, the same workload (scheduler + ContinuousBatch in process): 8 clients ${x(workloadRatio)} the tokens/s of 1 (per CPU second ${x(workloadCpuRatio)}); counting session.run time only ${x(workloadRunRatio)}; ` +
     `per pass with 8 clients: session.run ${mean(w(8).map((c) => c.runMsPerPass)).toFixed(3)} ms, the rest ${mean(w(8).map((c) => c.restMsPerPass)).toFixed(3)} ms, ${mean(w(8).map((c) => c.meanRows)).toFixed(1)} rows; with 1: ${mean(w(1).map((c) => c.runMsPerPass)).toFixed(3)} ms and ${mean(w(1).map((c) => c.restMsPerPass)).toFixed(3)} ms`,
+);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+console.log(
+  `without HTTP, 8 clients, buffers freed at once (as served) against left to V8's collector: ${x(releaseGain)} the tokens per CPU second; full collections ${sum(gcOf(true).map((c) => c.majorGcs))} against ${sum(gcOf(false).map((c) => c.majorGcs))}, GC ${sum(gcOf(true).map((c) => c.gcMs)).toFixed(0)} ms against ${sum(gcOf(false).map((c) => c.gcMs)).toFixed(0)} ms (${rounds} x 2 s each)`,
 );
 console.log(`without HTTP, one ContinuousBatch of 8 identical 128-token requests (top-20 summaries): ${x(ceilingRatio)} the tokens/s of 1 row`);
 console.log(
