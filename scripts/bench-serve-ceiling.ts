@@ -166,7 +166,7 @@ export interface OrtCell {
 /**
  * The shipped graph in a session of its own (CPU, one thread, as `detbench serve` opens it), fed
  * by hand, no detbench code: (1) one decode step of 1 and 8 rows over pasts of 1, 64 and 128
- * positions, the same input tensors every time (cache-warm: the best case); (2) a decode chain of
+ * positions (and 32 rows over 1), the same input tensors every time (cache-warm: the best case); (2) a decode chain of
  * 128 tokens after a 6-token prompt, each step's presents fed back as the next pasts, 1 row and 8.
  */
 export async function ortAlone(
@@ -191,8 +191,9 @@ export async function ortAlone(
   };
   try {
     const steps: OrtCell[] = [];
-    for (const past of [1, 64, 128]) {
-      for (const rows of [1, 8]) {
+    // 32 rows over one position: nearly all dense matmuls, to read the core's matmul rate from.
+    for (const [past, rowsList] of [[1, [1, 8, 32]], [64, [1, 8]], [128, [1, 8]]] as const) {
+      for (const rows of rowsList) {
         const feeds = feedsOf(rows, 1, past, () => new ort.Tensor('float32', new Float32Array(rows * heads * past * headDim).fill(0.01), [rows, heads, past, headDim]));
         for (let i = 0; i < 10; i++) await session.run(feeds);
         const ms: number[] = [];
