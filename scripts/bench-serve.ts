@@ -92,14 +92,14 @@ async function cell(url: string, model: string, clients: number, seed: number): 
   return { tokensPerSecond: (tokens * 1000) / (performance.now() - t0), ttftMs, requests: ttftMs.length };
 }
 
-/** CPU seconds each thread of a process has used, by thread name (Linux /proc; empty elsewhere). */
+/** CPU seconds a process's main thread and its other threads (V8's helpers, libuv, workers) have used (Linux /proc; empty elsewhere). */
 function threadCpu(pid: number): Record<string, number> {
   const dir = `/proc/${pid}/task`;
   const out: Record<string, number> = {};
   if (!existsSync(dir)) return out;
   for (const tid of readdirSync(dir)) {
     try {
-      const name = readFileSync(`${dir}/${tid}/comm`, 'utf8').trim();
+      const name = tid === String(pid) ? 'main' : 'other';
       const fields = readFileSync(`${dir}/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in 1/100 s
     } catch {
@@ -249,6 +249,10 @@ for (const mode of MODES) {
     `${mode.padEnd(10)} 1 stream ${s.tokensPerSecond1.toFixed(0)} tokens/s, 8 streams ${s.tokensPerSecond8.toFixed(0)} tokens/s: ${x(s.speedup8vs1.median)} (rounds ${s.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}; per second of server CPU ${x(s.serverCpuSpeedup8vs1)}); TTFT under 8 streams median ${s.ttftMs8.median.toFixed(1)} ms, p90 ${s.ttftMs8.p90?.toFixed(1)} ms (alone ${s.ttftMs1.median.toFixed(1)} ms); 1 stream spent ${(100 * s.windowShare1).toFixed(0)}% of its time in the batch window`,
   );
 }
+const threads = (k: string) => cont8.map((r) => r.serverThreadCpuSeconds[k] ?? 0);
+console.log(
+  `continuous server's CPU during each ${seconds} s cell of 8 streams: main thread ${threads('main').map((v) => v.toFixed(2)).join(', ')} s; its other threads together ${threads('other').map((v) => v.toFixed(2)).join(', ')} s`,
+);
 console.log(`continuous / static with 8 streams: throughput ${x(out.continuousOverStatic8.throughput)}, median TTFT ${x(out.continuousOverStatic8.ttftMedian)}`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(
