@@ -82,7 +82,7 @@ export async function inProcessWorkload(
   }
   // The server's batch frees each pass's buffers at once; without that (as before), V8 collects them.
   const served = engine.openBatch<Job>();
-  const batch = opts.releaseBuffers ? served : new ContinuousBatch<Job>(served.model);
+  const batch = opts.releaseBuffers ? served : new ContinuousBatch<Job>(served.model, { release: null });
   const session = batch.model.session;
   const clock = { ms: 0, passes: 0, rows: 0 };
   const restore = timeRuns(session, clock);

@@ -49,6 +49,14 @@ async function aloneTokens(body: Record<string, unknown>): Promise<number[]> {
 }
 
 describe('detbench serve: continuous batching', () => {
+  it("frees each pass's buffers at once: the batch it opens has the runner's release, which detaches them", () => {
+    const { release } = continuous.engine.openBatch<number>().model;
+    expect(release).toBeTypeOf('function');
+    const view = new Float32Array(16);
+    release!(view);
+    expect(view.length).toBe(0); // detached: its memory is gone, not left to the collector
+  });
+
   it('a short request sent while a long one decodes joins it, finishes first and reports a batch size above 1', async () => {
     const { long, short } = await joinScenario(continuous);
     expect(short.status).toBe(200);

@@ -79,19 +79,21 @@ export class ContinuousBatch<T> {
 
   /**
    * `model`: the graph and session every pass runs on (read-only here; a benchmark times its runs).
-   * `options.release`: frees a buffer the batch will not read again (the previous pass's cache and
-   * logits, a cache just laid out anew) at once instead of at the runtime's next garbage collection.
-   * Every pass returns a new cache of rows × positions (megabytes), and left to the collector that
-   * memory makes V8 collect over and over; the host supplies how to free it (Node: detach the
-   * buffer), since this module imports nothing from Node or the DOM.
+   * `options.release` (default `model.release`; null: none): frees a buffer the batch will not read
+   * again (the previous pass's cache and logits, a cache just laid out anew) at once instead of at
+   * the runtime's next garbage collection. Every pass returns a new cache of rows × positions
+   * (megabytes), and left to the collector that memory makes V8 collect over and over; the host
+   * supplies how to free it (Node: detach the buffer), since this module imports nothing from Node
+   * or the DOM.
    */
   constructor(
     readonly model: DecodeModel,
-    options: { release?: (data: ArrayBufferView) => void } = {},
+    options: { release?: ((data: ArrayBufferView) => void) | null } = {},
   ) {
     const why = ContinuousBatch.refusal(model);
     if (why) throw new Error(`continuous batching cannot feed this model: ${why}`);
-    this.release = options.release ?? (() => {});
+    const release = options.release === undefined ? model.release : options.release;
+    this.release = release ?? (() => {});
   }
 
   /**

@@ -10,7 +10,6 @@ import { findRunner, type RunnerList } from '../runner-contract/manifest.ts';
 import { DETBENCH_VERSION } from '../version.ts';
 import type { BatchingOptions } from './batcher.ts';
 import { ApiError, type ChatMessage } from './protocol.ts';
-import { releaseBuffer } from './release.ts';
 
 /** Runner types of `list` that `detbench serve` can serve with (their manifests say `serve`). */
 export function serveRunnerTypes(list: RunnerList): string[] {
@@ -127,7 +126,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     openBatch: <T>() => {
       const why = ContinuousBatch.refusal(dm);
       if (why) throw new DetbenchError('SERVE_UNSUPPORTED', `${model.onnxPath}: continuous batching cannot feed this graph: ${why}; serve it with --batching static or off`, { file: model.onnxPath });
-      return new ContinuousBatch<T>(dm, { release: releaseBuffer });
+      return new ContinuousBatch<T>(dm);
     },
     close: () => session.close(),
   };
