@@ -114,6 +114,13 @@ const cpuDelta = (a: Record<string, number>, b: Record<string, number>): Record<
 const model = 'detbench-tiny';
 const loadBefore = loadavg();
 const servers = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startServer(m)] as const))) as Record<Mode, { url: string; child: ChildProcess }>;
+// A bench stopped by a signal takes its servers with it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const s of Object.values(servers)) s.child.kill('SIGTERM');
+    process.exit(130);
+  });
+}
 type Cell = Awaited<ReturnType<typeof cell>>;
 const results: { round: number; mode: Mode; clients: number; cell: Cell; serverThreadCpuSeconds: Record<string, number>; tokensPerServerCpuSecond: number | null }[] = [];
 try {
