@@ -12,8 +12,8 @@ sink.port1.unref();
  *
  * Why: onnxruntime-node returns every output in a new ArrayBuffer, so each decode step of a batch
  * hands V8 a new KV cache of megabytes. Left to the collector, that external memory made V8 run a
- * mark-compact every few steps (63 in one 9 s in-process run of the serve benchmark's workload; 3
- * with the buffers released, and the tokens per CPU second doubled: `npm run bench:serve`).
+ * full collection every few steps (`npm run bench:serve`, 8 clients in process for 3 × 2 s: 110–124
+ * full collections left to V8, 2–3 with the buffers released, 2.6–3.2× the tokens per CPU second).
  */
 export function releaseBuffer(view: ArrayBufferView): void {
   const { buffer } = view;
