@@ -271,8 +271,8 @@ export function sumHash(n: i32, m: f64): f64 {
   return (l0 + l2) + (l1 + f64x2.extract_lane(b, 1));
 }
 
-/** The hash lanes alone (a row whose maximum is not finite). */
-function hashOnly(n: i32): void {
+/** The hash lanes alone into HASH (hashFloat32; and the summary of a row whose maximum is not finite). */
+export function hashOnly(n: i32): void {
   let h1: u32 = 0x811c9dc5;
   let h2: u32 = 0x9747b28c ^ n;
   let i = 0;

@@ -3,7 +3,8 @@
 // vocabularies of real models, on rows shaped like a model's (peaked head, long tail) and on noise.
 import { Bench } from 'tinybench';
 import { greedyToken } from '../src/decode/argmax-kernel.ts';
-import { argmax, dexpSum, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
+import { argmax, dexpSum, hashFloat32, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
+import { hashFloat32Reference } from '../src/decode/row-hash.ts';
 import { stepKernel } from '../src/decode/step-kernel.ts';
 import { summarizeRowReference } from '../src/decode/summary-reference.ts';
 import { realisticRow } from './realistic-logits.ts';
@@ -64,6 +65,12 @@ export async function runStepBench(msPerTask = 200, vocabs = VOCABS): Promise<St
         'log-sum-exp and hash, kernel': () => {
           kernel.put(row);
           sink += kernel.sumDexp(top);
+        },
+        'hash alone, kernel': () => {
+          sink += hashFloat32(row).length;
+        },
+        'hash alone, TypeScript reference': () => {
+          sink += hashFloat32Reference(row).length;
         },
         'log-sum-exp, TypeScript reference': () => {
           sink += dexpSum(row, top);

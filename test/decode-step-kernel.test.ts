@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileKernel } from '../scripts/build-kernels.ts';
 import { dexpSum, dexpWeights, Mt19937, sampleWithDraw, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
-import { logSumExp } from '../src/decode/logits.ts';
+import { hashFloat32, logSumExp } from '../src/decode/logits.ts';
+import { hashFloat32Reference } from '../src/decode/row-hash.ts';
 import { leaders, scratch } from '../src/decode/sampling-order.ts';
 import { KERNEL_TOP_MAX, stepKernel, stepKernelKind, useTypeScriptReference } from '../src/decode/step-kernel.ts';
 import { STEP_WASM } from '../src/decode/step-wasm.ts';
@@ -68,6 +69,17 @@ describe('the WebAssembly SIMD step kernel', () => {
       kernel.put(row);
       expect(kernel.sumDexp(m), `n=${n}`).toBe(dexpSum(row, m));
       expect(logSumExp(row), `n=${n}`).toBe(logSumExpReference(row));
+    }
+  });
+
+  it("hashes a row alone as the TypeScript reference does, and as the summary records it", () => {
+    const rng = new Mt19937(37);
+    for (let t = 0; t < 200; t++) {
+      const n = t < 20 ? t : 1 + Math.floor(rng.random() * (t < 150 ? 100 : 70_000));
+      const row = oddRow(rng, n, true);
+      const h = hashFloat32(row);
+      expect(h, `n=${n}`).toBe(hashFloat32Reference(row));
+      expect(summarizeRow(row, 3).hash, `n=${n}`).toBe(h);
     }
   });
 

@@ -1,9 +1,8 @@
 import { dlog } from './dexp.ts';
-import { finishHash } from './row-hash.ts';
+import { finishHash, hashFloat32Reference } from './row-hash.ts';
 import { KERNEL_TOP_MAX, stepKernel } from './step-kernel.ts';
 import { logSumExpPastInfinity, logSumExpReference, rowSummary, rowTop, summarizeRowReference } from './summary-reference.ts';
 
-export { hashFloat32 } from './row-hash.ts';
 
 /** Per-step observations of one logits row: what detbench records besides the chosen token. */
 export interface RowSummary {
@@ -50,6 +49,19 @@ export function logSumExp(row: Float32Array, top: number = rowTop(row)): number 
   if (!kernel || !(top > -Infinity && top < Infinity)) return logSumExpReference(row, top);
   kernel.put(row);
   return top + dlog(kernel.sumDexp(top));
+}
+
+/**
+ * The row's 64-bit hash, as the summary records it (`hashFloat32Reference` in
+ * src/decode/row-hash.ts defines it), on the kernel where there is one, for the callers that need
+ * the hash alone (`npm run bench:step` times both).
+ */
+export function hashFloat32(row: Float32Array): string {
+  const kernel = stepKernel();
+  if (!kernel) return hashFloat32Reference(row);
+  kernel.put(row);
+  const lanes = kernel.hashLanes();
+  return finishHash(lanes[0]!, lanes[1]!);
 }
 
 /** IEEE 754 half (as raw uint16 bits) to float32, for fp16 models' logits. */

@@ -1,17 +1,22 @@
 /**
  * A 64-bit digest of the row's bit patterns: two 32-bit multiplicative lanes (FNV-1a style over
  * the even words, murmur's constant over the odd ones), each finished with murmur3's avalanche.
- * Not cryptographic: it shows equality, it does not resist attack. The summary computes the same
- * lanes on the way (in TypeScript or on the kernel, kernels/step.ts).
+ * Not cryptographic: it shows equality, it does not resist attack. The TypeScript reference of
+ * `hashFloat32` (src/decode/logits.ts), which the kernel (kernels/step.ts) is tested against; the
+ * summary computes the same lanes on the way.
  */
-export function hashFloat32(row: Float32Array): string {
+export function hashFloat32Reference(row: Float32Array): string {
   const words = new Uint32Array(row.buffer, row.byteOffset, row.length);
+  const n = words.length;
   let h1 = HASH_SEED_EVEN;
-  let h2 = HASH_SEED_ODD ^ row.length;
-  for (let i = 0; i < words.length; i++) {
-    if (i & 1) h2 = Math.imul(h2 ^ words[i]!, HASH_MUL_ODD);
-    else h1 = Math.imul(h1 ^ words[i]!, HASH_MUL_EVEN);
+  let h2 = HASH_SEED_ODD ^ n;
+  // Two words per turn: no parity test in the loop.
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    h1 = Math.imul(h1 ^ words[i]!, HASH_MUL_EVEN);
+    h2 = Math.imul(h2 ^ words[i + 1]!, HASH_MUL_ODD);
   }
+  if (i < n) h1 = Math.imul(h1 ^ words[i]!, HASH_MUL_EVEN);
   return finishHash(h1, h2);
 }
 

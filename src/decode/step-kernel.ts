@@ -16,6 +16,7 @@ interface Exports {
   TOP_MAX: WebAssembly.Global;
   summarize(n: number, kk: number): number;
   sumHash(n: number, m: number): number;
+  hashOnly(n: number): void;
   leaders(n: number, k: number): number;
   weightSum(n: number, scale: number, m: number, out: number, keep: number, dense: number): number;
 }
@@ -32,7 +33,7 @@ export class StepKernel {
   private n = 0;
   private topVals = new Float64Array(0);
   private topIds = new Int32Array(0);
-  private hashLanes = new Int32Array(0);
+  private lanes = new Int32Array(0);
   private least = new Float32Array(0);
   /** Set by leaders: every value finite, and the least one (for the weights' dense case). */
   private allFinite = false;
@@ -68,6 +69,12 @@ export class StepKernel {
   /** dexpSum(row, m) (four lanes) for a row without +Infinity; the hash lanes too. */
   sumDexp(m: number): number {
     return this.x.sumHash(this.n, m);
+  }
+
+  /** The hash lanes alone into {@link hash} (hashFloat32 without the rest of the summary). */
+  hashLanes(): Int32Array {
+    this.x.hashOnly(this.n);
+    return this.hash();
   }
 
   /** The sampler's leaders: the first `k` (1..KERNEL_TOP_MAX) finite values in candidate order into {@link top}; returns how many are finite. */
@@ -117,8 +124,8 @@ export class StepKernel {
 
   /** The hash's two 32-bit lanes (before the final avalanche). */
   hash(): Int32Array {
-    if (this.hashLanes.buffer !== this.x.memory.buffer) this.views();
-    return this.hashLanes;
+    if (this.lanes.buffer !== this.x.memory.buffer) this.views();
+    return this.lanes;
   }
 
   private views(): void {
@@ -126,7 +133,7 @@ export class StepKernel {
     this.rowView = new Float32Array(buffer, this.row, (buffer.byteLength - this.row) / 4);
     this.topVals = new Float64Array(buffer, this.x.TOP_VALS.value as number, KERNEL_TOP_MAX);
     this.topIds = new Int32Array(buffer, this.x.TOP_IDS.value as number, KERNEL_TOP_MAX);
-    this.hashLanes = new Int32Array(buffer, this.x.HASH.value as number, 2);
+    this.lanes = new Int32Array(buffer, this.x.HASH.value as number, 2);
     this.least = new Float32Array(buffer, this.x.LEAST.value as number, 1);
   }
 }
