@@ -31,7 +31,8 @@ beforeAll(async () => {
   promptIds = model.tokenizer.encode('a b');
   inline = decodeModelFor(session, specOf(model), makeNodeTensor);
   ringModel = decodeModelFor(session, specOf(model), makeNodeTensor);
-  ring = await SummaryRing.start();
+  // Rows of the tiny model cost the loop little: without inlineBelow 0 it would keep them all in line.
+  ring = await SummaryRing.start({ inlineBelow: 0 });
   ringModel.recorder = ring;
   requests = [
     { promptIds: model.tokenizer.encode('hello world'), maxNewTokens: 40, sampling: { kind: 'greedy' }, stopIds: [], topK: 5 },
@@ -45,7 +46,7 @@ afterAll(async () => {
 
 /** Decodes `reqs` through a fresh ring started with `options`, then closes it; with where its rows went. */
 async function throughRing(options: SummaryRingOptions, reqs: DecodeRequest[]) {
-  const other = await SummaryRing.start(options);
+  const other = await SummaryRing.start({ inlineBelow: 0, ...options });
   try {
     const results = await decode({ ...decodeModelFor(session, spec, makeNodeTensor), recorder: other }, reqs);
     return Object.assign(results, { places: other.places() });
@@ -82,6 +83,14 @@ describe('recording on a worker thread (SummaryRing)', () => {
     expect(queued.places.worker + queued.places.inline + queued.places.taken + queued.places.redone).toBe(65);
   });
 
+  it('keeps rows in line that cost the loop little, timing the first of every 64, with the same traces', async () => {
+    const a = await decode(inline, requests);
+    // Any summary counts as cheap: after the first row (timed in line) every row stays in line.
+    const cheap = await throughRing({ inlineBelow: 1e9 }, requests);
+    expect(cheap.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
+    expect(cheap.places).toEqual({ worker: 0, inline: 65, taken: 0, redone: 0 });
+  });
+
   it('summarises in line what does not fit when one step queues more rows than the ring holds', async () => {
     // 40 rows in one batch: the loop pushes 40 rows per step into a 32-row ring.
     const wide = Array.from({ length: 40 }, (_, i): DecodeRequest => ({
@@ -101,7 +110,7 @@ describe('recording on a worker thread (SummaryRing)', () => {
   it('does the row the worker is still on itself at the end, and never reads the late result, even once the slot is refilled', async () => {
     // A drain that does not wait at all, and rows of 1M logits (a millisecond or two on the worker's
     // step kernel, about 1.6 ns per logit).
-    const other = await SummaryRing.start({ patienceMs: 0 });
+    const other = await SummaryRing.start({ patienceMs: 0, inlineBelow: 0 });
     const claimed = () => Atomics.load((other as unknown as { ctrl: Int32Array }).ctrl, CTRL.CLAIMED);
     try {
       const rows = [1, 2, 3].map((seed) => {

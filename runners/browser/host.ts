@@ -26,6 +26,8 @@ export interface HostConfig {
   withoutWebgpuFlags?: boolean;
   /** Tests and benchmarks only: record in line even where a Web Worker could (wasm). */
   inlineRecording?: boolean;
+  /** Tests only: the page ring's `inlineBelow` (0: every row it can to the worker). */
+  recorderInlineBelow?: number;
 }
 
 const HTML = '<!doctype html><meta charset="utf-8"><title>detbench</title><script type="module" src="/page.js"></script>';
@@ -121,6 +123,7 @@ export class BrowserHost {
       simd: this.config.simd,
       ...(this.config.powerPreference ? { powerPreference: this.config.powerPreference } : {}),
       ...(this.config.ep === 'wasm' && !this.config.inlineRecording ? { recorderUrl: `${this.harness.origin}/recorder.js` } : {}),
+      ...(this.config.recorderInlineBelow !== undefined ? { recorderInlineBelow: this.config.recorderInlineBelow } : {}),
     };
     this.facts = await this.#guard(() => page.evaluate((i) => (globalThis as PageGlobal).detbench.init(i), init), 'initialising onnxruntime-web');
     if (this.config.ep === 'webgpu' && !this.facts.adapter) {

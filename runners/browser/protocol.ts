@@ -34,6 +34,8 @@ export interface PageInit {
    * that the loop helps when it falls behind (runners/browser/in-chromium/page-ring.ts).
    */
   recorderUrl?: string;
+  /** Tests only: the ring's `inlineBelow` (runners/recording/summary-ring-core.ts); 0 hands every row it can to the worker. */
+  recorderInlineBelow?: number;
 }
 
 /** GPUAdapterInfo as plain data. */

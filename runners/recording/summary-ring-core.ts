@@ -7,11 +7,32 @@ const PATIENCE_CAP_MS = 2;
 /** A polling worker goes to sleep (to be notified) after this long without a row. */
 const POLL_FOR_MS = 50;
 
+/**
+ * A row whose summary costs the loop at most this share of its time per row is summarised in line:
+ * then the recording is within the 3% that issue #13 allows with a core to spare, and a worker
+ * (the copy, reading results back, a second thread on a loaded machine) would cost the loop more.
+ */
+const INLINE_BELOW = 0.03;
+/** Every this many rows the loop times a summary of its own, so a change of the row's cost is seen. */
+const PROBE_EVERY = 64;
+
+/** How a ring decides; every field but `pollMs` fixed only by tests. */
+export interface RingTuning {
+  /** How often (ms) the worker wakes by itself between rows. */
+  pollMs: number;
+  /** How many queued rows may wait for the worker (else from the worker's recent time per row). */
+  maxWaiting?: number;
+  /** How long (ms) a drain waits for the worker's row before it does that row itself. */
+  patienceMs?: number;
+  /** The share of the loop's time per row below which a row is summarised in line (default 0.03). */
+  inlineBelow?: number;
+}
+
 /** Where a ring's rows were summarised, counted since it started. */
 export interface RowPlaces {
   /** On the worker thread. */
   worker: number;
-  /** By the loop, at push, because the worker had enough rows waiting. */
+  /** By the loop, at push: the worker had enough rows waiting, or a row costs the loop so little that in line is cheaper. */
   inline: number;
   /** By the loop at the end of a generation: queued rows the worker had not started. */
   taken: number;
@@ -23,6 +44,10 @@ export interface RowPlaces {
  * The decode loop's side of the recording ring, the same in Node (runners/recording/summary-ring.ts) and in
  * the page (runners/browser/in-chromium/page-ring.ts), which add the worker and the waiting.
  *
+ * Rows cheap to summarise stay in line: the loop times its own summaries and the time between
+ * rows, and while a summary costs it at most 3% of that (a 4,096-logit row on the step kernel
+ * against a forward pass of 0.3 ms), it summarises every row itself, timing one in 64 when it
+ * would otherwise hand them over.
  * The rule that keeps the loop from waiting on a worker slower than its steps (a 32,000-logit row
  * costs more than a tiny model's forward pass; a busy machine leaves the worker no core): a row
  * goes to the worker only while fewer than `maxWaiting` queued rows wait for it; otherwise the loop
@@ -53,14 +78,19 @@ export abstract class RingCore implements StepRecorder {
   private pushOf: number[] = [];
   /** The worker's recent time per row (ms), 0 before its first row. */
   private rowMs = 0;
+  /** The loop's recent time for a summary of its own (ms), 0 before its first. */
+  private inlineMs = 0;
+  /** The recent time between rows (ms) within a generation, and when the last row came (-1: none yet). */
+  private intervalMs = 0;
+  private lastPush = -1;
+  private pushes = 0;
   protected failed: Error | null = null;
   private readonly counts: RowPlaces = { worker: 0, inline: 0, taken: 0, redone: 0 };
+  protected readonly pollMs: number;
 
-  protected constructor(
-    protected readonly pollMs: number,
-    private readonly fixedWaiting: number | undefined,
-    private readonly fixedPatience: number | undefined = undefined,
-  ) {}
+  protected constructor(private readonly tuning: RingTuning) {
+    this.pollMs = tuning.pollMs;
+  }
 
   /** Hands the shared buffers to the worker (once, at the first row). */
   protected abstract share(buffers: RingBuffers): void;
@@ -80,10 +110,20 @@ export abstract class RingCore implements StepRecorder {
     if (row.length > this.width) throw new Error(`row of ${row.length} logits exceeds the ring's ${this.width}`);
     if (topK > MAX_TOP_K) throw new Error(`the recording worker keeps at most ${MAX_TOP_K} candidates, not ${topK}`);
     this.collect();
+    const now = performance.now();
+    if (this.lastPush >= 0) this.intervalMs = this.intervalMs > 0 ? 0.75 * this.intervalMs + 0.25 * (now - this.lastPush) : now - this.lastPush;
+    this.lastPush = now;
     const waiting = (this.written - Atomics.load(this.ctrl, CTRL.CLAIMED)) | 0;
     const full = ((this.written - this.collected) | 0) >= SLOTS;
-    if (full || waiting >= this.maxWaiting()) {
+    const below = this.tuning.inlineBelow ?? INLINE_BELOW;
+    const cheap = this.inlineMs > 0 && this.intervalMs > 0 && this.inlineMs <= below * this.intervalMs;
+    const probe = below > 0 && this.pushes++ % PROBE_EVERY === 0;
+    if (full || cheap || probe || waiting >= this.maxWaiting()) {
       const summary = summarizeRow(row, topK);
+      const ms = performance.now() - now;
+      this.inlineMs = this.inlineMs > 0 ? 0.75 * this.inlineMs + 0.25 * ms : ms;
+      // The loop's own summary is part of the time to the next row; leave it out of the interval.
+      this.lastPush += ms;
       this.out.push(summary);
       this.counts.inline++;
       return summary;
@@ -114,7 +154,7 @@ export abstract class RingCore implements StepRecorder {
 
   /** How many queued rows may wait for the worker before the loop summarises a row itself. */
   private maxWaiting(): number {
-    if (this.fixedWaiting !== undefined) return this.fixedWaiting;
+    if (this.tuning.maxWaiting !== undefined) return this.tuning.maxWaiting;
     if (!(this.rowMs > 0)) return 1;
     return Math.max(1, Math.min(SLOTS / 2, Math.floor(this.pollMs / this.rowMs)));
   }
@@ -138,7 +178,7 @@ export abstract class RingCore implements StepRecorder {
 
   /** How long (ms) a drain waits for the worker's row before it summarises that row itself. */
   protected patience(): number {
-    if (this.fixedPatience !== undefined) return this.fixedPatience;
+    if (this.tuning.patienceMs !== undefined) return this.tuning.patienceMs;
     return Math.min(PATIENCE_CAP_MS, this.rowMs > 0 ? this.rowMs : PATIENCE_CAP_MS);
   }
 
@@ -187,6 +227,8 @@ export abstract class RingCore implements StepRecorder {
     this.out = [];
     this.pushOf = [];
     this.first = this.written;
+    // The gap to the next generation's first row is no time between rows.
+    this.lastPush = -1;
     if (all.some((s) => s === undefined)) {
       this.failed = new Error('the recording worker lost a row');
       throw this.failed;

@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import type { RowSummary } from '../../src/decode/logits.ts';
-import { RingCore } from './summary-ring-core.ts';
+import { RingCore, type RingTuning } from './summary-ring-core.ts';
 import type { RingBuffers } from './summary-ring-layout.ts';
 
 export type { RowPlaces } from './summary-ring-core.ts';
@@ -19,6 +19,8 @@ export interface SummaryRingOptions {
   maxWaiting?: number;
   /** Fixes how long (ms) a drain waits for the worker's row before it does that row itself; for tests. */
   patienceMs?: number;
+  /** The share of the loop's time per row below which rows stay in line (see RingCore; 0: never); for tests. */
+  inlineBelow?: number;
 }
 
 /**
@@ -36,11 +38,9 @@ export class SummaryRing extends RingCore {
 
   private constructor(
     private readonly worker: Worker,
-    pollMs: number,
-    fixedWaiting: number | undefined,
-    fixedPatience: number | undefined,
+    tuning: RingTuning,
   ) {
-    super(pollMs, fixedWaiting, fixedPatience);
+    super(tuning);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.workerPort = port2;
@@ -54,7 +54,7 @@ export class SummaryRing extends RingCore {
   }
 
   static async start(options: SummaryRingOptions = {}): Promise<SummaryRing> {
-    return new SummaryRing(new Worker(await workerSource(), { eval: true }), options.pollMs ?? 0.5, options.maxWaiting, options.patienceMs);
+    return new SummaryRing(new Worker(await workerSource(), { eval: true }), { ...options, pollMs: options.pollMs ?? 0.5 });
   }
 
   drain(): Promise<RowSummary[]> {

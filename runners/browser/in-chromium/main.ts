@@ -110,7 +110,7 @@ const api: PageApi = {
     model = decodeModelFor(float16AsBits(session), open.spec, makeTensor);
     const recording = pageInit ? pagePlan(pageInit) : 'inline';
     ring?.close();
-    ring = recording === 'worker-thread+inline' && pageInit?.recorderUrl ? new PageRing(new Worker(pageInit.recorderUrl, { type: 'module' })) : null;
+    ring = recording === 'worker-thread+inline' && pageInit?.recorderUrl ? new PageRing(new Worker(pageInit.recorderUrl, { type: 'module' }), pageInit.recorderInlineBelow) : null;
     if (ring) model.recorder = ring;
 
     let effective: string = ep;

@@ -17,9 +17,9 @@ export class PageRing extends RingCore {
 
   constructor(
     private readonly worker: Worker,
-    pollMs = 0.5,
+    inlineBelow?: number,
   ) {
-    super(pollMs, undefined);
+    super({ pollMs: 0.5, ...(inlineBelow !== undefined ? { inlineBelow } : {}) });
     worker.onmessage = (e: MessageEvent<{ error?: string }>) => {
       this.error = e.data?.error ?? 'unknown error';
     };
