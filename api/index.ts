@@ -4,9 +4,9 @@
  * runners (`runners/index.ts`) and the report generator (`reports/`); the core itself imports neither.
  */
 import { RUNNERS } from '../runners/index.ts';
+import { type RunOptions as CoreRunOptions, type RunSummary, runSuite as runWith } from '../src/run/execute.ts';
 import type { RunnerList } from '../src/runner-contract/manifest.ts';
-import { runSuite as runWith, type RunOptions as CoreRunOptions, type RunSummary } from '../src/run/execute.ts';
-import { loadSuite as loadWith, type LoadedSuite } from '../src/suite/load.ts';
+import { type LoadedSuite, loadSuite as loadWith } from '../src/suite/load.ts';
 
 /** Options of {@link runSuite}: the core's, with the runner list defaulting to the shipped runners. */
 export type RunOptions = Omit<CoreRunOptions, 'runners'> & { runners?: RunnerList };
@@ -21,12 +21,12 @@ export function runSuite(opts: RunOptions): Promise<RunSummary> {
   return runWith({ ...opts, runners: opts.runners ?? RUNNERS });
 }
 
-export type { LoadedSuite, RunnerList, RunSummary };
+export { generateReport as renderReport, type ReportOptions, type ReportResult } from '../reports/generate.ts';
 export { RUNNERS } from '../runners/index.ts';
-export type { RunEvent } from '../src/run/execute.ts';
-export { readResults, streamResults, type ReadOptions } from '../src/results/read.ts';
-export type { CompletedRecord, ErroredRecord, ResultRecord, SkippedRecord } from '../src/results/record.ts';
+export { DetbenchError } from '../src/errors.ts';
 export { computeMetrics, type MetricsOptions } from '../src/metrics/index.ts';
 export type { MetricsSummary } from '../src/metrics/types.ts';
-export { generateReport as renderReport, type ReportOptions, type ReportResult } from '../reports/generate.ts';
-export { DetbenchError } from '../src/errors.ts';
+export { type ReadOptions, readResults, streamResults } from '../src/results/read.ts';
+export type { CompletedRecord, ErroredRecord, ResultRecord, SkippedRecord } from '../src/results/record.ts';
+export type { RunEvent } from '../src/run/execute.ts';
+export type { LoadedSuite, RunnerList, RunSummary };

@@ -49,9 +49,14 @@ export function registerGate(program: Command): void {
           rateBound: string;
         },
       ) => {
-        if (!['point', 'lower', 'upper'].includes(o.rateBound)) throw new DetbenchError('USAGE', `--rate-bound: expected point, lower or upper, got "${o.rateBound}"`);
+        if (!['point', 'lower', 'upper'].includes(o.rateBound))
+          throw new DetbenchError('USAGE', `--rate-bound: expected point, lower or upper, got "${o.rateBound}"`);
         // Streamed unit by unit (heads first, then each unit's records), as the report reads them.
-        const streamed = streamMetrics(files, { nearTie: o.nearTie, warn: (m) => process.stderr.write(`${m}\n`), ...(o.reference ? { reference: o.reference } : {}) });
+        const streamed = streamMetrics(files, {
+          nearTie: o.nearTie,
+          warn: (m) => process.stderr.write(`${m}\n`),
+          ...(o.reference ? { reference: o.reference } : {}),
+        });
         streamed.store.close();
         const metrics = streamed.metrics;
         const criteria: GateCriteria = {
@@ -71,7 +76,9 @@ export function registerGate(program: Command): void {
         for (const c of verdict.checks) {
           process.stdout.write(`${c.pass ? 'PASS' : 'FAIL'}  ${c.subject}: ${c.check} — ${c.detail}\n`);
         }
-        process.stdout.write(`detbench gate: ${verdict.pass ? 'PASS' : 'FAIL'} (${verdict.checks.filter((c) => !c.pass).length} of ${verdict.checks.length} checks failed)\n`);
+        process.stdout.write(
+          `detbench gate: ${verdict.pass ? 'PASS' : 'FAIL'} (${verdict.checks.filter((c) => !c.pass).length} of ${verdict.checks.length} checks failed)\n`,
+        );
         if (o.json) {
           // Every rate with its 95% interval and the divergence statistics travel with the verdict.
           const statistics = {

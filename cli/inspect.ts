@@ -1,15 +1,15 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { RUNNERS } from '../runners/index.ts';
 import { DetbenchError } from '../src/errors.ts';
 import { describeModel } from '../src/model/describe.ts';
 import { isRepoId } from '../src/model/hub/repo-id.ts';
 import type { HubProvenance } from '../src/model/hub/snapshot.ts';
 import { loadModel } from '../src/model/load.ts';
 import { DTYPE_NAMES, type DtypeName } from '../src/model/precision.ts';
-import { probeSession, type ProbeReport } from '../src/probe/probe.ts';
-import { openHubFolder } from '../src/run/model-source.ts';
+import { type ProbeReport, probeSession } from '../src/probe/probe.ts';
 import { probePrompts, probeTolerance } from '../src/probe/prompts.ts';
-import { RUNNERS } from '../runners/index.ts';
+import { openHubFolder } from '../src/run/model-source.ts';
 import { findRunner, type RunnerManifest } from '../src/runner-contract/manifest.ts';
 
 interface InspectFlags {
@@ -35,7 +35,9 @@ export function describeProbe(report: ProbeReport, runner: string): string {
       : `${c.tokensEqual ? 'tokens equal' : `tokens differ from step ${c.firstMismatch?.step ?? '?'}`}, ${c.bitwiseSteps}/${c.steps} steps bitwise equal, max relative |Δ logit| ${c.maxRelDiff.toExponential(2)} (tolerance ${c.tolerance})`;
     lines.push(`  ${c.id.padEnd(22)} ${c.pass ? 'pass' : 'FAIL'}  ${what}`);
   }
-  lines.push(`verdict    ${report.pass ? 'pass: detbench feeds this model correctly on this runner' : 'FAIL: do not measure this model with this runner until the failing check is understood'}`);
+  lines.push(
+    `verdict    ${report.pass ? 'pass: detbench feeds this model correctly on this runner' : 'FAIL: do not measure this model with this runner until the failing check is understood'}`,
+  );
   return lines.join('\n');
 }
 
@@ -43,7 +45,9 @@ export function describeProbe(report: ProbeReport, runner: string): string {
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('show what detbench reads from a model folder and how it feeds the graph, then run the probe (KV cache against recompute, padded row against alone)')
+    .description(
+      'show what detbench reads from a model folder and how it feeds the graph, then run the probe (KV cache against recompute, padded row against alone)',
+    )
     .argument('<model-dir>', 'model folder (Hugging Face / transformers.js or ONNX Runtime GenAI layout), or a Hugging Face Hub repo id (owner/name)')
     .addOption(new Option('--precision <dtype>', 'onnx-community dtype: which onnx/model_<dtype>.onnx to load').choices(DTYPE_NAMES))
     .option('--model-file <file>', 'ONNX file inside the model folder (overrides --precision)')
@@ -78,7 +82,8 @@ export function registerInspect(program: Command): void {
         dir = opened.dir;
       }
       const model = await loadModel(dir, flags.modelFile ? { onnxFile: flags.modelFile } : flags.precision ? { precision: flags.precision } : {});
-      if (hub) process.stdout.write(`hub        ${hub.repo} @ ${hub.revision} -> commit ${hub.commit}${hub.offline ? ' (from the cache, HF_HUB_OFFLINE)' : ''}\n`);
+      if (hub)
+        process.stdout.write(`hub        ${hub.repo} @ ${hub.revision} -> commit ${hub.commit}${hub.offline ? ' (from the cache, HF_HUB_OFFLINE)' : ''}\n`);
       process.stdout.write(`${describeModel(model)}\n`);
       let report: ProbeReport | undefined;
       if (flags.probe) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { DetbenchError, errorMessage } from '../src/errors.ts';
 
 interface LoadFlags {
@@ -34,8 +34,12 @@ function readPrompts(file: string): string[] {
   } catch (cause) {
     throw new DetbenchError('LOAD_PROMPTS_UNREADABLE', `${file}: cannot read the prompts file (${errorMessage(cause)})`, { cause, file });
   }
-  const prompts = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (prompts.length === 0) throw new DetbenchError('LOAD_PROMPTS_EMPTY', `${file}: no prompts (one per line; blank lines and # comments are skipped)`, { file });
+  const prompts = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  if (prompts.length === 0)
+    throw new DetbenchError('LOAD_PROMPTS_EMPTY', `${file}: no prompts (one per line; blank lines and # comments are skipped)`, { file });
   return prompts;
 }
 
@@ -69,7 +73,9 @@ export function registerLoad(program: Command): void {
         process.on('SIGTERM', stop);
       });
       const stats = await load.stop();
-      const sizes = Object.entries(stats.batchSizes).map(([s, n]) => `${s}:${n}`).join(' ');
+      const sizes = Object.entries(stats.batchSizes)
+        .map(([s, n]) => `${s}:${n}`)
+        .join(' ');
       process.stderr.write(
         `detbench load: ${stats.requests} requests (${stats.failed} failed), ${stats.tokens} tokens${sizes ? `, batch sizes ${sizes}` : ''}${stats.firstError ? `; first failure: ${stats.firstError}` : ''}\n`,
       );

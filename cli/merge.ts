@@ -5,7 +5,7 @@ export function registerMerge(program: Command): void {
   program
     .command('merge')
     .description('merge the results of detbench run --shard i/n into one file, checking they are one complete run')
-    .argument('<shards...>', 'the shards\' results JSONL files (their capture sidecars are merged too)')
+    .argument('<shards...>', "the shards' results JSONL files (their capture sidecars are merged too)")
     .requiredOption('-o, --out <file>', 'the merged results file (must not exist)')
     .action(async (files: string[], o: { out: string }) => {
       const { mergeShards } = await import('../src/results/merge.ts');

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { RUNNERS } from '../runners/index.ts';
 import { detectFingerprint } from '../src/env/fingerprint.ts';
 import { profileFromFingerprint, profileToYaml } from '../src/env/profile.ts';
-import { RUNNERS } from '../runners/index.ts';
 import { profileSchemaFor } from '../src/env/profile-schema.ts';
 
 /** `detbench profile`: detects this machine and prints (or writes) a hardware profile YAML. */

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { RUNNERS } from '../runners/index.ts';
 import { DetbenchError, errorMessage } from '../src/errors.ts';
 import { serveRunnerTypes } from '../src/serve/engine.ts';
@@ -37,7 +37,10 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--runner <type>', 'local runner that computes').choices(serveRunnerTypes(RUNNERS)).default('node-cpu'))
     .option('--threads <n>', 'onnxruntime intra-op threads (0: let onnxruntime choose)', positiveInt('--threads', 0), 1)
     .addOption(
-      new Option('--batching <mode>', 'continuous: requests join and leave the running batch between steps; static: one batch at a time, decoded to the end; off: one request at a time')
+      new Option(
+        '--batching <mode>',
+        'continuous: requests join and leave the running batch between steps; static: one batch at a time, decoded to the end; off: one request at a time',
+      )
         .choices(['continuous', 'static', 'off'])
         .default('continuous'),
     )

@@ -13,19 +13,23 @@
 // vocabulary out as GPT-2 does: the 256 byte-level symbols, the merges in order, and
 // the special token <|endoftext|> last. The result is re-loaded with the same library
 // (Tokenizer.fromString) and checked for byte-exact round trips.
-import { createRequire } from "node:module";
-import fs from "node:fs";
-import path from "node:path";
-import readline from "node:readline";
-const require = createRequire(path.join(process.cwd(), "noop.js"));
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const require = createRequire(path.join(process.cwd(), 'noop.js'));
 let tk;
-try { tk = require("tokenizers"); } catch {
-  const req2 = createRequire(path.join(process.env.NODE_PATH || "/tmp/tok/node_modules", "noop.js"));
-  tk = req2("tokenizers");
+try {
+  tk = require('tokenizers');
+} catch {
+  const req2 = createRequire(path.join(process.env.NODE_PATH || '/tmp/tok/node_modules', 'noop.js'));
+  tk = req2('tokenizers');
 }
 const { Tokenizer, BPE, byteLevelPreTokenizer, byteLevelAlphabet } = tk;
 
-const EOS = "<|endoftext|>";
+const EOS = '<|endoftext|>';
 
 async function train(corpus, out, vocabSize) {
   const tok = new Tokenizer(BPE.empty());
@@ -33,16 +37,18 @@ async function train(corpus, out, vocabSize) {
   tok.setPreTokenizer(byteLevelPreTokenizer(false, true));
   tok.train([corpus]);
   const raw = JSON.parse(saveToString(tok));
-  let merges = raw.model.merges.map((m) => (Array.isArray(m) ? m : m.split(" ")));
+  let merges = raw.model.merges.map((m) => (Array.isArray(m) ? m : m.split(' ')));
   const alphabet = byteLevelAlphabet();
-  if (alphabet.length !== 256) throw new Error("byte alphabet is not 256 symbols");
+  if (alphabet.length !== 256) throw new Error('byte alphabet is not 256 symbols');
   const nMerges = vocabSize - 256 - 1;
   if (merges.length < nMerges) throw new Error(`only ${merges.length} merges learned`);
   merges = merges.slice(0, nMerges);
   // GPT-2 byte order: bytes_to_unicode() order, i.e. the printable bytes first.
   const vocab = {};
   const gpt2Order = bytesToUnicode();
-  gpt2Order.forEach((ch, i) => { vocab[ch] = i; });
+  gpt2Order.forEach((ch, i) => {
+    vocab[ch] = i;
+  });
   for (const ch of alphabet) if (!(ch in vocab)) throw new Error(`alphabet mismatch ${ch}`);
   let next = 256;
   for (const [a, b] of merges) {
@@ -53,23 +59,31 @@ async function train(corpus, out, vocabSize) {
   }
   vocab[EOS] = next++;
   const json = {
-    version: "1.0",
+    version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: [{ id: vocab[EOS], content: EOS, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
     normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "",
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges,
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
     },
   };
   const text = JSON.stringify(json, null, 0);
   const check = Tokenizer.fromString(text);
   if (check.getVocabSize(true) !== vocabSize) throw new Error(`vocab size ${check.getVocabSize(true)} != ${vocabSize}`);
-  const samples = ["Hello, world!", "def f(x):\n    return x ** 2\n", "Grüße aus Köln — ½ ✓ 🙂", fs.readFileSync(corpus, "utf8").slice(0, 5000)];
+  const samples = ['Hello, world!', 'def f(x):\n    return x ** 2\n', 'Grüße aus Köln — ½ ✓ 🙂', fs.readFileSync(corpus, 'utf8').slice(0, 5000)];
   for (const s of samples) {
     const enc = await check.encode(s);
     const dec = await check.decode(enc.getIds(), false);
@@ -81,9 +95,9 @@ async function train(corpus, out, vocabSize) {
 }
 
 function saveToString(tok) {
-  const tmp = path.join(fs.mkdtempSync("/tmp/tokjs-"), "t.json");
+  const tmp = path.join(fs.mkdtempSync('/tmp/tokjs-'), 't.json');
   tok.save(tmp, false);
-  return fs.readFileSync(tmp, "utf8");
+  return fs.readFileSync(tmp, 'utf8');
 }
 
 function bytesToUnicode() {
@@ -93,7 +107,12 @@ function bytesToUnicode() {
   for (let i = 174; i <= 255; i++) bs.push(i);
   const cs = bs.slice();
   let n = 0;
-  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n); n++; }
+  for (let b = 0; b < 256; b++)
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n);
+      n++;
+    }
   return cs.map((c) => String.fromCodePoint(c));
 }
 
@@ -102,7 +121,7 @@ function bytesToUnicode() {
 async function encode(tokFile, docsFile, out) {
   const tok = Tokenizer.fromFile(tokFile);
   const eos = tok.tokenToId(EOS);
-  const rl = readline.createInterface({ input: fs.createReadStream(docsFile, "utf8"), crlfDelay: Infinity });
+  const rl = readline.createInterface({ input: fs.createReadStream(docsFile, 'utf8'), crlfDelay: Infinity });
   const chunks = [];
   let total = 0;
   for await (const line of rl) {
@@ -110,23 +129,31 @@ async function encode(tokFile, docsFile, out) {
     const doc = JSON.parse(line);
     const ids = (await tok.encode(doc)).getIds();
     const arr = new Uint16Array(ids.length + 1);
-    arr.set(ids); arr[ids.length] = eos;
-    chunks.push(arr); total += arr.length;
+    arr.set(ids);
+    arr[ids.length] = eos;
+    chunks.push(arr);
+    total += arr.length;
   }
   const all = new Uint16Array(total);
-  let o = 0; for (const c of chunks) { all.set(c, o); o += c.length; }
+  let o = 0;
+  for (const c of chunks) {
+    all.set(c, o);
+    o += c.length;
+  }
   fs.writeFileSync(out, Buffer.from(all.buffer));
   console.log(`encoded ${chunks.length} docs -> ${total} tokens -> ${out}`);
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-if (cmd === "train") await train(args[0], args[1], parseInt(args[2] || "4096", 10));
-else if (cmd === "encode") await encode(args[0], args[1], args[2]);
-else if (cmd === "ids") {
+if (cmd === 'train') await train(args[0], args[1], parseInt(args[2] || '4096', 10));
+else if (cmd === 'encode') await encode(args[0], args[1], args[2]);
+else if (cmd === 'ids') {
   // TOKENIZER JSON_ARRAY_OF_STRINGS -> prints a JSON array of id arrays (no special tokens added)
   const tok = Tokenizer.fromFile(args[0]);
   const out = [];
   for (const s of JSON.parse(args[1])) out.push((await tok.encode(s)).getIds());
   console.log(JSON.stringify(out));
+} else {
+  console.error('usage: train CORPUS OUT VOCAB | encode TOKENIZER DOCS.jsonl OUT.bin | ids TOKENIZER JSON');
+  process.exit(2);
 }
-else { console.error("usage: train CORPUS OUT VOCAB | encode TOKENIZER DOCS.jsonl OUT.bin | ids TOKENIZER JSON"); process.exit(2); }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../src/fs-dirs.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeDirs } from '../src/fs-dirs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -30,7 +30,10 @@ function version(pkg: string): string {
 function sourceKey(): string {
   const h = createHash('sha256');
   const files = [
-    ...readdirSync(pageDir).filter((f) => f.endsWith('.ts')).sort().map((f) => join(pageDir, f)),
+    ...readdirSync(pageDir)
+      .filter((f) => f.endsWith('.ts'))
+      .sort()
+      .map((f) => join(pageDir, f)),
     join(here, 'data.ts'),
     join(root, 'src', 'metrics', 'types.ts'),
   ];

@@ -1,6 +1,6 @@
+import { Mt19937 } from '../src/decode/mt19937.ts';
 import type { RecordHead } from '../src/results/heads.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { Mt19937 } from '../src/decode/mt19937.ts';
 import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
 import type { ExplorerRecord, ReportData } from './data.ts';
 import type { RecordSource } from './view-model.ts';

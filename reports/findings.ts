@@ -1,8 +1,8 @@
-import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
-import type { RecordHead } from '../src/results/heads.ts';
-import { wilson, type Interval } from '../src/metrics/interval.ts';
+import { type Interval, wilson } from '../src/metrics/interval.ts';
 import { median } from '../src/metrics/stats.ts';
 import type { MetricsSummary, PairComparison } from '../src/metrics/types.ts';
+import type { RecordHead } from '../src/results/heads.ts';
+import { OWN_MODEL_TYPES } from '../src/results/schema.ts';
 import type { DiffCase, Finding, FindingKind } from './data.ts';
 
 /**
@@ -12,7 +12,21 @@ import type { DiffCase, Finding, FindingKind } from './data.ts';
  */
 
 /** The order findings are told in: the same thing twice, then one change at a time, then the control. */
-const ORDER: FindingKind[] = ['repeat', 'threads', 'wasm', 'webgpu', 'cuda', 'remote', 'backend', 'options', 'precision', 'batch', 'seed', 'control', 'teacher'];
+const ORDER: FindingKind[] = [
+  'repeat',
+  'threads',
+  'wasm',
+  'webgpu',
+  'cuda',
+  'remote',
+  'backend',
+  'options',
+  'precision',
+  'batch',
+  'seed',
+  'control',
+  'teacher',
+];
 
 interface RunnerInfo {
   type: string;
@@ -25,7 +39,13 @@ export function causeOf(ref: RunnerInfo, other: RunnerInfo): { kind: FindingKind
   const changed = keys.filter((k) => JSON.stringify(ref.options[k]) !== JSON.stringify(other.options[k]));
   const change = changed.length ? changed.map((k) => `${k} ${String(ref.options[k] ?? '—')} → ${String(other.options[k] ?? '—')}`).join(', ') : null;
   if (ref.type !== other.type) {
-    const byType: Record<string, FindingKind> = { 'browser-wasm': 'wasm', 'browser-webgpu': 'webgpu', 'node-webgpu': 'webgpu', 'node-cuda': 'cuda', 'remote-api': 'remote' };
+    const byType: Record<string, FindingKind> = {
+      'browser-wasm': 'wasm',
+      'browser-webgpu': 'webgpu',
+      'node-webgpu': 'webgpu',
+      'node-cuda': 'cuda',
+      'remote-api': 'remote',
+    };
     // Only options both runner types have can be said to change with the backend (precision, ...).
     const shared = changed.filter((k) => k in ref.options && k in other.options);
     const also = shared.map((k) => `${k} ${String(ref.options[k])} → ${String(other.options[k])}`).join(', ');
@@ -86,7 +106,15 @@ export function buildFindings(records: readonly RecordHead[], m: MetricsSummary,
 
   const refs = new Set(Object.values(m.references));
   // The same runner twice: the reference first; each control runner is told on its own.
-  for (const ref of refs) add(pool('repeat', pairs.filter((p) => p.relation === 'repetition' && p.b.runner === ref), ref, null));
+  for (const ref of refs)
+    add(
+      pool(
+        'repeat',
+        pairs.filter((p) => p.relation === 'repetition' && p.b.runner === ref),
+        ref,
+        null,
+      ),
+    );
 
   // One change at a time against the reference, per runner.
   const cross = new Map<string, PairComparison[]>();
@@ -106,10 +134,31 @@ export function buildFindings(records: readonly RecordHead[], m: MetricsSummary,
 
   const nonControl = (p: PairComparison) => !isControl(p.b.runner);
   const batchSizes = [...new Set(pairs.filter((p) => p.relation === 'batch').map((p) => m.groups.find((g) => g.key === p.group)?.batchSize ?? 0))];
-  add(pool('batch', pairs.filter((p) => p.relation === 'batch' && nonControl(p)), null, batchSizes.length ? `batch ${batchSizes.join(', ')} vs 1` : null));
-  add(pool('seed', pairs.filter((p) => p.relation === 'seed' && nonControl(p)), null, null));
+  add(
+    pool(
+      'batch',
+      pairs.filter((p) => p.relation === 'batch' && nonControl(p)),
+      null,
+      batchSizes.length ? `batch ${batchSizes.join(', ')} vs 1` : null,
+    ),
+  );
+  add(
+    pool(
+      'seed',
+      pairs.filter((p) => p.relation === 'seed' && nonControl(p)),
+      null,
+      null,
+    ),
+  );
   for (const runner of new Set(pairs.filter((p) => isControl(p.b.runner)).map((p) => p.b.runner))) {
-    add(pool('control', pairs.filter((p) => p.b.runner === runner && (p.relation === 'repetition' || p.relation === 'batch')), null, null));
+    add(
+      pool(
+        'control',
+        pairs.filter((p) => p.b.runner === runner && (p.relation === 'repetition' || p.relation === 'batch')),
+        null,
+        null,
+      ),
+    );
   }
 
   // Teacher forcing: the pair whose best candidate agrees least with the reference token.
@@ -136,7 +185,9 @@ export function buildFindings(records: readonly RecordHead[], m: MetricsSummary,
   for (const f of out) {
     if (f.kind === 'teacher' || f.changed === 0) continue;
     const relation = f.kind === 'batch' ? 'batch' : f.kind === 'seed' ? 'seed' : f.kind === 'repeat' || f.kind === 'control' ? 'repetition' : 'cross-runner';
-    const i = diffs.findIndex((d) => d.relation === relation && f.runners.includes(d.b.runner) && (f.reference === null || relation !== 'cross-runner' || d.a.runner === f.reference));
+    const i = diffs.findIndex(
+      (d) => d.relation === relation && f.runners.includes(d.b.runner) && (f.reference === null || relation !== 'cross-runner' || d.a.runner === f.reference),
+    );
     if (i >= 0) f.link = { section: 'diff', diff: i };
   }
   return out.sort((x, y) => ORDER.indexOf(x.kind) - ORDER.indexOf(y.kind));

@@ -1,12 +1,12 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { makeDirs } from '../src/fs-dirs.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../src/errors.ts';
+import { makeDirs } from '../src/fs-dirs.ts';
 import { streamMetrics } from '../src/results/stream-metrics.ts';
 import { DETBENCH_VERSION } from '../src/version.ts';
 import { pageBundle } from './bundle.ts';
-import { renderHtml } from './html.ts';
 import type { ReportLang } from './data.ts';
+import { renderHtml } from './html.ts';
 import { ViewCollector } from './view-collect.ts';
 import { buildReportData, LIMITS } from './view-model.ts';
 
@@ -70,7 +70,9 @@ export async function generateReport(files: string[], outDir: string, opts: Repo
         { heads: plan.heads, keyOf: plan.keyOf, metrics, source: store, collected },
         { title: opts.title ?? 'detbench report', files, detbench: DETBENCH_VERSION, ...(opts.lang ? { lang: opts.lang } : {}) },
       );
-      log(`report: ${read} records in ${((t1 - t0) / 1000).toFixed(1)} s; page data (${data.diffs.length} diffs) in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+      log(
+        `report: ${read} records in ${((t1 - t0) / 1000).toFixed(1)} s; page data (${data.diffs.length} diffs) in ${((performance.now() - t1) / 1000).toFixed(1)} s`,
+      );
     } finally {
       store.close();
     }

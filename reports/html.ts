@@ -1,12 +1,15 @@
-import type { ReportData } from './data.ts';
 import type { PageBundle } from './bundle.ts';
+import type { ReportData } from './data.ts';
 
 /**
  * JSON that is safe inside `<script type="application/json">`: no `<` (so no `</script>` or
  * `<!--`), and U+2028/U+2029 escaped as well (they end lines in older JS parsers).
  */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Escapes text for an HTML text or attribute context. */

@@ -2,8 +2,8 @@
  * The report's statistics: every rate with its 95% Wilson interval, and the repetition study's
  * headline with its split positions. (KL divergence statistics travel in `teacher.byPair`.)
  */
-import { rateTable, type RateRow } from '../src/metrics/rates.ts';
-import { repetitionStudies, type RepetitionStudy } from '../src/metrics/repetition.ts';
+import { type RateRow, rateTable } from '../src/metrics/rates.ts';
+import { type RepetitionStudy, repetitionStudies } from '../src/metrics/repetition.ts';
 import type { MetricsSummary } from '../src/metrics/types.ts';
 
 /** Repetition studies listed on the page at most (the headline is always the first). */

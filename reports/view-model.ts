@@ -1,12 +1,22 @@
-import type { RecordHead } from '../src/results/heads.ts';
-import type { CompletedRecord } from '../src/results/record.ts';
 import { stepView } from '../src/metrics/steps.ts';
 import type { MetricsSummary, PairComparison, StepView, TeacherForcedComparison } from '../src/metrics/types.ts';
-import { buildStatistics } from './statistics-data.ts';
+import type { RecordHead } from '../src/results/heads.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
+import {
+  type DiffCase,
+  type DivergencePoint,
+  type ProblemRow,
+  type ProfileRow,
+  pairLabel,
+  REPORT_DATA_VERSION,
+  type ReportData,
+  type ReportLang,
+  type TeacherSeries,
+} from './data.ts';
 import { EXPLORER_STEPS, explorerData } from './explorer-data.ts';
-import type { ViewCollected } from './view-collect.ts';
 import { buildFindings } from './findings.ts';
-import { pairLabel, REPORT_DATA_VERSION, type DiffCase, type ReportLang, type DivergencePoint, type ProblemRow, type ProfileRow, type ReportData, type TeacherSeries } from './data.ts';
+import { buildStatistics } from './statistics-data.ts';
+import type { ViewCollected } from './view-collect.ts';
 
 /** Caps that keep the page small whatever the size of the results. */
 export const LIMITS = {
@@ -76,7 +86,14 @@ export function buildReportData(input: ViewInput, o: ViewOptions): ReportData {
   const divergent = allPairs.filter((p): p is Extract<PairComparison, { outcome: 'diverged' }> => p.outcome === 'diverged');
 
   const divergences: DivergencePoint[] = thin(
-    divergent.map((p) => ({ pair: pairLabel({ a: p.a.runner, b: p.b.runner, relation: p.relation }), a: p.a.runner, b: p.b.runner, relation: p.relation, step: p.firstDivergence, nearTie: p.divergence.nearTie })),
+    divergent.map((p) => ({
+      pair: pairLabel({ a: p.a.runner, b: p.b.runner, relation: p.relation }),
+      a: p.a.runner,
+      b: p.b.runner,
+      relation: p.relation,
+      step: p.firstDivergence,
+      nearTie: p.divergence.nearTie,
+    })),
     LIMITS.divergencePoints,
   );
 
@@ -128,11 +145,7 @@ export function buildReportData(input: ViewInput, o: ViewOptions): ReportData {
 }
 
 /** One case per (group, relation, runner pair): its earliest divergence; cross-runner pairs first, then id-based, then near ties. */
-function pickDiffs(
-  divergent: Extract<PairComparison, { outcome: 'diverged' }>[],
-  m: MetricsSummary,
-  source: RecordSource,
-): DiffCase[] {
+function pickDiffs(divergent: Extract<PairComparison, { outcome: 'diverged' }>[], m: MetricsSummary, source: RecordSource): DiffCase[] {
   const best = new Map<string, Extract<PairComparison, { outcome: 'diverged' }>>();
   for (const p of divergent) {
     const k = `${p.group}\u0000${p.relation}\u0000${p.a.runner}\u0000${p.b.runner}`;
@@ -257,7 +270,17 @@ function profiles(records: readonly RecordHead[], keyOf: (r: RecordHead) => stri
     const id = r.profile.id;
     let p = by.get(id);
     if (!p) {
-      p = { id, fingerprint: r.profile.fingerprint, runners: [], records: 0, tools: [], environments: [], envKeys: new Set(), runnerSet: new Set(), toolSet: new Set() };
+      p = {
+        id,
+        fingerprint: r.profile.fingerprint,
+        runners: [],
+        records: 0,
+        tools: [],
+        environments: [],
+        envKeys: new Set(),
+        runnerSet: new Set(),
+        toolSet: new Set(),
+      };
       by.set(id, p);
     }
     p.records++;

@@ -8,12 +8,12 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
-import { loadModel } from '../src/model/load.ts';
-import { median, quartiles } from './bench-stats.ts';
-import { specOf } from '../src/runner-contract/spec.ts';
 import { findChrome, launchChrome } from '../runners/browser/chrome.ts';
 import { bundlePage, decodePageBundle, Harness, ORT_DIST, ortExternal, recorderWorkerBundle } from '../runners/browser/harness.ts';
 import type { PageApi, PageInit } from '../runners/browser/protocol.ts';
+import { loadModel } from '../src/model/load.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
+import { median, quartiles } from './bench-stats.ts';
 
 const modelDir = path.resolve(process.argv[2] ?? 'models/detbench-tiny');
 const newTokens = Number(process.argv[3] ?? 64);
@@ -53,7 +53,10 @@ const served = harness.model(model.onnxPath, model.externalData);
 
 const launched = await launchChrome(chrome.path, false);
 const browser = launched.browser;
-type G = typeof globalThis & { detbench: PageApi; tfbench: { load(...a: unknown[]): Promise<{ version: string }>; generate(ids: number[], n: number): Promise<{ tokens: number[]; ms: number }> } };
+type G = typeof globalThis & {
+  detbench: PageApi;
+  tfbench: { load(...a: unknown[]): Promise<{ version: string }>; generate(ids: number[], n: number): Promise<{ tokens: number[]; ms: number }> };
+};
 
 async function openPage(url: string, global: string): Promise<Page> {
   const page = await browser.newPage();
@@ -64,29 +67,37 @@ async function openPage(url: string, global: string): Promise<Page> {
 }
 
 const ours = await openPage('/decode.html', 'detbench');
-const init: PageInit = { ep: 'wasm', ortUrl: '/ort/ort.wasm.min.mjs', wasmPaths: `${o}/ort/`, numThreads: threads, simd: true, recorderUrl: `${o}/recorder.js` };
+const init: PageInit = {
+  ep: 'wasm',
+  ortUrl: '/ort/ort.wasm.min.mjs',
+  wasmPaths: `${o}/ort/`,
+  numThreads: threads,
+  simd: true,
+  recorderUrl: `${o}/recorder.js`,
+};
 const facts = await ours.evaluate((i) => (globalThis as G).detbench.init(i), init);
-const session = await ours.evaluate(
-  (x) => (globalThis as G).detbench.open(x),
-  { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
-);
+const session = await ours.evaluate((x) => (globalThis as G).detbench.open(x), {
+  ...served,
+  spec: specOf(model),
+  graphOptimization: 'all' as const,
+  kvOnGpu: false,
+});
 
 // detbench again on the build transformers.js uses, to tell the loop's cost from the build's.
 const oursAsync = await openPage('/decode.html', 'detbench');
 await oursAsync.evaluate((i) => (globalThis as G).detbench.init(i), { ...init, ortUrl: '/ort/ort.webgpu.min.mjs' });
-await oursAsync.evaluate(
-  (x) => (globalThis as G).detbench.open(x),
-  { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
-);
+await oursAsync.evaluate((x) => (globalThis as G).detbench.open(x), { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false });
 
 // detbench recording in line (no Web Worker), to see what the worker takes off the loop.
 const oursInline = await openPage('/decode.html', 'detbench');
 const { recorderUrl: _, ...inlineInit } = init;
 await oursInline.evaluate((i) => (globalThis as G).detbench.init(i), inlineInit);
-const inlineSession = await oursInline.evaluate(
-  (x) => (globalThis as G).detbench.open(x),
-  { ...served, spec: specOf(model), graphOptimization: 'all' as const, kvOnGpu: false },
-);
+const inlineSession = await oursInline.evaluate((x) => (globalThis as G).detbench.open(x), {
+  ...served,
+  spec: specOf(model),
+  graphOptimization: 'all' as const,
+  kvOnGpu: false,
+});
 if (inlineSession.recording !== 'inline') throw new Error(`the inline page records ${inlineSession.recording}`);
 
 const theirs = await openPage('/tf.html', 'tfbench');
@@ -112,7 +123,12 @@ async function transformers(): Promise<{ tokens: number[]; ms: number }> {
 const detbench = () => detbenchOn(ours);
 
 // Warm-up (JIT tiers, allocator), and the same greedy tokens from all, or the comparison means nothing.
-const tasks = { detbench, 'detbench inline': () => detbenchOn(oursInline), 'detbench (asyncify build)': () => detbenchOn(oursAsync), 'transformers.js': transformers };
+const tasks = {
+  detbench,
+  'detbench inline': () => detbenchOn(oursInline),
+  'detbench (asyncify build)': () => detbenchOn(oursAsync),
+  'transformers.js': transformers,
+};
 type Task = keyof typeof tasks;
 const names = Object.keys(tasks) as Task[];
 const warm: Partial<Record<Task, number[]>> = {};
@@ -137,13 +153,31 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const result = {
-  machine: { loadAverage: loadavg().map((x) => Number(x.toFixed(2))), cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version },
+  machine: {
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  },
   browser: launched.version,
   crossOriginIsolated: facts.crossOriginIsolated,
   onnxruntimeWeb: facts.ortVersion,
-  builds: { detbench: 'ort.wasm.min.mjs (plain WASM build, as browser-wasm runs)', 'detbench (asyncify build)': 'ort.webgpu.min.mjs, wasm EP', 'transformers.js': 'ort.webgpu.min.mjs (Asyncify build transformers.js ships with), device wasm' },
+  builds: {
+    detbench: 'ort.wasm.min.mjs (plain WASM build, as browser-wasm runs)',
+    'detbench (asyncify build)': 'ort.webgpu.min.mjs, wasm EP',
+    'transformers.js': 'ort.webgpu.min.mjs (Asyncify build transformers.js ships with), device wasm',
+  },
   transformersJs: tf.version,
-  model: { dir: modelDir, sha256: model.sha256, bytes: model.sizeBytes, layers: model.config.numLayers, hidden: model.config.hiddenSize, vocab: model.config.vocabSize },
+  model: {
+    dir: modelDir,
+    sha256: model.sha256,
+    bytes: model.sizeBytes,
+    layers: model.config.numLayers,
+    hidden: model.config.hiddenSize,
+    vocab: model.config.vocabSize,
+  },
   promptTokens: promptIds.length,
   newTokens,
   rounds,

@@ -9,9 +9,9 @@
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { runSuite } from '../api/index.ts';
 import { exportResults } from '../src/export/export.ts';
 import { readResults } from '../src/results/read.ts';
-import { runSuite } from '../api/index.ts';
 
 const dir = 'out/bench-export';
 let files = process.argv.slice(2);
@@ -28,5 +28,7 @@ console.log(`jsonl:   ${jsonl} bytes · ${(jsonl / steps).toFixed(0)} bytes per 
 for (const format of ['parquet', 'csv'] as const) {
   const t0 = performance.now();
   const s = await exportResults(files, join(dir, `steps.${format}`), { format });
-  console.log(`${format}: ${s.bytes} bytes · ${(s.bytes / steps).toFixed(0)} bytes per step · ${s.rows} rows · ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  console.log(
+    `${format}: ${s.bytes} bytes · ${(s.bytes / steps).toFixed(0)} bytes per step · ${s.rows} rows · ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
 }

@@ -10,9 +10,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runSuite } from '../api/index.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
 import { median } from './bench-stats.ts';
 
 const arg = (name: string, d: string) => {
@@ -26,7 +26,16 @@ const GOAL = 0.55;
 const dir = resolve('out/bench-jobs');
 mkdirSync(dir, { recursive: true });
 const suite = join(dir, 'suite.yaml');
-const prompts = ['A list in Python is', 'When an exception is raised,', 'The module provides functions for', 'A dictionary maps', 'To open a file,', 'The for statement', 'Classes provide', 'A generator is'];
+const prompts = [
+  'A list in Python is',
+  'When an exception is raised,',
+  'The module provides functions for',
+  'A dictionary maps',
+  'To open a file,',
+  'The for statement',
+  'Classes provide',
+  'A generator is',
+];
 writeFileSync(
   suite,
   [
@@ -52,7 +61,11 @@ function essence(rs: ResultRecord[]): string {
   );
 }
 
-console.log(`machine: ${cpus()[0]?.model.trim() ?? '?'} · ${cpus().length} cores · node ${process.version} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `machine: ${cpus()[0]?.model.trim() ?? '?'} · ${cpus().length} cores · node ${process.version} · load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 /** CPU seconds of this process and of its waited-for children (the --jobs workers), from /proc. */
 function cpuSeconds(): number {
   const self = process.cpuUsage();
@@ -85,5 +98,11 @@ const m1 = median(times[1]!);
 const mj = median(times[jobs]!);
 const ratios = times[1]!.map((t, i) => times[jobs]![i]! / t);
 console.log(`median: --jobs 1 ${m1.toFixed(2)} s · --jobs ${jobs} ${mj.toFixed(2)} s`);
-console.log(`RATIO --jobs ${jobs} / --jobs 1: ${(mj / m1).toFixed(3)} (per round ${ratios.map((r) => r.toFixed(2)).join(', ')}) · goal ≤ ${GOAL} · ${mj / m1 <= GOAL ? 'met' : 'NOT met'}`);
-console.log(`records identical apart from timings: ${identical ? 'yes' : 'NO'} · load at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1, 5, 15 min; above ~0.5 other processes shared the cores)`);
+console.log(
+  `RATIO --jobs ${jobs} / --jobs 1: ${(mj / m1).toFixed(3)} (per round ${ratios.map((r) => r.toFixed(2)).join(', ')}) · goal ≤ ${GOAL} · ${mj / m1 <= GOAL ? 'met' : 'NOT met'}`,
+);
+console.log(
+  `records identical apart from timings: ${identical ? 'yes' : 'NO'} · load at the end ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (1, 5, 15 min; above ~0.5 other processes shared the cores)`,
+);

@@ -24,7 +24,11 @@ const dir = arg('--dir') ?? 'out/bench-report';
 const stamp = join(dir, 'results', 'manifest.json');
 
 const cpu = cpus();
-console.log(`machine: ${cpu[0]?.model.trim() ?? '?'} · ${cpu.length} cores · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · node ${process.version} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `machine: ${cpu[0]?.model.trim() ?? '?'} · ${cpu.length} cores · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · node ${process.version} · load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 
 let files: string[];
 let steps: number;
@@ -43,7 +47,10 @@ const inputMB = files.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
 
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
-const { htmlPath, bytes } = await generateReport(files, join(dir, 'report'), { title: `detbench report benchmark (${steps} steps)`, log: (m) => console.log(`  ${m}`) });
+const { htmlPath, bytes } = await generateReport(files, join(dir, 'report'), {
+  title: `detbench report benchmark (${steps} steps)`,
+  log: (m) => console.log(`  ${m}`),
+});
 const seconds = (performance.now() - t0) / 1000;
 const cpuUsed = process.cpuUsage(cpu0);
 const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;

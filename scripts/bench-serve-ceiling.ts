@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { ContinuousBatch } from '../src/decode/continuous.ts';
 import type { DecodeRequest, SessionLike } from '../src/decode/types.ts';
 import type { Engine } from '../src/serve/engine.ts';
-import { ContinuousScheduler, type ContinuousJob } from '../src/serve/scheduler.ts';
+import { type ContinuousJob, ContinuousScheduler } from '../src/serve/scheduler.ts';
 import { median } from './bench-stats.ts';
 
 /** Output length of the k-th request, as the HTTP clients ask (16 to 128 tokens). */
@@ -174,7 +174,13 @@ export async function ortAlone(
   dims: { layers: number; heads: number; headDim: number },
   rounds: number,
 ): Promise<{ steps: OrtCell[]; chain: { rows: number; tokensPerSecond: number; tokensPerCpuSecond: number }[] }> {
-  const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(onnxPath, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
   const { layers, heads, headDim } = dims;
   const withPositions = session.inputNames.includes('position_ids');
   const feedsOf = (rows: number, width: number, past: number, cache: (i: number) => ort.Tensor): Record<string, ort.Tensor> => {
@@ -182,7 +188,12 @@ export async function ortAlone(
       input_ids: new ort.Tensor('int64', new BigInt64Array(rows * width).fill(100n), [rows, width]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * (past + width)).fill(1n), [rows, past + width]),
     };
-    if (withPositions) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: rows * width }, (_, i) => BigInt(past + (i % width))), [rows, width]);
+    if (withPositions)
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: rows * width }, (_, i) => BigInt(past + (i % width))),
+        [rows, width],
+      );
     for (let i = 0; i < layers; i++) {
       feeds[`past_key_values.${i}.key`] = cache(2 * i);
       feeds[`past_key_values.${i}.value`] = cache(2 * i + 1);
@@ -192,9 +203,18 @@ export async function ortAlone(
   try {
     const steps: OrtCell[] = [];
     // 32 rows over one position: nearly all dense matmuls, to read the core's matmul rate from.
-    for (const [past, rowsList] of [[1, [1, 8, 32]], [64, [1, 8]], [128, [1, 8]]] as const) {
+    for (const [past, rowsList] of [
+      [1, [1, 8, 32]],
+      [64, [1, 8]],
+      [128, [1, 8]],
+    ] as const) {
       for (const rows of rowsList) {
-        const feeds = feedsOf(rows, 1, past, () => new ort.Tensor('float32', new Float32Array(rows * heads * past * headDim).fill(0.01), [rows, heads, past, headDim]));
+        const feeds = feedsOf(
+          rows,
+          1,
+          past,
+          () => new ort.Tensor('float32', new Float32Array(rows * heads * past * headDim).fill(0.01), [rows, heads, past, headDim]),
+        );
         for (let i = 0; i < 10; i++) await session.run(feeds);
         const ms: number[] = [];
         const c0 = cpuMs();

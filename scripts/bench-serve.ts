@@ -8,7 +8,7 @@
 // greedy streamed completions in a closed loop (each client sends its next request as soon as its
 // answer ends), with output lengths of 16 to 128 tokens, so requests arrive while others decode.
 // Cells alternate round by round (order rotated), and the ratios are taken within each round.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { resolve } from 'node:path';
@@ -25,12 +25,25 @@ const MODES = ['continuous', 'static'] as const;
 const LOADS = [1, 8] as const;
 type Mode = (typeof MODES)[number];
 
-const PROMPTS = ['The module provides functions for', 'A list in Python is', 'Return the value of', 'import os', 'class Foo:', 'If the file does not exist,', 'def main():', 'The following example shows'];
+const PROMPTS = [
+  'The module provides functions for',
+  'A list in Python is',
+  'Return the value of',
+  'import os',
+  'class Foo:',
+  'If the file does not exist,',
+  'def main():',
+  'The following example shows',
+];
 
 async function startServer(mode: Mode): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/detbench.mjs', 'serve', '--model', modelDir, '--port', '0', '--batching', mode, '--max-batch', '8', '--batch-window-ms', '10', '--quiet'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/detbench.mjs', 'serve', '--model', modelDir, '--port', '0', '--batching', mode, '--max-batch', '8', '--batch-window-ms', '10', '--quiet'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const url = await new Promise<string>((ok, fail) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -113,7 +126,10 @@ const cpuDelta = (a: Record<string, number>, b: Record<string, number>): Record<
 
 const model = 'detbench-tiny';
 const loadBefore = loadavg();
-const servers = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startServer(m)] as const))) as Record<Mode, { url: string; child: ChildProcess }>;
+const servers = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startServer(m)] as const))) as Record<
+  Mode,
+  { url: string; child: ChildProcess }
+>;
 // A bench stopped by a signal takes its servers with it.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -122,7 +138,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 type Cell = Awaited<ReturnType<typeof cell>>;
-const results: { round: number; mode: Mode; clients: number; cell: Cell; serverThreadCpuSeconds: Record<string, number>; tokensPerServerCpuSecond: number | null }[] = [];
+const results: {
+  round: number;
+  mode: Mode;
+  clients: number;
+  cell: Cell;
+  serverThreadCpuSeconds: Record<string, number>;
+  tokensPerServerCpuSecond: number | null;
+}[] = [];
 try {
   for (const mode of MODES) await cell(servers[mode].url, model, 8, 0); // warm-up, not counted
   for (let round = 0; round < rounds; round++) {
@@ -133,8 +156,17 @@ try {
         const c = await cell(servers[mode].url, model, clients, round * 1000);
         const serverThreadCpuSeconds = cpuDelta(cpu0, threadCpu(servers[mode].child.pid!));
         const serverCpu = Object.values(serverThreadCpuSeconds).reduce((a, b) => a + b, 0);
-        results.push({ round, mode, clients, cell: c, serverThreadCpuSeconds, tokensPerServerCpuSecond: serverCpu > 0 ? (c.tokensPerSecond * seconds) / serverCpu : null });
-        process.stderr.write(`round ${round + 1}/${rounds} ${mode} ${clients} stream(s): ${c.tokensPerSecond.toFixed(0)} tokens/s, ${c.requests} requests, TTFT median ${median(c.ttftMs).toFixed(1)} ms\n`);
+        results.push({
+          round,
+          mode,
+          clients,
+          cell: c,
+          serverThreadCpuSeconds,
+          tokensPerServerCpuSecond: serverCpu > 0 ? (c.tokensPerSecond * seconds) / serverCpu : null,
+        });
+        process.stderr.write(
+          `round ${round + 1}/${rounds} ${mode} ${clients} stream(s): ${c.tokensPerSecond.toFixed(0)} tokens/s, ${c.requests} requests, TTFT median ${median(c.ttftMs).toFixed(1)} ms\n`,
+        );
       }
     }
   }
@@ -173,7 +205,10 @@ for (let round = 0; round < 2 * rounds; round++) {
       tokens++;
       void e.summary; // computed on this read
     };
-    await batch.join(Array.from({ length: rows }, (_, i) => ({ tag: i, req })), on);
+    await batch.join(
+      Array.from({ length: rows }, (_, i) => ({ tag: i, req })),
+      on,
+    );
     while (batch.size > 0) await batch.step(on);
     ceiling.push({ rows, tokensPerSecond: (tokens * 1000) / (performance.now() - t0) });
   }
@@ -192,7 +227,9 @@ const ortChainRatio = median(chainOf(8).map((c, i) => c.tokensPerSecond / chainO
 const ortChainCpuRatio = median(chainOf(8).map((c, i) => c.tokensPerCpuSecond / chainOf(1)[i]!.tokensPerCpuSecond));
 
 // The longest prompt the server tokenizes (longer ones are refused untokenized): how long it holds the event loop.
-const longest = PROMPTS.join(' ').repeat(Math.ceil(engine.promptByteLimit / 100)).slice(0, engine.promptByteLimit); // ASCII: one byte a character
+const longest = PROMPTS.join(' ')
+  .repeat(Math.ceil(engine.promptByteLimit / 100))
+  .slice(0, engine.promptByteLimit); // ASCII: one byte a character
 const tokenizeMs: number[] = [];
 for (let i = 0; i < 20; i++) {
   const t0 = performance.now();
@@ -234,7 +271,11 @@ const out = {
   seconds,
   rounds,
   summary,
-  continuousOverStatic8: { throughput: median(throughputRatio), ttftMedian: median(ttftRatio), perRound: { throughput: throughputRatio, ttftMedian: ttftRatio } },
+  continuousOverStatic8: {
+    throughput: median(throughputRatio),
+    ttftMedian: median(ttftRatio),
+    perRound: { throughput: throughputRatio, ttftMedian: ttftRatio },
+  },
   /** CPU seconds per thread of the continuous server during its 8-stream cells (Linux). */
   continuousServerThreadCpu8: cont8.map((r) => r.serverThreadCpuSeconds),
   withoutHttp: {
@@ -243,7 +284,13 @@ const out = {
     releaseBuffers: { cpuGain: releaseGain, cells: gcAb },
     batch128: { rows8over1: ceilingRatio, runs: ceiling },
   },
-  onnxruntimeAlone: { stepRows8over1ByPast: ortStepRatios, stepRows8over1ByPastCpu: ortStepCpuRatios, chain128Rows8over1: ortChainRatio, chain128Rows8over1Cpu: ortChainCpuRatio, ...ort },
+  onnxruntimeAlone: {
+    stepRows8over1ByPast: ortStepRatios,
+    stepRows8over1ByPastCpu: ortStepCpuRatios,
+    chain128Rows8over1: ortChainRatio,
+    chain128Rows8over1Cpu: ortChainCpuRatio,
+    ...ort,
+  },
   longestAdmissiblePrompt: { bytes: engine.promptByteLimit, tokenizeMsMedian: median(tokenizeMs), tokenizeMsMax: Math.max(...tokenizeMs) },
   results,
 };
@@ -258,9 +305,15 @@ for (const mode of MODES) {
 }
 const threads = (k: string) => cont8.map((r) => r.serverThreadCpuSeconds[k] ?? 0);
 console.log(
-  `continuous server's CPU during each ${seconds} s cell of 8 streams: main thread ${threads('main').map((v) => v.toFixed(2)).join(', ')} s; its other threads together ${threads('other').map((v) => v.toFixed(2)).join(', ')} s`,
+  `continuous server's CPU during each ${seconds} s cell of 8 streams: main thread ${threads('main')
+    .map((v) => v.toFixed(2))
+    .join(', ')} s; its other threads together ${threads('other')
+    .map((v) => v.toFixed(2))
+    .join(', ')} s`,
 );
-console.log(`continuous / static with 8 streams: throughput ${x(out.continuousOverStatic8.throughput)}, median TTFT ${x(out.continuousOverStatic8.ttftMedian)}`);
+console.log(
+  `continuous / static with 8 streams: throughput ${x(out.continuousOverStatic8.throughput)}, median TTFT ${x(out.continuousOverStatic8.ttftMedian)}`,
+);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(
   `without HTTP, the same workload (scheduler + ContinuousBatch in process): 8 clients ${x(workloadRatio)} the tokens/s of 1 (per CPU second ${x(workloadCpuRatio)}); counting session.run time only ${x(workloadRunRatio)}; ` +
@@ -274,10 +327,20 @@ console.log(`without HTTP, one ContinuousBatch of 8 identical 128-token requests
 console.log(
   `onnxruntime alone (no detbench code), one decode step, 8 rows against 1: ${[1, 64, 128].map((p) => `past ${p}: ${ortStep(1, p).toFixed(3)} ms vs ${ortStep(8, p).toFixed(3)} ms = ${x(ortStepRatios[p]!)} the tokens/s (CPU ${x(ortStepCpuRatios[p]!)})`).join('; ')}; a 128-token decode chain: ${x(ortChainRatio)} (CPU ${x(ortChainCpuRatio)}); 32 rows over past 1: ${ortStep(32, 1).toFixed(3)} ms`,
 );
-console.log(`longest prompt tokenized (${engine.promptByteLimit} bytes): median ${median(tokenizeMs).toFixed(1)} ms, max ${Math.max(...tokenizeMs).toFixed(1)} ms`);
-console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `longest prompt tokenized (${engine.promptByteLimit} bytes): median ${median(tokenizeMs).toFixed(1)} ms, max ${Math.max(...tokenizeMs).toFixed(1)} ms`,
+);
+console.log(
+  `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const goal = summary.continuous!.speedup8vs1.median;
 const ttft = summary.continuous!.ttftMs8.median <= summary.static!.ttftMs8.median;
-console.log(`GOAL continuous batching, 8 streams >= 3x one stream's tokens/s: ${x(goal)} (rounds ${summary.continuous!.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}) -> ${goal >= 3 ? 'MET' : 'NOT MET'}`);
-console.log(`GOAL time to first token under 8 streams, continuous <= static: median ${summary.continuous!.ttftMs8.median.toFixed(1)} ms vs ${summary.static!.ttftMs8.median.toFixed(1)} ms -> ${ttft ? 'MET' : 'NOT MET'}`);
+console.log(
+  `GOAL continuous batching, 8 streams >= 3x one stream's tokens/s: ${x(goal)} (rounds ${summary.continuous!.speedup8vs1.perRound.map((r) => r.toFixed(2)).join(', ')}) -> ${goal >= 3 ? 'MET' : 'NOT MET'}`,
+);
+console.log(
+  `GOAL time to first token under 8 streams, continuous <= static: median ${summary.continuous!.ttftMs8.median.toFixed(1)} ms vs ${summary.static!.ttftMs8.median.toFixed(1)} ms -> ${ttft ? 'MET' : 'NOT MET'}`,
+);
 console.log('written to out/bench/serve.json');

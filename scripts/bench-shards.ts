@@ -22,7 +22,10 @@ const arg = (name: string, d: string): string => {
 };
 const dir = arg('--dir', 'out/bench-shards');
 const phase = arg('--phase', '');
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 if (phase) {
   // One phase, in a child process: prints its own time and peak memory as JSON.
@@ -35,17 +38,34 @@ if (phase) {
     bytes = (await mergeShards(files, join(dir, 'merged.jsonl'))).bytes;
   } else {
     const { generateReport } = await import('../reports/generate.ts');
-    bytes = (await generateReport([join(dir, 'merged.jsonl')], join(dir, 'report'), { title: 'detbench shard benchmark', log: (m) => process.stderr.write(`  ${m}\n`) })).bytes;
+    bytes = (
+      await generateReport([join(dir, 'merged.jsonl')], join(dir, 'report'), {
+        title: 'detbench shard benchmark',
+        log: (m) => process.stderr.write(`  ${m}\n`),
+      })
+    ).bytes;
   }
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024, bytes, load: loadavg()[0] }));
+  console.log(
+    JSON.stringify({
+      seconds: (performance.now() - t0) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      bytes,
+      load: loadavg()[0],
+    }),
+  );
 } else {
   const steps = Number(arg('--steps', '1000000'));
   const shards = Number(arg('--shards', '8'));
   const cpu = cpus();
-  console.log(`machine: ${cpu[0]?.model.trim() ?? '?'} · ${cpu.length} cores · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · node ${process.version} · load ${load()}`);
+  console.log(
+    `machine: ${cpu[0]?.model.trim() ?? '?'} · ${cpu.length} cores · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · node ${process.version} · load ${load()}`,
+  );
   const stamp = join(dir, 'shards', 'manifest.json');
-  const manifest = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as { steps: number; shards: number; out: { files: string[]; steps: number; bytes: number } }) : null;
+  const manifest = existsSync(stamp)
+    ? (JSON.parse(readFileSync(stamp, 'utf8')) as { steps: number; shards: number; out: { files: string[]; steps: number; bytes: number } })
+    : null;
   let out: { files: string[]; steps: number; bytes: number };
   if (process.argv.includes('--reuse') && manifest?.steps === steps && manifest.shards === shards) {
     out = manifest.out;
@@ -58,11 +78,22 @@ if (phase) {
     const t0 = performance.now();
     out = writeSyntheticShards(join(dir, 'shards'), shards, { targetSteps: steps });
     writeFileSync(stamp, JSON.stringify({ steps, shards, out }));
-    console.log(`shards: ${out.steps} steps in ${shards} files, ${(out.bytes / 1e6).toFixed(0)} MB of JSONL, written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `shards: ${out.steps} steps in ${shards} files, ${(out.bytes / 1e6).toFixed(0)} MB of JSONL, written in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const self = fileURLToPath(import.meta.url);
   const run = (p: string, extra: string[] = []) =>
-    JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--phase', p, '--dir', dir, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!) as {
+    JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', self, '--phase', p, '--dir', dir, ...extra], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+        .trim()
+        .split('\n')
+        .at(-1)!,
+    ) as {
       seconds: number;
       cpuSeconds: number;
       maxRssMiB: number;
@@ -71,9 +102,13 @@ if (phase) {
     };
   const ok = (good: boolean) => (good ? 'OK' : 'OVER');
   const m = run('merge', ['--files', JSON.stringify(out.files)]);
-  console.log(`merge:  ${m.seconds.toFixed(1)} s (${m.cpuSeconds.toFixed(1)} s CPU) · peak RSS ${m.maxRssMiB.toFixed(0)} MiB · ${(statSync(join(dir, 'merged.jsonl')).size / 1e6).toFixed(0)} MB · load ${m.load.toFixed(1)} · goal 60 s ${ok(m.seconds <= 60)}, < 2 GB ${ok(m.maxRssMiB < 2048)}`);
+  console.log(
+    `merge:  ${m.seconds.toFixed(1)} s (${m.cpuSeconds.toFixed(1)} s CPU) · peak RSS ${m.maxRssMiB.toFixed(0)} MiB · ${(statSync(join(dir, 'merged.jsonl')).size / 1e6).toFixed(0)} MB · load ${m.load.toFixed(1)} · goal 60 s ${ok(m.seconds <= 60)}, < 2 GB ${ok(m.maxRssMiB < 2048)}`,
+  );
   const r = run('report');
-  console.log(`report: ${r.seconds.toFixed(1)} s (${r.cpuSeconds.toFixed(1)} s CPU) · peak RSS ${r.maxRssMiB.toFixed(0)} MiB · ${(r.bytes / 1e6).toFixed(2)} MB of HTML · load ${r.load.toFixed(1)} · goal 60 s ${ok(r.seconds <= 60)}, 10 MB ${ok(r.bytes <= 10e6)}, < 2 GB ${ok(r.maxRssMiB < 2048)}`);
+  console.log(
+    `report: ${r.seconds.toFixed(1)} s (${r.cpuSeconds.toFixed(1)} s CPU) · peak RSS ${r.maxRssMiB.toFixed(0)} MiB · ${(r.bytes / 1e6).toFixed(2)} MB of HTML · load ${r.load.toFixed(1)} · goal 60 s ${ok(r.seconds <= 60)}, 10 MB ${ok(r.bytes <= 10e6)}, < 2 GB ${ok(r.maxRssMiB < 2048)}`,
+  );
   if (process.argv.includes('--clean')) rmSync(dir, { recursive: true, force: true });
   process.exitCode = m.seconds <= 60 && r.seconds <= 60 && r.bytes <= 10e6 && m.maxRssMiB < 2048 && r.maxRssMiB < 2048 ? 0 : 1;
 }

@@ -3,7 +3,7 @@
 // vocabularies of real models, on rows shaped like a model's (peaked head, long tail) and on noise.
 import { Bench } from 'tinybench';
 import { greedyToken } from '../src/decode/argmax-kernel.ts';
-import { argmax, dexpSum, hashFloat32, Mt19937, sampleToken, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
+import { argmax, dexpSum, hashFloat32, Mt19937, type SampleSettings, sampleToken, summarizeRow } from '../src/decode/index.ts';
 import { hashFloat32Reference } from '../src/decode/row-hash.ts';
 import { stepKernel } from '../src/decode/step-kernel.ts';
 import { summarizeRowReference } from '../src/decode/summary-reference.ts';

@@ -38,13 +38,24 @@ if (withBrowser) {
 }
 
 const table = (rows: StepBenchRow[]) =>
-  rows.map((r) => `${String(r.vocab).padStart(7)}  ${r.rows.padEnd(10)}  ${r.task.padEnd(40)} ${r.usPerRow.toFixed(1).padStart(9)} µs ${r.nsPerLogit.toFixed(2).padStart(7)} ns/logit  ${r.vsArgmax.toFixed(2).padStart(6)}× argmax`).join('\n');
+  rows
+    .map(
+      (r) =>
+        `${String(r.vocab).padStart(7)}  ${r.rows.padEnd(10)}  ${r.task.padEnd(40)} ${r.usPerRow.toFixed(1).padStart(9)} µs ${r.nsPerLogit.toFixed(2).padStart(7)} ns/logit  ${r.vsArgmax.toFixed(2).padStart(6)}× argmax`,
+    )
+    .join('\n');
 console.log(`Node\n${table(node)}`);
 if ('rows' in browser) console.log(`\nChromium ${browser.version}\n${table(browser.rows)}`);
 else console.log(`\nChromium skipped: ${browser.skipped}`);
 
 const result = {
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg().map((x) => Number(x.toFixed(2))), os: `${platform()} ${release()}`, node: process.version },
+  machine: {
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  },
   msPerTask,
   node,
   browser,

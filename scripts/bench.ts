@@ -10,17 +10,17 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
+import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
+import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu/runner.ts';
+import { SummaryRing } from '../runners/recording/summary-ring.ts';
+import { greedyToken } from '../src/decode/argmax-kernel.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
-import { greedyToken } from '../src/decode/argmax-kernel.ts';
-import { releaseBuffer } from '../src/serve/release.ts';
 import type { DecodeModel } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
-import { makeNodeTensor, nodeCpuRunner } from '../runners/node-cpu/runner.ts';
-import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
+import { releaseBuffer } from '../src/serve/release.ts';
 import { median, quartiles } from './bench-stats.ts';
-import { SummaryRing } from '../runners/recording/summary-ring.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const busy = process.argv.includes('--busy');
@@ -132,7 +132,10 @@ const tfModel = await tf.AutoModelForCausalLM.from_pretrained(name, {
   device: 'cpu',
   session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
 });
-const tfInputs = { input_ids: new tf.Tensor('int64', BigInt64Array.from(promptIds, BigInt), [1, promptIds.length]), attention_mask: new tf.Tensor('int64', new BigInt64Array(promptIds.length).fill(1n), [1, promptIds.length]) };
+const tfInputs = {
+  input_ids: new tf.Tensor('int64', BigInt64Array.from(promptIds, BigInt), [1, promptIds.length]),
+  attention_mask: new tf.Tensor('int64', new BigInt64Array(promptIds.length).fill(1n), [1, promptIds.length]),
+};
 async function transformers(): Promise<number> {
   const out = (await tfModel.generate({ ...tfInputs, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false })) as { dims: number[] };
   return out.dims[1]! - promptIds.length;
@@ -224,7 +227,11 @@ const result = {
         ...(k === 'transformers.js' ? [] : [[`${k} vs transformers.js`, Math.max(...perRound[k]!) / Math.max(...perRound['transformers.js']!)]]),
       ]),
   ),
-  medianStepMs: Object.fromEntries(Object.entries(stepMs).filter(([, v]) => v.length > 0).map(([k, v]) => [k, median(v)])),
+  medianStepMs: Object.fromEntries(
+    Object.entries(stepMs)
+      .filter(([, v]) => v.length > 0)
+      .map(([k, v]) => [k, median(v)]),
+  ),
   // Per step, from those medians: what the recording (and sampling) adds to the bare loop's step.
   stepOverheadVsBare: Object.fromEntries(
     Object.entries(stepMs)
@@ -256,9 +263,25 @@ function goals() {
   const r = roundRatios;
   const rows = [
     { goal: `detbench >= ${vsTf}x transformers.js`, measured: median(r('detbench', 'transformers.js')), met: median(r('detbench', 'transformers.js')) >= vsTf },
-    { goal: `detbench recording <= ${overhead * 100}% against the bare loop`, measured: 1 - median(r('detbench', 'bare')), met: 1 - median(r('detbench', 'bare')) <= overhead },
-    { goal: `detbench inline <= ${inline * 100}% against the bare loop (${busy ? 'no spare core' : 'a spare core'})`, measured: 1 - median(r('detbench inline', 'bare')), met: 1 - median(r('detbench inline', 'bare')) <= inline },
-    ...(sampled ? [{ goal: 'detbench sampled >= 0.75x greedy', measured: median(r('detbench sampled', 'detbench')), met: median(r('detbench sampled', 'detbench')) >= 0.75 }] : []),
+    {
+      goal: `detbench recording <= ${overhead * 100}% against the bare loop`,
+      measured: 1 - median(r('detbench', 'bare')),
+      met: 1 - median(r('detbench', 'bare')) <= overhead,
+    },
+    {
+      goal: `detbench inline <= ${inline * 100}% against the bare loop (${busy ? 'no spare core' : 'a spare core'})`,
+      measured: 1 - median(r('detbench inline', 'bare')),
+      met: 1 - median(r('detbench inline', 'bare')) <= inline,
+    },
+    ...(sampled
+      ? [
+          {
+            goal: 'detbench sampled >= 0.75x greedy',
+            measured: median(r('detbench sampled', 'detbench')),
+            met: median(r('detbench sampled', 'detbench')) >= 0.75,
+          },
+        ]
+      : []),
   ];
   return rows.map((g) => ({ ...g, measured: Number(g.measured.toFixed(3)) }));
 }
@@ -266,7 +289,9 @@ spinner?.kill();
 mkdirSync('out/bench', { recursive: true });
 writeFileSync('out/bench/bench-node.json', JSON.stringify(result, null, 2));
 console.log(JSON.stringify(result, null, 2));
-console.log(`\n${name} (vocabulary ${model.config.vocabSize}), ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, onnxruntime ${ort.env.versions.node}, load average ${result.machineLoadAverage.join(' ')}${busy ? ', --busy' : ''}; recording ${result.recording}, rows ${JSON.stringify(result.recordingPlaces)}:`);
+console.log(
+  `\n${name} (vocabulary ${model.config.vocabSize}), ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, onnxruntime ${ort.env.versions.node}, load average ${result.machineLoadAverage.join(' ')}${busy ? ', --busy' : ''}; recording ${result.recording}, rows ${JSON.stringify(result.recordingPlaces)}:`,
+);
 for (const g of result.goals) console.log(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.goal}: ${g.measured}`);
 await session.release();
 await runner.close();

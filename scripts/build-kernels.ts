@@ -19,7 +19,12 @@ interface KernelSpec {
   what: string;
 }
 /** The per-step kernel (summary and sampler passes). */
-export const STEP: KernelSpec = { source: 'kernels/step.ts', out: 'src/decode/step-wasm.ts', name: 'STEP_WASM', what: 'The per-step kernel (summary and sampler passes)' };
+export const STEP: KernelSpec = {
+  source: 'kernels/step.ts',
+  out: 'src/decode/step-wasm.ts',
+  name: 'STEP_WASM',
+  what: 'The per-step kernel (summary and sampler passes)',
+};
 /** The greedy argmax kernel. */
 export const ARGMAX: KernelSpec = { source: 'kernels/argmax.ts', out: 'src/decode/argmax-wasm.ts', name: 'ARGMAX_WASM', what: "The greedy step's argmax" };
 
@@ -29,7 +34,9 @@ export function compileKernel(source = STEP.source): Uint8Array {
   try {
     const wasm = path.join(dir, 'kernel.wasm');
     const asc = path.join(ROOT, 'node_modules/assemblyscript/bin/asc.js');
-    execFileSync(process.execPath, [asc, path.join(ROOT, source), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--outFile', wasm], { stdio: 'pipe' });
+    execFileSync(process.execPath, [asc, path.join(ROOT, source), '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert', '--outFile', wasm], {
+      stdio: 'pipe',
+    });
     return new Uint8Array(readFileSync(wasm));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,8 +15,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { HfTextTokenizer } from '../src/model/tokenizer.ts';
 import { encodeTable, type NgramCounts } from '../runners/markov/table.ts';
+import { HfTextTokenizer } from '../src/model/tokenizer.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODEL = path.join(ROOT, 'models/detbench-tiny');
@@ -40,7 +40,10 @@ const docs = readFileSync(path.join(CACHE, 'docs.jsonl'), 'utf8')
   .map((l) => (JSON.parse(l) as { text: string }).text);
 
 const tokenizerJson = readFileSync(path.join(MODEL, 'tokenizer.json'));
-const tok = new HfTextTokenizer(JSON.parse(tokenizerJson.toString('utf8')) as object, JSON.parse(readFileSync(path.join(MODEL, 'tokenizer_config.json'), 'utf8')) as object);
+const tok = new HfTextTokenizer(
+  JSON.parse(tokenizerJson.toString('utf8')) as object,
+  JSON.parse(readFileSync(path.join(MODEL, 'tokenizer_config.json'), 'utf8')) as object,
+);
 const eos = tok.encode('<|endoftext|>', { addSpecialTokens: false });
 if (eos.length !== 1) throw new Error(`<|endoftext|> is not one token: ${JSON.stringify(eos)}`);
 const vocab = tok.vocabSize;
@@ -103,4 +106,6 @@ const meta = {
   bytes: bin.length,
 };
 writeFileSync(path.join(OUT, 'ngram.json'), `${JSON.stringify(meta, null, 2)}\n`);
-console.log(`markov: ${trainTokens} training tokens (${valTokens} held out) -> ${path.relative(ROOT, OUT)}/ngram.bin.gz, ${(bin.length / 1e6).toFixed(2)} MB, ${JSON.stringify(meta.entries)}`);
+console.log(
+  `markov: ${trainTokens} training tokens (${valTokens} held out) -> ${path.relative(ROOT, OUT)}/ngram.bin.gz, ${(bin.length / 1e6).toFixed(2)} MB, ${JSON.stringify(meta.entries)}`,
+);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { DetbenchError } from './errors.ts';
 
@@ -92,7 +92,12 @@ export function lineOf(y: Pick<LocatedYaml, 'doc' | 'counter'>, path: readonly P
 
 /** `runners[2].options.device_id` from a zod issue path. */
 export function fieldName(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(root)'
+  );
 }
 
 /** The line of a zod issue: an unknown key's own line, else the line of the value at the issue's path. */
@@ -124,8 +129,10 @@ export function zodErrorAt(y: LocatedYaml, error: z.ZodError, code: string): Det
  */
 export function issueMessage(issue: z.core.$ZodIssue): string {
   // zod says "Invalid input: expected string, received undefined" for a field that is not there.
-  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `missing; expected ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}`;
-  if (issue.code === 'invalid_type' && issue.expected === 'int' && issue.message.endsWith('received number')) return 'Invalid input: expected an integer, received a fraction';
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined'))
+    return `missing; expected ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}`;
+  if (issue.code === 'invalid_type' && issue.expected === 'int' && issue.message.endsWith('received number'))
+    return 'Invalid input: expected an integer, received a fraction';
   if (issue.code !== 'invalid_union' || issue.message !== 'Invalid input') return issue.message;
   const expected = new Set<string>();
   for (const branch of issue.errors) for (const e of branch) if (e.code === 'invalid_type' && e.path.length === 0) expected.add(e.expected);

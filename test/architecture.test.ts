@@ -48,7 +48,23 @@ function coreViolations(file: string, source: string): string[] {
 }
 
 /** Globals that exist only in Node or only in a browser page. */
-const HOST_GLOBALS = new Set(['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'window', 'document', 'navigator', 'location', 'localStorage', 'sessionStorage', 'HTMLElement', 'XMLHttpRequest', 'fetch']);
+const HOST_GLOBALS = new Set([
+  'process',
+  'Buffer',
+  'require',
+  '__dirname',
+  '__filename',
+  'global',
+  'window',
+  'document',
+  'navigator',
+  'location',
+  'localStorage',
+  'sessionStorage',
+  'HTMLElement',
+  'XMLHttpRequest',
+  'fetch',
+]);
 
 /** The decode core's violations in one file: anything but src/decode/ imported, a Node or DOM global used. */
 function decodeViolations(file: string, source: string): string[] {
@@ -58,7 +74,14 @@ function decodeViolations(file: string, source: string): string[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true);
   const visit = (node: ts.Node): void => {
     const p = node.parent;
-    const isName = p && (ts.isPropertyAccessExpression(p) || ts.isPropertyAssignment(p) || ts.isPropertySignature(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) && p.name === node;
+    const isName =
+      p &&
+      (ts.isPropertyAccessExpression(p) ||
+        ts.isPropertyAssignment(p) ||
+        ts.isPropertySignature(p) ||
+        ts.isPropertyDeclaration(p) ||
+        ts.isMethodDeclaration(p)) &&
+      p.name === node;
     if (ts.isIdentifier(node) && !isName && HOST_GLOBALS.has(node.text)) out.push(`${file} uses ${node.text}`);
     ts.forEachChild(node, visit);
   };
@@ -77,13 +100,20 @@ describe('dependency rules', () => {
       "const m = await import('../../reports/generate.ts');",
     ];
     for (const line of planted) expect(coreViolations('src/run/x.ts', line)).toHaveLength(1);
-    expect(coreViolations('src/run/x.ts', "import { z } from 'zod';\nimport { a } from './a.ts';\n// import '../../runners/index.ts' in a comment is no import")).toEqual([]);
+    expect(
+      coreViolations('src/run/x.ts', "import { z } from 'zod';\nimport { a } from './a.ts';\n// import '../../runners/index.ts' in a comment is no import"),
+    ).toEqual([]);
     expect(computedImports('const m = await import(name);')).toBe(1);
-    expect(decodeViolations('src/decode/x.ts', "import { readFileSync } from 'node:fs';")).toEqual(["src/decode/x.ts imports node:fs"]);
-    expect(decodeViolations('src/decode/x.ts', "import { z } from 'zod';")).toEqual(["src/decode/x.ts imports zod"]);
+    expect(decodeViolations('src/decode/x.ts', "import { readFileSync } from 'node:fs';")).toEqual(['src/decode/x.ts imports node:fs']);
+    expect(decodeViolations('src/decode/x.ts', "import { z } from 'zod';")).toEqual(['src/decode/x.ts imports zod']);
     expect(decodeViolations('src/decode/x.ts', "import type { LoadedModel } from '../model/types.ts';")).toEqual(['src/decode/x.ts imports ../model/types.ts']);
-    expect(decodeViolations('src/decode/x.ts', 'const n = process.pid + document.title.length;')).toEqual(['src/decode/x.ts uses process', 'src/decode/x.ts uses document']);
-    expect(decodeViolations('src/decode/x.ts', "import { a } from './a.ts';\nconst o = { process: 1, document: 2 };\nconst t = o.process; // a window in a comment")).toEqual([]);
+    expect(decodeViolations('src/decode/x.ts', 'const n = process.pid + document.title.length;')).toEqual([
+      'src/decode/x.ts uses process',
+      'src/decode/x.ts uses document',
+    ]);
+    expect(
+      decodeViolations('src/decode/x.ts', "import { a } from './a.ts';\nconst o = { process: 1, document: 2 };\nconst t = o.process; // a window in a comment"),
+    ).toEqual([]);
   });
 
   it('src/ imports nothing from runners/ or reports/', () => {

@@ -1,20 +1,19 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserWasmOptions, browserWebgpuOptions } from '../runners/browser/manifest.ts';
+import { BrowserHost, type BrowserRunnerSession, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT } from '../runners/browser/runner.ts';
 import type { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { browserWasmOptions, browserWebgpuOptions } from '../runners/browser/manifest.ts';
-import type { GenerationRequest } from '../src/runner-contract/types.ts';
-import { BrowserHost, browserWasmRunner, browserWebgpuRunner, findChrome, INSTALL_HINT, type BrowserRunnerSession } from '../runners/browser/runner.ts';
-import { specOf } from '../src/runner-contract/spec.ts';
 import { generateBatch } from '../src/runner-contract/generate-batch.ts';
-import { tinyModelDir } from './helpers/tiny-model.ts';
+import { specOf } from '../src/runner-contract/spec.ts';
+import type { GenerationRequest } from '../src/runner-contract/types.ts';
 import { detbenchRejection } from './helpers/errors.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);
 const chromium = 'path' in chrome ? chrome.path : null;
 if (!chromium) console.warn(`browser fault tests skipped: ${'reason' in chrome ? chrome.reason : ''}`);
-
 
 let model: LoadedModel;
 beforeAll(async () => {
@@ -116,7 +115,9 @@ describe.skipIf(!chromium)('browser runners: set-up failures', () => {
   });
 
   it('a page with no WebGPU adapter is refused with the reason, never run on WASM', async () => {
-    const err = await detbenchRejection(BrowserHost.start({ chromePath: chromium!, ep: 'webgpu', numThreads: 1, simd: true, port: 0, timeoutMs: 60_000, withoutWebgpuFlags: true }));
+    const err = await detbenchRejection(
+      BrowserHost.start({ chromePath: chromium!, ep: 'webgpu', numThreads: 1, simd: true, port: 0, timeoutMs: 60_000, withoutWebgpuFlags: true }),
+    );
     expect(err.code).toBe('WEBGPU_UNAVAILABLE');
     expect(err.message).toMatch(/navigator\.gpu|adapter/);
   });

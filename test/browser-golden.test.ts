@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RowSummary, Sampling } from '../src/decode/index.ts';
-import { BrowserHost, findChrome } from '../runners/browser/runner.ts';
 import type { PageApi } from '../runners/browser/protocol.ts';
+import { BrowserHost, findChrome } from '../runners/browser/runner.ts';
 import { realisticRow } from '../scripts/realistic-logits.ts';
+import type { RowSummary, Sampling } from '../src/decode/index.ts';
 import { vocabGolden } from './helpers/vocab-golden.ts';
 
 interface Golden {

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserHost, type HostConfig } from '../runners/browser/host.ts';
+import type { PageRequest } from '../runners/browser/protocol.ts';
+import { findChrome } from '../runners/browser/runner.ts';
 import type { DecodeResult } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
-import { BrowserHost, type HostConfig } from '../runners/browser/host.ts';
-import { findChrome } from '../runners/browser/runner.ts';
-import type { PageRequest } from '../runners/browser/protocol.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);
@@ -44,7 +44,13 @@ beforeAll(async () => {
   const model = await loadModel(await tinyModelDir());
   requests = [
     { promptIds: model.tokenizer.encode('hello world'), maxNewTokens: 40, sampling: { kind: 'greedy' }, stopIds: [], topK: 5 },
-    { promptIds: model.tokenizer.encode('x'), maxNewTokens: 25, sampling: { kind: 'sample', temperature: 0.9, topK: 0, topP: 0.9, seed: 4 }, stopIds: [], topK: 3 },
+    {
+      promptIds: model.tokenizer.encode('x'),
+      maxNewTokens: 25,
+      sampling: { kind: 'sample', temperature: 0.9, topK: 0, topP: 0.9, seed: 4 },
+      stopIds: [],
+      topK: 3,
+    },
   ];
 });
 

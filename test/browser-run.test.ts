@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/read.ts';
-import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../api/index.ts';
 import { findChrome, INSTALL_HINT } from '../runners/browser/runner.ts';
+import { readResults } from '../src/results/read.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);

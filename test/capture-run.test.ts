@@ -2,14 +2,14 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runSuite } from '../api/index.ts';
+import { findChrome } from '../runners/browser/runner.ts';
 import { hashFloat32 } from '../src/decode/logits.ts';
 import { CaptureReader, captureFileFor, sidecarBytesPerStep } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
-import { findChrome } from '../runners/browser/runner.ts';
-import { detbenchError } from './helpers/errors.ts';
 import { cli } from './helpers/cli.ts';
+import { detbenchError } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);
@@ -18,7 +18,6 @@ if (!chromium) console.warn(`browser capture test skipped: ${'reason' in chrome 
 
 let dir: string;
 let suite: string;
-
 
 const completed = (file: string) => readResults(file).filter((r): r is CompletedRecord => r.status === 'completed');
 

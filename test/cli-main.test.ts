@@ -9,15 +9,11 @@ import { tinyModelDir } from './helpers/tiny-model.ts';
 let dir: string;
 let suite: string;
 
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'detbench-cli-'));
   const model = await tinyModelDir();
   suite = join(dir, 'suite.yaml');
-  writeFileSync(
-    suite,
-    `id: cli\nmodel: ${model}\nprompts:\n  - text: hello\nmax_new_tokens: 3\nrepetitions: 1\nrunners:\n  - { id: a, type: node-cpu }\n`,
-  );
+  writeFileSync(suite, `id: cli\nmodel: ${model}\nprompts:\n  - text: hello\nmax_new_tokens: 3\nrepetitions: 1\nrunners:\n  - { id: a, type: node-cpu }\n`);
 });
 
 afterEach(() => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkCudaProviderLibrary, CUDA_PROVIDER_LIBS, PROVIDER_MARKER, readProviderMarker } from '../src/env/cuda.ts';
+import { CUDA_PROVIDER_LIBS, checkCudaProviderLibrary, PROVIDER_MARKER, readProviderMarker } from '../src/env/cuda.ts';
 
 /** A stand-in for the npm package's tarball: same layout, tiny fake libraries naming `ortVersion`. */
 function fakePackage(dir: string, name: string, version: string, ortVersion: string): string {
@@ -29,7 +29,11 @@ describe('scripts/install-cuda-provider.sh (from a local tarball, no download)',
     const marker = readProviderMarker(dest)!;
     expect(marker).toMatchObject({ package: 'com.github.asus4.onnxruntime.linux-x64-gpu', version: '0.4.9', onnxruntime: '1.29.0', cuda: '13' });
     expect(marker.files['libonnxruntime_providers_cuda.so']!.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(await checkCudaProviderLibrary(dest, '1.29.0')).toMatchObject({ ok: true, version: '1.29.0', source: 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9' });
+    expect(await checkCudaProviderLibrary(dest, '1.29.0')).toMatchObject({
+      ok: true,
+      version: '1.29.0',
+      source: 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9',
+    });
     // The same libraries against another onnxruntime version: a mismatch, reported as such.
     expect(await checkCudaProviderLibrary(dest, '1.30.0')).toMatchObject({ ok: false, code: 'PROVIDER_MISMATCH' });
 

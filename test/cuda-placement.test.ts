@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import {
-  cudaProviderMapped,
-  effectiveProvider,
-  placementFromProfile,
-  readProfileDir,
-  readSelfMaps,
-  tf32Plan,
-} from '../runners/ort-node/cuda-checks.ts';
+import { cudaProviderMapped, effectiveProvider, placementFromProfile, readProfileDir, readSelfMaps, tf32Plan } from '../runners/ort-node/cuda-checks.ts';
 import { makeNodeTensor } from '../runners/ort-node/session.ts';
 import { decode } from '../src/decode/loop.ts';
 import { decodeModelFor } from '../src/decode/session-model.ts';
@@ -30,7 +23,11 @@ describe('telling a CUDA session from a silent CPU fallback', () => {
   it('reads the placement from a real onnxruntime profile: every node on the CPU EP means effective "cpu"', async () => {
     const model = await loadModel(await tinyModelDir(), { onnxFile: 'onnx/model.onnx' });
     const dir = mkdtempSync(join(tmpdir(), 'detbench-prof-'));
-    const session = await ort.InferenceSession.create(model.onnxPath, { executionProviders: ['cpu'], enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
+    const session = await ort.InferenceSession.create(model.onnxPath, {
+      executionProviders: ['cpu'],
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'ort'),
+    });
     const dm = decodeModelFor(session, specOf(model), makeNodeTensor);
     await decode(dm, [{ promptIds: [1], maxNewTokens: 2, sampling: { kind: 'greedy' }, stopIds: [], topK: 1 }]);
     session.endProfiling();

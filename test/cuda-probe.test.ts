@@ -2,21 +2,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runSuite } from '../api/index.ts';
+import { nodeCudaOptions } from '../runners/node-cuda/manifest.ts';
 import { nodeCudaRunner, unsupportedCudaOptions } from '../runners/node-cuda/runner.ts';
-import {
-  checkDeviceId,
-  CUDA_PROVIDER_LIBS,
-  probeCudaHost,
-  PROVIDER_MARKER,
-  visibleDeviceCount,
-  type CudaProbeDeps,
-} from '../src/env/cuda.ts';
+import { CUDA_PROVIDER_LIBS, type CudaProbeDeps, checkDeviceId, PROVIDER_MARKER, probeCudaHost, visibleDeviceCount } from '../src/env/cuda.ts';
 import type { HostReader } from '../src/env/detect.ts';
 import { DetbenchError } from '../src/errors.ts';
 import { loadModel } from '../src/model/load.ts';
 import { readResults } from '../src/results/read.ts';
-import { runSuite } from '../api/index.ts';
-import { nodeCudaOptions } from '../runners/node-cuda/manifest.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const defaults = nodeCudaOptions.parse({});
@@ -35,7 +28,9 @@ function fakeHost(opts: { driver?: boolean; gpus?: number; unresolved?: string[]
     run: (program, args) => {
       if (program === 'ldd') return ['\tlibcudart.so.13 => /cuda/libcudart.so.13 (0x1)', ...unresolved.map((l) => `\t${l} => not found`)].join('\n');
       if (program === 'nvidia-smi' && driver) {
-        return args.length ? Array.from({ length: gpus }, () => 'NVIDIA H100 80GB HBM3, 81559, 580.95.05, 9.0').join('\n') : '| NVIDIA-SMI 580.95.05   Driver Version: 580.95.05   CUDA Version: 13.0 |';
+        return args.length
+          ? Array.from({ length: gpus }, () => 'NVIDIA H100 80GB HBM3, 81559, 580.95.05, 9.0').join('\n')
+          : '| NVIDIA-SMI 580.95.05   Driver Version: 580.95.05   CUDA Version: 13.0 |';
       }
       return null;
     },
@@ -50,7 +45,10 @@ function fakeBinDir(name: string, opts: { files?: readonly string[]; marker?: st
     writeFileSync(join(dir, f), Buffer.from(`\x7fELF padding\0${opts.soVersion ?? ''}\0more\0`, 'latin1'));
   }
   if (opts.marker) {
-    writeFileSync(join(dir, PROVIDER_MARKER), JSON.stringify({ package: 'some-pkg', version: '9.9.9', onnxruntime: opts.marker, cuda: '13', installedAt: '', files: {} }));
+    writeFileSync(
+      join(dir, PROVIDER_MARKER),
+      JSON.stringify({ package: 'some-pkg', version: '9.9.9', onnxruntime: opts.marker, cuda: '13', installedAt: '', files: {} }),
+    );
   }
   return dir;
 }

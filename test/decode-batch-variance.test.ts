@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DecodeRequest } from '../src/decode/types.ts';
-import { openEngine, type Engine } from '../src/serve/engine.ts';
 import { RUNNERS } from '../runners/index.ts';
+import type { DecodeRequest } from '../src/decode/types.ts';
+import { type Engine, openEngine } from '../src/serve/engine.ts';
 
 // Which companions change a request's logits? On the shipped model (fp32, node-cpu, one thread) the
 // answer is their prompt lengths: a longer companion left-pads the request's row, and the masked
@@ -15,7 +15,13 @@ beforeAll(async () => {
 afterAll(async () => engine?.close());
 
 const TARGET = 'A list in Python is';
-const request = (text: string): DecodeRequest => ({ promptIds: engine.encodePrompt(text), maxNewTokens: 24, sampling: { kind: 'greedy' }, stopIds: [], topK: 2 });
+const request = (text: string): DecodeRequest => ({
+  promptIds: engine.encodePrompt(text),
+  maxNewTokens: 24,
+  sampling: { kind: 'greedy' },
+  stopIds: [],
+  topK: 2,
+});
 /** The target's per-step logits hashes, decoded in one static batch with `companions`. */
 async function hashesWith(companions: string[]): Promise<string[]> {
   const [target] = await engine.decodeBatch([request(TARGET), ...companions.map(request)], () => {});

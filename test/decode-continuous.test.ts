@@ -9,7 +9,7 @@ import type { DecodeModel, DecodeRequest } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
 import { releaseBuffer } from '../src/serve/release.ts';
-import { tinyModelDir, type TinyVariant } from './helpers/tiny-model.ts';
+import { type TinyVariant, tinyModelDir } from './helpers/tiny-model.ts';
 
 describe('assembleRows', () => {
   // Two rows of [heads 2, length 3, headDim 1]: row r, head h, position l holds 100r + 10h + l + 1.
@@ -45,7 +45,17 @@ describe('assembleRows', () => {
     const out = assembleRows([{ data: half, batch: 1, length: 2, rows: [0] }], 1, 1, 3);
     expect(out).toBeInstanceOf(Uint16Array);
     expect([...out]).toEqual([0, 0x3c00, 0x4000]);
-    expect(() => assembleRows([{ data, batch: 2, length: 3, rows: [0] }, { data: Uint16Array.of(1, 2, 3, 4), batch: 1, length: 2, rows: [0] }], 2, 1, 3)).toThrow(/mix/);
+    expect(() =>
+      assembleRows(
+        [
+          { data, batch: 2, length: 3, rows: [0] },
+          { data: Uint16Array.of(1, 2, 3, 4), batch: 1, length: 2, rows: [0] },
+        ],
+        2,
+        1,
+        3,
+      ),
+    ).toThrow(/mix/);
     expect(() => assembleRows([{ data, batch: 3, length: 3, rows: [0] }], 2, 1, 3)).toThrow(/holds 12 elements/);
   });
 });
@@ -90,7 +100,10 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
       expect(sizes).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1]);
       expect(batch.cacheLength).toBe(0);
       for (const [k, events] of Object.entries(got)) {
-        expect(events.map((e) => e.token), k).toEqual(alone[k]!.tokens);
+        expect(
+          events.map((e) => e.token),
+          k,
+        ).toEqual(alone[k]!.tokens);
         expect(events.at(-1)!.finished).toBe('length');
         expect(events.slice(0, -1).every((e) => e.finished === null)).toBe(true);
         for (const [i, e] of events.entries()) expect(Math.abs(e.summary.logits[0]! - alone[k]!.steps.topLogits[i]![0]!), `${k} step ${i}`).toBeLessThan(1e-4);
@@ -117,10 +130,19 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
       const batch = new ContinuousBatch<string>(spy);
       const events: TokenEvent<string>[] = [];
       const on = (e: TokenEvent<string>) => events.push({ ...e, logits: e.logits.slice() });
-      const long = greedy(Array.from({ length: 30 }, (_, i) => (i * 11) % 200), 2);
+      const long = greedy(
+        Array.from({ length: 30 }, (_, i) => (i * 11) % 200),
+        2,
+      );
       const mid = greedy([7, 1, 30, 4, 5, 6], 6);
       const late = greedy([9, 9, 9, 4, 4, 4, 2, 2, 2, 1], 3); // longer than mid's cache: mid's row is padded
-      await batch.join([{ tag: 'long', req: long }, { tag: 'mid', req: mid }], on);
+      await batch.join(
+        [
+          { tag: 'long', req: long },
+          { tag: 'mid', req: mid },
+        ],
+        on,
+      );
       await batch.step(on); // long's last token: it leaves, and its 31 positions with it
       expect(batch.tags()).toEqual(['mid']);
       expect(batch.cacheLength).toBe(7);
@@ -168,7 +190,13 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
       };
       await batch.join([{ tag: 'a', req: reqs.a }], on);
       await batch.step(on);
-      await batch.join([{ tag: 'b', req: reqs.b }, { tag: 'c', req: reqs.c }], on);
+      await batch.join(
+        [
+          { tag: 'b', req: reqs.b },
+          { tag: 'c', req: reqs.c },
+        ],
+        on,
+      );
       while (batch.size > 0) await batch.step(on);
       expect(released).toBeGreaterThan(0);
       for (const [k, r] of Object.entries(reqs)) {
@@ -184,9 +212,18 @@ for (const variant of ['default', 'no-position-ids'] as TinyVariant[]) {
       const batch = new ContinuousBatch<string>(dm);
       const tokens: Record<string, number[]> = { long: [], short: [] };
       const on = (e: TokenEvent<string>) => tokens[e.tag]!.push(e.token);
-      const long = greedy(Array.from({ length: 40 }, (_, i) => (i * 7) % 200), 20);
+      const long = greedy(
+        Array.from({ length: 40 }, (_, i) => (i * 7) % 200),
+        20,
+      );
       const short = greedy([4, 9], 6);
-      await batch.join([{ tag: 'long', req: long }, { tag: 'short', req: short }], on);
+      await batch.join(
+        [
+          { tag: 'long', req: long },
+          { tag: 'short', req: short },
+        ],
+        on,
+      );
       expect(batch.cacheLength).toBe(40);
       await batch.step(on);
       expect(batch.withdraw((t) => t === 'long')).toEqual(['long']);

@@ -27,7 +27,9 @@ describe('dexp and dlog (portable exp and log)', () => {
 
   it('the in-line loops give exactly what dexp gives, element by element and summed in their documented order', () => {
     const rng = new Mt19937(9);
-    const row = Float32Array.from({ length: 5000 }, (_, i) => (i % 97 === 0 ? -Infinity : i % 89 === 0 ? Number.NaN : i % 83 === 0 ? Infinity : (rng.random() - 0.9) * 60));
+    const row = Float32Array.from({ length: 5000 }, (_, i) =>
+      i % 97 === 0 ? -Infinity : i % 89 === 0 ? Number.NaN : i % 83 === 0 ? Infinity : (rng.random() - 0.9) * 60,
+    );
     const m = 6;
     // dexpSum is for rows without +Infinity (summarizeRow takes another path for those).
     const noPlusInf = row.map((v) => (v === Infinity ? 1 : v));

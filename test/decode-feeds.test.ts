@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decode, type DecodeModel, type TensorLike } from '../src/decode/index.ts';
 import { emptyPast, extraFeeds, pastNames, singleTokenFeeds } from '../src/decode/feeds.ts';
+import { type DecodeModel, decode, type TensorLike } from '../src/decode/index.ts';
 
 const VOCAB = 4;
 
@@ -25,7 +25,11 @@ function recordingModel(extra: Partial<DecodeModel> = {}) {
       inputNames: [],
       outputNames: [],
       async run(feeds) {
-        seen.push(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { type: v.type, dims: v.dims, data: Array.from(v.data as ArrayLike<number | bigint>, Number) }])));
+        seen.push(
+          Object.fromEntries(
+            Object.entries(feeds).map(([k, v]) => [k, { type: v.type, dims: v.dims, data: Array.from(v.data as ArrayLike<number | bigint>, Number) }]),
+          ),
+        );
         const [batch, seq] = feeds.input_ids!.dims as [number, number];
         // Token 1 wins everywhere, except at position 2 of a row, where token 2 does.
         const logits = new Float32Array(batch * seq * VOCAB);
@@ -93,6 +97,14 @@ describe('feeding a graph as it declares itself', () => {
     expect(seen[1]!.num_logits_to_keep!.data).toEqual([1]);
     expect(seen[1]!.use_cache_branch!.data).toEqual([1]);
     expect(extraFeeds(model, { prefill: true, keepAll: false }).num_logits_to_keep!.data).toEqual(BigInt64Array.of(1n));
-    expect(Object.keys(singleTokenFeeds(model, 4)).sort()).toEqual(['attention_mask', 'input_ids', 'num_logits_to_keep', 'past_key_values.0.key', 'past_key_values.0.value', 'position_ids', 'use_cache_branch']);
+    expect(Object.keys(singleTokenFeeds(model, 4)).sort()).toEqual([
+      'attention_mask',
+      'input_ids',
+      'num_logits_to_keep',
+      'past_key_values.0.key',
+      'past_key_values.0.value',
+      'position_ids',
+      'use_cache_branch',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, Mt19937, sampleWithDraw, type DecodeModel, type DecodeRequest, type TensorLike } from '../src/decode/index.ts';
+import { type DecodeModel, type DecodeRequest, decode, Mt19937, sampleWithDraw, type TensorLike } from '../src/decode/index.ts';
 
 const VOCAB = 8;
 
@@ -84,7 +84,12 @@ describe('decode loop', () => {
     const [r] = await decode(model, [greedy([1, 2, 3])]);
     expect(r!.tokens).toEqual(expected([1, 2, 3], 4));
     expect(r!.finishReason).toBe('length');
-    expect(feedsSeen.map((f) => f.attention_mask)).toEqual([[1, 3], [1, 4], [1, 5], [1, 6]]);
+    expect(feedsSeen.map((f) => f.attention_mask)).toEqual([
+      [1, 3],
+      [1, 4],
+      [1, 5],
+      [1, 6],
+    ]);
     expect(r!.steps.margin).toEqual([0.5, 0.5, 0.5, 0.5]);
     expect(r!.steps.topIds[0]).toHaveLength(3);
     expect(r!.timings.stepMs).toHaveLength(4);
@@ -116,7 +121,10 @@ describe('decode loop', () => {
   it('gives every row of a left-padded batch what it gives alone', async () => {
     const prompts = [[1, 2, 3, 4, 5], [6], [2, 2]];
     const { model } = fakeModel();
-    const batched = await decode(model, prompts.map((p) => greedy(p)));
+    const batched = await decode(
+      model,
+      prompts.map((p) => greedy(p)),
+    );
     prompts.forEach((p, i) => {
       expect(batched[i]!.tokens).toEqual(expected(p, 4));
       expect(batched[i]!.batch).toEqual({ size: 3, index: i });

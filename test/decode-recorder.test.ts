@@ -4,7 +4,6 @@ import { makeNodeTensor } from '../runners/node-cpu/runner.ts';
 import { recordingPlan } from '../runners/ort-node/session.ts';
 import { SummaryRing, type SummaryRingOptions } from '../runners/recording/summary-ring.ts';
 import { CTRL } from '../runners/recording/summary-ring-layout.ts';
-import { releaseBuffer } from '../src/serve/release.ts';
 import { summarizeRow } from '../src/decode/logits.ts';
 import { decode } from '../src/decode/loop.ts';
 import { Mt19937 } from '../src/decode/mt19937.ts';
@@ -14,6 +13,7 @@ import { loadModel } from '../src/model/load.ts';
 import { generateBatch } from '../src/runner-contract/generate-batch.ts';
 import { generateWithLoop } from '../src/runner-contract/generate-with-loop.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
+import { releaseBuffer } from '../src/serve/release.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let inline: DecodeModel;
@@ -36,7 +36,13 @@ beforeAll(async () => {
   ringModel.recorder = ring;
   requests = [
     { promptIds: model.tokenizer.encode('hello world'), maxNewTokens: 40, sampling: { kind: 'greedy' }, stopIds: [], topK: 5 },
-    { promptIds: model.tokenizer.encode('x'), maxNewTokens: 25, sampling: { kind: 'sample', temperature: 0.9, topK: 0, topP: 0.9, seed: 4 }, stopIds: [], topK: 3 },
+    {
+      promptIds: model.tokenizer.encode('x'),
+      maxNewTokens: 25,
+      sampling: { kind: 'sample', temperature: 0.9, topK: 0, topP: 0.9, seed: 4 },
+      stopIds: [],
+      topK: 3,
+    },
   ];
 });
 
@@ -93,13 +99,16 @@ describe('recording on a worker thread (SummaryRing)', () => {
 
   it('summarises in line what does not fit when one step queues more rows than the ring holds', async () => {
     // 40 rows in one batch: the loop pushes 40 rows per step into a 32-row ring.
-    const wide = Array.from({ length: 40 }, (_, i): DecodeRequest => ({
-      promptIds: promptIds.slice(0, 1 + (i % 2)),
-      maxNewTokens: 3,
-      sampling: { kind: 'sample', temperature: 1, topK: 0, topP: 1, seed: i },
-      stopIds: [],
-      topK: 4,
-    }));
+    const wide = Array.from(
+      { length: 40 },
+      (_, i): DecodeRequest => ({
+        promptIds: promptIds.slice(0, 1 + (i % 2)),
+        maxNewTokens: 3,
+        sampling: { kind: 'sample', temperature: 1, topK: 0, topP: 1, seed: i },
+        stopIds: [],
+        topK: 4,
+      }),
+    );
     const a = await decode(inline, wide);
     const b = await throughRing({ pollMs: 2, maxWaiting: 32 }, wide);
     expect(b.map((r) => r.steps)).toEqual(a.map((r) => r.steps));
@@ -131,7 +140,7 @@ describe('recording on a worker thread (SummaryRing)', () => {
     }
   }, 60_000);
 
-  it('gives the same traces with each step\'s logits and replaced cache freed at once (detached), in line and on the ring', async () => {
+  it("gives the same traces with each step's logits and replaced cache freed at once (detached), in line and on the ring", async () => {
     const a = await decode(inline, requests);
     const freed: number[] = [];
     const release = (data: ArrayBufferView) => {
@@ -162,7 +171,7 @@ describe('recording on a worker thread (SummaryRing)', () => {
     await expect(other.drain()).rejects.toThrow(/closed/);
   });
 
-  it('runs on a worker only when a core is left over after onnxruntime\'s threads', () => {
+  it("runs on a worker only when a core is left over after onnxruntime's threads", () => {
     expect(recordingPlan(2, 1)).toBe('worker-thread+inline');
     expect(recordingPlan(16, 8)).toBe('worker-thread+inline');
     expect(recordingPlan(2, 2)).toBe('inline');
@@ -186,7 +195,10 @@ describe('recording on a worker thread (SummaryRing)', () => {
         })(),
       },
     };
-    const failed = await generateBatch({ generate: (rs) => generateWithLoop(broken, rs) }, requests.map((r) => ({ ...r, promptText: '' })));
+    const failed = await generateBatch(
+      { generate: (rs) => generateWithLoop(broken, rs) },
+      requests.map((r) => ({ ...r, promptText: '' })),
+    );
     expect(failed.every((o) => o.status === 'errored')).toBe(true);
     const a = await decode(inline, requests);
     expect((await decode(ringModel, requests)).map((r) => r.steps)).toEqual(a.map((r) => r.steps));

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileKernel } from '../scripts/build-kernels.ts';
-import { dexpSum, dexpWeights, Mt19937, sampleWithDraw, summarizeRow, type SampleSettings } from '../src/decode/index.ts';
+import { dexpSum, dexpWeights, Mt19937, type SampleSettings, sampleWithDraw, summarizeRow } from '../src/decode/index.ts';
 import { hashFloat32, logSumExp } from '../src/decode/logits.ts';
 import { hashFloat32Reference } from '../src/decode/row-hash.ts';
 import { leaders, scratch } from '../src/decode/sampling-order.ts';
@@ -72,7 +72,7 @@ describe('the WebAssembly SIMD step kernel', () => {
     }
   });
 
-  it("hashes a row alone as the TypeScript reference does, and as the summary records it", () => {
+  it('hashes a row alone as the TypeScript reference does, and as the summary records it', () => {
     const rng = new Mt19937(37);
     for (let t = 0; t < 200; t++) {
       const n = t < 20 ? t : 1 + Math.floor(rng.random() * (t < 150 ? 100 : 70_000));

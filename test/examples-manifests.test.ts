@@ -65,8 +65,9 @@ describe('examples/github-actions/detbench-shards.yml', () => {
   it('runs commands the CLI accepts, one shard per matrix entry, every shard merged', async () => {
     const matrix = wf.jobs.shard.strategy.matrix.shard as number[];
     const n = matrix.length;
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions' ${{ }} expression, replaced as text
-    const lines = (job: string, shard = '') => (wf.jobs[job].steps as { run?: string }[]).map((s) => (s.run ?? '').replaceAll('${{ matrix.shard }}', shard)).flatMap(invocations);
+    const lines = (job: string, shard = '') =>
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions' ${{ }} expression, replaced as text
+      (wf.jobs[job].steps as { run?: string }[]).map((s) => (s.run ?? '').replaceAll('${{ matrix.shard }}', shard)).flatMap(invocations);
     for (const i of matrix) {
       const [args] = lines('shard', String(i));
       if (!args) throw new Error('no detbench run step in the shard job');

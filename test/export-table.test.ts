@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers/cli.ts';
+import { runSuite } from '../api/index.ts';
 import { EXPORT_COLUMNS } from '../src/export/rows.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { CaptureSet } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
+import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { runSuite } from '../api/index.ts';
 import { main } from '../cli/main.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;
@@ -28,7 +28,10 @@ async function gate(...args: string[]): Promise<{ code: number; out: string }> {
 
 /** Rewrites one record of runner `two` so it splits from the reference at `step` with the given margins. */
 function withSplit(margin: number, name: string): string {
-  const lines = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CompletedRecord);
+  const lines = readFileSync(results, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as CompletedRecord);
   const ref = lines.find((r) => r.runner.id === 'ref' && r.mode === 'free' && r.repetition === 0)!;
   for (const r of lines.filter((x) => x.mode === 'free' && x.prompt.id === ref.prompt.id && x.setting.id === ref.setting.id)) {
     r.steps.margin[1] = margin;
@@ -83,7 +86,9 @@ describe('detbench gate', () => {
     const lower = await gate(results, '--min-repeat-exact', '0.9', '--rate-bound', 'lower', '--json', join(dir, 'lower.json'));
     expect(lower.code).toBe(1);
     expect(lower.out).toContain('FAIL  ref: run-to-run exact match ≥ 0.9 (judged by the lower bound of its 95% interval) — 1 [0.5101–1] (4/4)');
-    const verdict = JSON.parse(readFileSync(join(dir, 'lower.json'), 'utf8')) as { checks: { subject: string; value: number; interval: { lo: number; hi: number } }[] };
+    const verdict = JSON.parse(readFileSync(join(dir, 'lower.json'), 'utf8')) as {
+      checks: { subject: string; value: number; interval: { lo: number; hi: number } }[];
+    };
     const ref = verdict.checks.find((c) => c.subject === 'ref' && c.interval)!;
     expect(ref.value).toBeCloseTo(0.510109, 6);
     expect(ref.interval.hi).toBe(1);

@@ -6,8 +6,8 @@ import {
   exactMatchRate,
   firstDivergence,
   median,
-  tarr,
   type PairComparison,
+  tarr,
   wilson,
 } from '../src/metrics/index.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';

@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CAPTURE_STEP, RowCapture, type CaptureEncoding, type CapturedRows } from '../src/decode/capture.ts';
+import { CAPTURE_STEP, type CapturedRows, type CaptureEncoding, RowCapture } from '../src/decode/capture.ts';
 import { summarizeRow } from '../src/decode/logits.ts';
-import {
-  computeMetrics,
-  DivergenceAccumulator,
-  teacherDivergence,
-  topKStep,
-  wilson,
-  type CaptureSource,
-} from '../src/metrics/index.ts';
+import { type CaptureSource, computeMetrics, DivergenceAccumulator, teacherDivergence, topKStep, wilson } from '../src/metrics/index.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 
 interface GoldenStep {

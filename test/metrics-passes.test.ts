@@ -50,7 +50,7 @@ describe('RunnerTally', () => {
     expect(b!.exactMatchRate).toBeNull();
   });
 
-  it('pools agreement over the group counts it is given, in the groups\' order', () => {
+  it("pools agreement over the group counts it is given, in the groups' order", () => {
     const tally = new RunnerTally(keyOf);
     tally.add(done({ runner: 'a', tokens: [1] }));
     tally.addGroup('a', countCompletions(['z', 'z']), 7);
@@ -86,7 +86,11 @@ describe('GroupPass', () => {
       pass.add(r);
     }
     const order = (group: string) => (group === 's/p2/greedy/b1' ? 4 : 9);
-    const { groups, across } = pass.finish({ references: { s: 'a' }, order, tally: { addGroup: (runner, counts, at) => given.push({ runner, counts, order: at }) } });
+    const { groups, across } = pass.finish({
+      references: { s: 'a' },
+      order,
+      tally: { addGroup: (runner, counts, at) => given.push({ runner, counts, order: at }) },
+    });
     expect(groups.map((g) => g.key)).toEqual(['s/p2/greedy/b1', 's/p1/greedy/b1']);
     const p2 = groups[0]!;
     expect(p2.runners.map((r) => [r.runner, r.completed, r.uniqueCompletions])).toEqual([

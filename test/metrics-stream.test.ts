@@ -2,15 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateReport } from '../reports/generate.ts';
 import type { ReportData } from '../reports/data.ts';
 import { EXPLORER_STEPS } from '../reports/explorer-data.ts';
+import { generateReport } from '../reports/generate.ts';
 import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { MetricsAccumulator } from '../src/metrics/accumulate.ts';
 import { computeMetrics } from '../src/metrics/compute.ts';
 import { planMetrics } from '../src/metrics/plan.ts';
 import { headOf, streamHeads } from '../src/results/heads.ts';
-import { restoreLean, streamResults, type RecordLocation } from '../src/results/read.ts';
+import { type RecordLocation, restoreLean, streamResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 import { streamMetrics } from '../src/results/stream-metrics.ts';
 import { detbenchError } from './helpers/errors.ts';
@@ -74,7 +74,11 @@ describe('streaming metrics', () => {
     const plan = planMetrics(all);
     const acc = new MetricsAccumulator(plan);
     const heads = plan.heads as readonly ResultRecord[];
-    for (const unit of [...plan.units].reverse()) acc.addUnit(unit.map((i) => heads[i]!), unit);
+    for (const unit of [...plan.units].reverse())
+      acc.addUnit(
+        unit.map((i) => heads[i]!),
+        unit,
+      );
     // Without restore the teacher-forced divergence is the top-k bound from lean records: compare the rest.
     const got = acc.summary();
     expect(plan.units.length).toBe(3);
@@ -131,7 +135,9 @@ describe('record heads', () => {
     writeFileSync(f, `${JSON.stringify({ ...r, shard: { index: 1, count: 1, planned: 1 } })}\n`);
     const err = detbenchError(() => streamMetrics([f]));
     expect(err.code).toBe('RESULTS_INVALID');
-    expect(err.message).toBe(`${f}:1: shard: written after the per-step data; a record's common fields come first (as detbench writes them), so that a large study can be read in two passes`);
+    expect(err.message).toBe(
+      `${f}:1: shard: written after the per-step data; a record's common fields come first (as detbench writes them), so that a large study can be read in two passes`,
+    );
   });
 });
 

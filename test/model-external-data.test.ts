@@ -3,12 +3,12 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
+import { toExternalData } from '../scripts/tiny-model/external-data.ts';
 import { loadModel } from '../src/model/load.ts';
 import { readOnnxIO } from '../src/model/onnx-io.ts';
-import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { toExternalData } from '../scripts/tiny-model/external-data.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -35,7 +35,9 @@ async function copy(dir: string): Promise<string> {
 async function greedySteps(model: LoadedModel) {
   const runner = await nodeCpuRunner.open(model, nodeCpuOptions.parse({}));
   try {
-    const [out] = await runner.generate([{ promptIds: model.tokenizer.encode('hello world'), promptText: 'hello world', maxNewTokens: 6, sampling: { kind: 'greedy' }, stopIds: [], topK: 3 }]);
+    const [out] = await runner.generate([
+      { promptIds: model.tokenizer.encode('hello world'), promptText: 'hello world', maxNewTokens: 6, sampling: { kind: 'greedy' }, stopIds: [], topK: 3 },
+    ]);
     if (out?.status !== 'completed') throw new Error(JSON.stringify(out));
     return out.generation.steps;
   } finally {

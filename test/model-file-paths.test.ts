@@ -1,10 +1,10 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../src/model/load.ts';
 import { runSuite } from '../api/index.ts';
+import { loadModel } from '../src/model/load.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 

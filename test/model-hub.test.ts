@@ -1,13 +1,13 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openHubModel } from '../src/model/hub/snapshot.ts';
 import { isRepoId } from '../src/model/hub/repo-id.ts';
-import { startFakeHub, type FakeHub } from './helpers/hub-server.ts';
-import { tinyModelDir } from './helpers/tiny-model.ts';
+import { openHubModel } from '../src/model/hub/snapshot.ts';
 import { detbenchRejection } from './helpers/errors.ts';
+import { type FakeHub, startFakeHub } from './helpers/hub-server.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
 
 /** Expects `p` to reject with a DetbenchError of `code` whose message contains `fragment`. */
 async function rejects(p: Promise<unknown>, code: string, fragment: string): Promise<Error> {
@@ -108,14 +108,22 @@ describe('openHubModel against a loopback Hub', () => {
     const snap = await openHubModel('test-org/tiny', 'main', { env: env() });
     await rejects(snap.ensure('onnx/model_q4.onnx'), 'HUB_FILE_MISSING', 'has no onnx/model_q4.onnx; it has onnx/model.onnx (fp32)');
     await rejects(openHubModel('test-org/private', 'main', { env: env() }), 'HUB_AUTH', 'needs a token in HF_TOKEN');
-    const bad = await rejects(openHubModel('test-org/private', 'main', { env: env({ HF_TOKEN: 'hf_wrong_token_456' }) }), 'HUB_AUTH', 'refused HF_TOKEN for test-org/private');
+    const bad = await rejects(
+      openHubModel('test-org/private', 'main', { env: env({ HF_TOKEN: 'hf_wrong_token_456' }) }),
+      'HUB_AUTH',
+      'refused HF_TOKEN for test-org/private',
+    );
     expect(bad.message).not.toContain('hf_wrong_token_456');
     const ok = await openHubModel('test-org/private', 'main', { env: env({ HF_TOKEN: 'hf_secret_token_123' }) });
     expect(ok.provenance.commit).toBe(PRIVATE_COMMIT);
     const closed = await freePort();
     const down = { HF_HOME: mkdtempSync(join(tmpdir(), 'detbench-hf-down-')), HF_ENDPOINT: `http://127.0.0.1:${closed}` };
     await rejects(openHubModel('test-org/tiny', 'main', { env: down }), 'HUB_UNREACHABLE', `cannot reach http://127.0.0.1:${closed} for test-org/tiny`);
-    await rejects(openHubModel('test-org/tiny', 'main', { env: { ...down, HF_HUB_OFFLINE: '1' } }), 'HUB_NOT_CACHED', 'HF_HUB_OFFLINE=1: test-org/tiny@main is not in the Hub cache');
+    await rejects(
+      openHubModel('test-org/tiny', 'main', { env: { ...down, HF_HUB_OFFLINE: '1' } }),
+      'HUB_NOT_CACHED',
+      'HF_HUB_OFFLINE=1: test-org/tiny@main is not in the Hub cache',
+    );
   });
 
   it('never uses a half-downloaded file: an interrupted download fails, and the next run fetches the file whole', async () => {

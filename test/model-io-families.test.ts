@@ -4,7 +4,17 @@ import { modelIOFor } from '../src/model/io-check.ts';
 import type { OnnxGraphIO, OnnxValueInfo } from '../src/model/onnx-io.ts';
 import type { ModelConfig } from '../src/model/types.ts';
 
-const config: ModelConfig = { modelType: 'llama', numLayers: 2, numHeads: 2, numKvHeads: 2, headDim: 8, hiddenSize: 16, vocabSize: 10, maxPositions: 64, eosTokenIds: [1] };
+const config: ModelConfig = {
+  modelType: 'llama',
+  numLayers: 2,
+  numHeads: 2,
+  numKvHeads: 2,
+  headDim: 8,
+  hiddenSize: 16,
+  vocabSize: 10,
+  maxPositions: 64,
+  eosTokenIds: [1],
+};
 const files = { onnx: 'm/model.onnx', config: 'm/config.json' };
 const v = (name: string, elemType: string, dims: (number | string)[]): OnnxValueInfo => ({ name, elemType, dims });
 const kv = (name: string) => v(name, 'float32', ['batch', 2, 'seq', 8]);
@@ -24,8 +34,16 @@ function graph(past: (i: number) => string[], present: (i: number) => string[], 
 
 describe('cache name families and extra inputs, read from the graph', () => {
   it.each([
-    ['past_key_values.N / present.N', (i: number) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`], (i: number) => [`present.${i}.key`, `present.${i}.value`]],
-    ['past_key_values.N / present_key_values.N', (i: number) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`], (i: number) => [`present_key_values.${i}.key`, `present_key_values.${i}.value`]],
+    [
+      'past_key_values.N / present.N',
+      (i: number) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`],
+      (i: number) => [`present.${i}.key`, `present.${i}.value`],
+    ],
+    [
+      'past_key_values.N / present_key_values.N',
+      (i: number) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`],
+      (i: number) => [`present_key_values.${i}.key`, `present_key_values.${i}.value`],
+    ],
     ['past.N / present.N', (i: number) => [`past.${i}.key`, `past.${i}.value`], (i: number) => [`present.${i}.key`, `present.${i}.value`]],
     ['past_key_N / present_key_N', (i: number) => [`past_key_${i}`, `past_value_${i}`], (i: number) => [`present_key_${i}`, `present_value_${i}`]],
   ])('%s', (_label, past, present) => {
@@ -70,6 +88,13 @@ describe('cache name families and extra inputs, read from the graph', () => {
     const bf16 = graph(p, o);
     bf16.inputs[2] = v('past_key_values.0.key', 'bfloat16', ['batch', 2, 'seq', 8]);
     expect(refused(bf16)).toBe('m/model.onnx: "past_key_values.0.key" is bfloat16; a KV cache must be float32 or float16');
-    expect(refused(graph(() => [], () => []))).toMatch(/^m\/model\.onnx: no KV-cache inputs of a known family/);
+    expect(
+      refused(
+        graph(
+          () => [],
+          () => [],
+        ),
+      ),
+    ).toMatch(/^m\/model\.onnx: no KV-cache inputs of a known family/);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DetbenchError } from '../src/errors.ts';
-import { loadModel, type LoadModelOptions } from '../src/model/load.ts';
+import { type LoadModelOptions, loadModel } from '../src/model/load.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let root: string;
@@ -133,7 +133,9 @@ describe('loadModel', () => {
     const m = await loadModel(dir);
     expect(m.tokenizer.vocabSize).toBe(459);
     expect(m.config.vocabSize).toBe(457);
-    expect(m.notes).toEqual([`${tokenizer} has 459 tokens but the logits of ${path.join(dir, 'onnx/model.onnx')} have 457: only ids below 457 can be fed or generated; a prompt with a larger id is refused`]);
+    expect(m.notes).toEqual([
+      `${tokenizer} has 459 tokens but the logits of ${path.join(dir, 'onnx/model.onnx')} have 457: only ids below 457 can be fed or generated; a prompt with a larger id is refused`,
+    ]);
   });
 
   it('refuses an input it cannot feed, naming the input', async () => {

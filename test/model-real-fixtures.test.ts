@@ -3,12 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findChrome } from '../runners/browser/chrome.ts';
+import { manifestOf, RUNNERS, type RunnerType } from '../runners/index.ts';
 import { ContinuousBatch } from '../src/decode/continuous.ts';
-import { loadModel, type LoadModelOptions } from '../src/model/load.ts';
+import { type LoadModelOptions, loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { probeSession } from '../src/probe/probe.ts';
 import { probePrompts, probeTolerance } from '../src/probe/prompts.ts';
-import { manifestOf, RUNNERS, type RunnerType } from '../runners/index.ts';
 import type { RunnerManifest } from '../src/runner-contract/manifest.ts';
 import type { Runner, RunnerSession } from '../src/runner-contract/types.ts';
 
@@ -20,7 +20,8 @@ import type { Runner, RunnerSession } from '../src/runner-contract/types.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REAL = path.join(ROOT, '..', 'shared', 'real-models');
 const present = existsSync(REAL);
-if (!present) console.warn(`real-model fixtures skipped: ${REAL} does not exist (it holds ONNX decoders from other tools; see the README, "Bringing your own model")`);
+if (!present)
+  console.warn(`real-model fixtures skipped: ${REAL} does not exist (it holds ONNX decoders from other tools; see the README, "Bringing your own model")`);
 
 interface Fixture {
   folder: string;
@@ -40,7 +41,14 @@ const FIXTURES: Fixture[] = [
   {
     folder: 'hf-layout-tiny-llama-q4',
     options: { precision: 'q4' },
-    expect: { layout: 'hf', onnxFile: 'onnx/model_q4.onnx', dtype: 'q4', precision: 'q4 (MatMulNBits 4-bit, block 16), fp32 compute', overrides: [], notes: [] },
+    expect: {
+      layout: 'hf',
+      onnxFile: 'onnx/model_q4.onnx',
+      dtype: 'q4',
+      precision: 'q4 (MatMulNBits 4-bit, block 16), fp32 compute',
+      overrides: [],
+      notes: [],
+    },
   },
 ];
 
@@ -57,12 +65,32 @@ describe.skipIf(!present)('real models: what detbench reads', () => {
   it('reads the GenAI layout: dimensions from genai_config.json, the graph winning where it disagrees', async () => {
     const dir = path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa');
     const m = await loadModel(dir);
-    expect(m.config).toMatchObject({ modelType: 'llama', numLayers: 2, numHeads: 1, numKvHeads: 1, headDim: 16, vocabSize: 32000, maxPositions: 2048, eosTokenIds: [1] });
+    expect(m.config).toMatchObject({
+      modelType: 'llama',
+      numLayers: 2,
+      numHeads: 1,
+      numKvHeads: 1,
+      headDim: 16,
+      vocabSize: 32000,
+      maxPositions: 2048,
+      eosTokenIds: [1],
+    });
     // genai_config.json names a position_ids input the graph does not have: none is fed, and the record says so.
     expect(m.overrides).toEqual([
-      { field: 'model.decoder.inputs.position_ids', config: 'position_ids', graph: null, note: `${path.join(dir, 'model.onnx')} has no "position_ids" input: none is fed` },
+      {
+        field: 'model.decoder.inputs.position_ids',
+        config: 'position_ids',
+        graph: null,
+        note: `${path.join(dir, 'model.onnx')} has no "position_ids" input: none is fed`,
+      },
     ]);
-    expect(m.io).toMatchObject({ hasPositionIds: false, padding: 'right', cacheLayout: 'separate', kvType: 'float32', pastKeyNames: ['past_key_values.0.key', 'past_key_values.1.key'] });
+    expect(m.io).toMatchObject({
+      hasPositionIds: false,
+      padding: 'right',
+      cacheLayout: 'separate',
+      kvType: 'float32',
+      pastKeyNames: ['past_key_values.0.key', 'past_key_values.1.key'],
+    });
     expect(m.sources.find((s) => s.fact === 'ONNX file')).toEqual({ fact: 'ONNX file', from: `${path.join(dir, 'genai_config.json')} model.decoder.filename` });
   });
 
@@ -133,38 +161,42 @@ describe.skipIf(!present).each(RUNNER_CASES)('real models: the probe on $type', 
     for (const s of sessions) await s.close().catch(() => {});
   });
 
-  it.each(fixtures.map((f) => [label(f), f] as const))('%s: KV cache = recompute, padded row = alone', async (_label, f) => {
-    runner ??= await manifest.load();
-    if (!reason) {
-      const probe = await runner.probe(options);
-      if (!probe.available) reason = probe.reason;
-    }
-    if (type === 'browser-wasm' && !('path' in findChrome(undefined))) reason ||= 'no Chromium';
-    if (reason) {
-      console.warn(`${type} skipped for ${label(f)}: ${reason}`);
-      return;
-    }
-    const m = await loadModel(path.join(REAL, f.folder), f.options);
-    let session: RunnerSession;
-    try {
-      session = await runner.open(m, options);
-    } catch (err) {
-      // Where the device itself cannot run the graph, say so; anything else is a failure.
-      if (type === 'node-webgpu' && m.precision.compute === 'float16' && NO_F16.test((err as Error).message)) {
-        console.warn(`node-webgpu cannot run ${label(f)} here: ${(err as Error).message}`);
+  it.each(fixtures.map((f) => [label(f), f] as const))(
+    '%s: KV cache = recompute, padded row = alone',
+    async (_label, f) => {
+      runner ??= await manifest.load();
+      if (!reason) {
+        const probe = await runner.probe(options);
+        if (!probe.available) reason = probe.reason;
+      }
+      if (type === 'browser-wasm' && !('path' in findChrome(undefined))) reason ||= 'no Chromium';
+      if (reason) {
+        console.warn(`${type} skipped for ${label(f)}: ${reason}`);
         return;
       }
-      throw err;
-    }
-    sessions.push(session);
-    const report = await probeSession(session, { ...probePrompts(m), steps, tolerance: probeTolerance(m) });
-    expect(report.checks.map((c) => [c.id, c.tokensEqual, c.pass])).toEqual([
-      ['kv-cache-vs-recompute', true, true],
-      ['padded-vs-alone', true, true],
-    ]);
-    await session.close();
-    sessions.pop();
-  }, 240_000);
+      const m = await loadModel(path.join(REAL, f.folder), f.options);
+      let session: RunnerSession;
+      try {
+        session = await runner.open(m, options);
+      } catch (err) {
+        // Where the device itself cannot run the graph, say so; anything else is a failure.
+        if (type === 'node-webgpu' && m.precision.compute === 'float16' && NO_F16.test((err as Error).message)) {
+          console.warn(`node-webgpu cannot run ${label(f)} here: ${(err as Error).message}`);
+          return;
+        }
+        throw err;
+      }
+      sessions.push(session);
+      const report = await probeSession(session, { ...probePrompts(m), steps, tolerance: probeTolerance(m) });
+      expect(report.checks.map((c) => [c.id, c.tokensEqual, c.pass])).toEqual([
+        ['kv-cache-vs-recompute', true, true],
+        ['padded-vs-alone', true, true],
+      ]);
+      await session.close();
+      sessions.pop();
+    },
+    240_000,
+  );
 });
 
 describe.skipIf(!present)('real models: the GroupQueryAttention padding bug, reproduced', () => {
@@ -211,7 +243,12 @@ describe.skipIf(!present)('real models: continuous batching refuses what it cann
 describe.skipIf(!present)('real models: detbench serve', () => {
   it('a GroupQueryAttention folder: continuous batching refused at start, static batching rows equal the rows alone, chat gets <s>', async () => {
     const { openEngine } = await import('../src/serve/engine.ts');
-    const engine = await openEngine({ runners: RUNNERS, modelDir: path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa'), runner: 'node-cpu', batching: { mode: 'static', maxBatch: 2, windowMs: 0 } });
+    const engine = await openEngine({
+      runners: RUNNERS,
+      modelDir: path.join(REAL, 'ort-genai-tiny-llama-fp32-gqa'),
+      runner: 'node-cpu',
+      batching: { mode: 'static', maxBatch: 2, windowMs: 0 },
+    });
     try {
       expect(() => engine.openBatch()).toThrow(/continuous batching cannot feed this graph: its attention \(GroupQueryAttention\) needs right-padded rows/);
       const chat = engine.encodeChat([{ role: 'user', content: 'Hello, world' }]);

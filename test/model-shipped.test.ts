@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
 import { loadModel } from '../src/model/load.ts';
-import { nodeCpuOptions } from '../runners/node-cpu/manifest.ts';
 
 const dir = resolve('models/detbench-tiny');
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../scripts/make-tiny-model.ts';
-import { tinyModelDir, type TinyVariant } from './helpers/tiny-model.ts';
+import { type TinyVariant, tinyModelDir } from './helpers/tiny-model.ts';
 
 const TOL = 1e-4;
 const LAYERS = 2;

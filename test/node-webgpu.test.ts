@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/read.ts';
-import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../api/index.ts';
 import { manifestOf } from '../runners/index.ts';
-import { effectiveWebgpu, placementFromLog, vulkanLibsOf, vulkanPlan, type VulkanDeps } from '../runners/node-webgpu/env.ts';
+import { effectiveWebgpu, placementFromLog, type VulkanDeps, vulkanLibsOf, vulkanPlan } from '../runners/node-webgpu/env.ts';
 import { nodeWebgpuRunner } from '../runners/node-webgpu/runner.ts';
+import { readResults } from '../src/results/read.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
 import { generateBatch } from '../src/runner-contract/generate-batch.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -23,7 +23,10 @@ const SWIFT_ICD = JSON.stringify({ ICD: { library_path: './libvk_swiftshader.so'
 
 describe('node-webgpu: which Vulkan', () => {
   it('an ICD path that does not exist is unavailable, through probe() too', async () => {
-    expect(vulkanPlan('/nonexistent/icd.json', host({ [LOADER]: '' }))).toEqual({ ok: false, reason: 'vulkan_icd: /nonexistent/icd.json: ICD manifest not found' });
+    expect(vulkanPlan('/nonexistent/icd.json', host({ [LOADER]: '' }))).toEqual({
+      ok: false,
+      reason: 'vulkan_icd: /nonexistent/icd.json: ICD manifest not found',
+    });
     const probe = await nodeWebgpuRunner.probe(options({ vulkan_icd: '/nonexistent/icd.json' }));
     expect(probe).toEqual({ available: false, reason: 'vulkan_icd: /nonexistent/icd.json: ICD manifest not found' });
   });
@@ -62,7 +65,11 @@ describe('node-webgpu: which Vulkan', () => {
       `7f04-7f05 r-xp 00000000 08:01 14 /usr/lib/x86_64-linux-gnu/libc.so.6`,
       `7f06-7f07 rw-p 00000000 00:00 0 `,
     ].join('\n');
-    expect(vulkanLibsOf(maps)).toEqual({ libvulkan: '/usr/lib/x86_64-linux-gnu/libvulkan.so.1.3.239', drivers: ['/usr/lib/chromium/libvk_swiftshader.so'], swiftshader: true });
+    expect(vulkanLibsOf(maps)).toEqual({
+      libvulkan: '/usr/lib/x86_64-linux-gnu/libvulkan.so.1.3.239',
+      drivers: ['/usr/lib/chromium/libvk_swiftshader.so'],
+      swiftshader: true,
+    });
   });
 
   it('placement from the verbose session log decides the effective provider', () => {
@@ -145,7 +152,8 @@ describe.skipIf(!swift.available)('node-webgpu on SwiftShader through runSuite',
         const ref = cpu.find((c) => c.prompt.id === r.prompt.id)!;
         expect(r.tokens).toHaveLength(4);
         expect(r.tokens).toEqual(ref.tokens);
-        for (const [s, row] of r.steps.topLogits.entries()) for (const [k, v] of row.entries()) expect(Math.abs(v! - ref.steps.topLogits[s]![k]!)).toBeLessThan(1e-3);
+        for (const [s, row] of r.steps.topLogits.entries())
+          for (const [k, v] of row.entries()) expect(Math.abs(v! - ref.steps.topLogits[s]![k]!)).toBeLessThan(1e-3);
       }
     }
   });

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '../cli/main.ts';
-import { parseChromiumVersion, parseCpuinfo, parseNvidiaSmiCuda, parseNvidiaSmiQuery, type HostReader } from '../src/env/detect.ts';
+import { RUNNERS } from '../runners/index.ts';
+import { type HostReader, parseChromiumVersion, parseCpuinfo, parseNvidiaSmiCuda, parseNvidiaSmiQuery } from '../src/env/detect.ts';
 import { detectFingerprint, detectFingerprintWith } from '../src/env/fingerprint.ts';
 import { autoProfileId, profileFromFingerprint } from '../src/env/profile.ts';
-import { RUNNERS } from '../runners/index.ts';
 import { profileSchemaFor } from '../src/env/profile-schema.ts';
 
 const CPUINFO = `processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu sse4_2 avx avx2 fma f16c avx512f avx512bw amx_tile amx_bf16 hypervisor\n\nprocessor\t: 1\n`;
@@ -26,7 +26,10 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('machine detection', () => {
   it('parses /proc/cpuinfo, nvidia-smi and chromium --version', () => {
-    expect(parseCpuinfo(CPUINFO)).toEqual({ model: 'Intel(R) Xeon(R) Platinum 8480+', flags: ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'amx_tile', 'amx_bf16'] });
+    expect(parseCpuinfo(CPUINFO)).toEqual({
+      model: 'Intel(R) Xeon(R) Platinum 8480+',
+      flags: ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'amx_tile', 'amx_bf16'],
+    });
     expect(parseNvidiaSmiQuery('NVIDIA H100 80GB HBM3, 81559, 580.95.05, 9.0\nTesla T4, [N/A], 535.1, 7.5\n')).toEqual([
       { name: 'NVIDIA H100 80GB HBM3', memoryMiB: 81559, driver: '580.95.05', computeCapability: '9.0' },
       { name: 'Tesla T4', memoryMiB: null, driver: '535.1', computeCapability: '7.5' },

@@ -2,13 +2,13 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runSuite } from '../api/index.ts';
+import { RUNNERS } from '../runners/index.ts';
 import { detectFingerprint } from '../src/env/fingerprint.ts';
 import { loadProfile, recordProfile, resolveProfile, runProfile } from '../src/env/profile.ts';
 import { readResults } from '../src/results/read.ts';
-import { runSuite } from '../api/index.ts';
-import { tinyModelDir } from './helpers/tiny-model.ts';
 import { detbenchError } from './helpers/errors.ts';
-import { RUNNERS } from '../runners/index.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;
 
@@ -21,7 +21,6 @@ function write(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
-
 
 describe('hardware profile files', () => {
   it('ships profiles that validate, each named after its id', () => {
@@ -82,7 +81,20 @@ describe('the profile in every record', () => {
 
   it('reaches the records written by runSuite', async () => {
     const model = await tinyModelDir();
-    const suite = write('suite.yaml', [`id: prof`, `model: ${model}`, 'prompts: [{ id: a, text: "hi" }]', 'decoding: { greedy: true }', 'max_new_tokens: 2', 'repetitions: 1', 'runners:', '  - { id: cpu, type: node-cpu }', ''].join('\n'));
+    const suite = write(
+      'suite.yaml',
+      [
+        `id: prof`,
+        `model: ${model}`,
+        'prompts: [{ id: a, text: "hi" }]',
+        'decoding: { greedy: true }',
+        'max_new_tokens: 2',
+        'repetitions: 1',
+        'runners:',
+        '  - { id: cpu, type: node-cpu }',
+        '',
+      ].join('\n'),
+    );
     const out = join(dir, 'run', 'results.jsonl');
     await runSuite({ suiteFile: suite, outFile: out, profile: runProfile('ci-2core', RUNNERS) });
     const records = readResults(out);

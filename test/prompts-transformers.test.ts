@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { type LoadedSuite, loadSuite } from '../api/index.ts';
 import { loadModel } from '../src/model/load.ts';
 import { withOptionalParts } from '../src/model/tokenizer.ts';
 import type { LoadedModel } from '../src/model/types.ts';
 import { preparePrompts } from '../src/run/prompts.ts';
-import { loadSuite, type LoadedSuite } from '../api/index.ts';
 import { detbenchError } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -29,7 +29,10 @@ const PROMPTS = [
 function suiteOf(chat: boolean, prompts: { id: string; text: string; system?: string }[] = PROMPTS): LoadedSuite {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'detbench-prompts-')), 'test.yaml');
   const lines = prompts.map((p) => `  - ${JSON.stringify(p)}`);
-  writeFileSync(file, [`id: t`, `chat_template: ${chat}`, 'max_new_tokens: 4', 'prompts:', ...lines, 'runners:', '  - { id: a, type: node-cpu }', ''].join('\n'));
+  writeFileSync(
+    file,
+    [`id: t`, `chat_template: ${chat}`, 'max_new_tokens: 4', 'prompts:', ...lines, 'runners:', '  - { id: a, type: node-cpu }', ''].join('\n'),
+  );
   return loadSuite(file);
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../src/results/record.ts';
-import { expectedTokens, startFaultServer, type Fault, type FaultServer } from './helpers/fault-server.ts';
+import { expectedTokens, type Fault, type FaultServer, startFaultServer } from './helpers/fault-server.ts';
 import { byPrompt, completed, errored, KEY, KEY_ENV, runInto, tempDir, writeRemoteSuite } from './helpers/remote-suite.ts';
 
 let dir: string;
@@ -24,9 +24,19 @@ async function serve(plan: (prompt: string) => Fault): Promise<FaultServer> {
 }
 
 /** Runs one suite whose prompts name their faults, and returns the records by prompt. */
-async function runFaults(name: string, faults: Record<string, Fault>, options: Record<string, unknown> = {}): Promise<{ server: FaultServer; get: (id: string) => ResultRecord | undefined }> {
+async function runFaults(
+  name: string,
+  faults: Record<string, Fault>,
+  options: Record<string, unknown> = {},
+): Promise<{ server: FaultServer; get: (id: string) => ResultRecord | undefined }> {
   const server = await serve((p) => faults[p] ?? { kind: 'ok' });
-  const records = await runInto(dir, name, writeRemoteSuite(dir, server.url, name, Object.keys(faults), { concurrency: 8, max_retries: 2, ...options }, [`batch_sizes: ${Object.keys(faults).length}`]));
+  const records = await runInto(
+    dir,
+    name,
+    writeRemoteSuite(dir, server.url, name, Object.keys(faults), { concurrency: 8, max_retries: 2, ...options }, [
+      `batch_sizes: ${Object.keys(faults).length}`,
+    ]),
+  );
   return { server, get: (id) => byPrompt(records, id)[0] };
 }
 
@@ -38,10 +48,12 @@ function badResponse(r: ResultRecord | undefined): string {
 }
 
 // Chunk numbers of the fault server's streams: 0..2 carry a token each, 3 the finish, 4 the usage.
-const setLogprob = (value: unknown, step = 1) => (o: Record<string, any>) => {
-  const entry = o.choices[0]?.logprobs?.content?.[step];
-  if (entry) entry.logprob = value;
-};
+const setLogprob =
+  (value: unknown, step = 1) =>
+  (o: Record<string, any>) => {
+    const entry = o.choices[0]?.logprobs?.content?.[step];
+    if (entry) entry.logprob = value;
+  };
 
 describe('remote-api: malformed answers become errored records naming the field', () => {
   it('chat, not streamed: empty choices, content 42, logprob null, "NaN", 1e999, a bad candidate, token ids', async () => {
@@ -85,7 +97,9 @@ describe('remote-api: malformed answers become errored records naming the field'
       },
       good: { kind: 'ok' },
     });
-    expect(badResponse(get('nolp'))).toBe('POST /v1/chat/completions: choices[0].logprobs.content[0].logprob: expected a finite number, got null (stream event 3)');
+    expect(badResponse(get('nolp'))).toBe(
+      'POST /v1/chat/completions: choices[0].logprobs.content[0].logprob: expected a finite number, got null (stream event 3)',
+    );
     expect(badResponse(get('noone'))).toContain('choices: none of the 5 stream events had a choice with index 0');
     expect(badResponse(get('delta'))).toContain('choices[0].delta.content: expected a string or null, got an array of 1 (stream event 2)');
     expect(completed(get('good')).tokenTexts).toEqual(expectedTokens('good'));
@@ -114,7 +128,9 @@ describe('remote-api: malformed answers become errored records naming the field'
       const { get } = await runFaults(`completions-${stream}`, faults, { endpoint: 'completions', stream });
       const at = stream ? ' (stream event 1)' : '';
       expect(badResponse(get('nolp'))).toBe(`POST /v1/completions: choices[0].logprobs.token_logprobs[0]: expected a finite number, got null${at}`);
-      expect(badResponse(get('short'))).toContain(`choices[0].logprobs.token_logprobs: expected one entry per token (${stream ? 1 : 3}), got ${stream ? 0 : 2}${at}`);
+      expect(badResponse(get('short'))).toContain(
+        `choices[0].logprobs.token_logprobs: expected one entry per token (${stream ? 1 : 3}), got ${stream ? 0 : 2}${at}`,
+      );
       expect(badResponse(get('notext'))).toContain(`choices[0].text: expected a string, got nothing (the field is missing)${at}`);
       expect(badResponse(get('top'))).toContain(`choices[0].logprobs.top_logprobs[0][" top"]: expected a finite number, got -Infinity${at}`);
       expect(completed(get('good')).steps.topLogprobs[0]).toEqual([-0.1, -1.1]);

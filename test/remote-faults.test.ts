@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../src/results/record.ts';
-import { expectedTokens, startFaultServer, type FaultServer } from './helpers/fault-server.ts';
+import { expectedTokens, type FaultServer, startFaultServer } from './helpers/fault-server.ts';
 import { byPrompt, completed, errored, failFirst, KEY, KEY_ENV, runInto, tempDir, writeRemoteSuite } from './helpers/remote-suite.ts';
 
 let dir: string;
@@ -27,7 +27,12 @@ const run = (name: string, suiteFile: string, resume = false): Promise<ResultRec
 describe('remote-api against a misbehaving loopback server', () => {
   it('keeps text, token texts, top logprobs, server facts and latency, streaming and not, chat and completions', async () => {
     server = await startFaultServer(() => ({ kind: 'ok' }));
-    for (const [endpoint, stream] of [['chat', true], ['chat', false], ['completions', true], ['completions', false]] as const) {
+    for (const [endpoint, stream] of [
+      ['chat', true],
+      ['chat', false],
+      ['completions', true],
+      ['completions', false],
+    ] as const) {
       const name = `ok-${endpoint}-${stream}`;
       const r = completed((await run(name, writeSuite(name, ['hi'], { endpoint, stream })))[0]);
       const toks = expectedTokens('hi');

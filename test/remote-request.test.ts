@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { sseData } from '../runners/remote-api/body.ts';
 import { backoffMs, parseRetryAfter, RemoteError, type RetryPolicy } from '../runners/remote-api/http.ts';
+import { remoteApiOptions } from '../runners/remote-api/manifest.ts';
 import { redactDeep, redactText } from '../runners/remote-api/redact.ts';
 import { endpointUrl, publicUrl, requestBody } from '../runners/remote-api/request.ts';
-import { sseData } from '../runners/remote-api/body.ts';
 import { CompletionBuilder } from '../runners/remote-api/response.ts';
-import { remoteApiOptions } from '../runners/remote-api/manifest.ts';
 import type { GenerationRequest } from '../src/runner-contract/types.ts';
 
 const options = (o: Record<string, unknown> = {}) => remoteApiOptions.parse({ base_url: 'http://127.0.0.1:1/v1/', model: 'm', ...o });
@@ -30,17 +30,33 @@ describe('remote-api request mapping', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    const sampled = requestBody(request({ kind: 'sample', temperature: 0.7, topK: 0, topP: 0.9, seed: 42 }, { system: 'Be brief' }), options({ stream: false }));
-    expect(sampled).toMatchObject({ temperature: 0.7, top_p: 0.9, seed: 42, messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Hi' }] });
+    const sampled = requestBody(
+      request({ kind: 'sample', temperature: 0.7, topK: 0, topP: 0.9, seed: 42 }, { system: 'Be brief' }),
+      options({ stream: false }),
+    );
+    expect(sampled).toMatchObject({
+      temperature: 0.7,
+      top_p: 0.9,
+      seed: 42,
+      messages: [
+        { role: 'system', content: 'Be brief' },
+        { role: 'user', content: 'Hi' },
+      ],
+    });
     expect(sampled).not.toHaveProperty('top_k');
     expect(sampled).not.toHaveProperty('stream');
     expect(requestBody(request({ kind: 'sample', temperature: 1, topK: 40, topP: 1, seed: 0 }), options())).toMatchObject({ top_k: 40 });
   });
 
   it('completions take the prompt and an integer logprobs; options cap logprobs, rename max_tokens, add fields', () => {
-    const body = requestBody(request({ kind: 'greedy' }), options({ endpoint: 'completions', max_top_logprobs: 3, return_token_ids: true, extra_body: { ignore_eos: true } }));
+    const body = requestBody(
+      request({ kind: 'greedy' }),
+      options({ endpoint: 'completions', max_top_logprobs: 3, return_token_ids: true, extra_body: { ignore_eos: true } }),
+    );
     expect(body).toMatchObject({ prompt: 'Hi', logprobs: 3, return_token_ids: true, ignore_eos: true });
-    expect(requestBody(request({ kind: 'greedy' }), options({ max_top_logprobs: 0, max_tokens_field: 'max_completion_tokens' }))).not.toHaveProperty('logprobs');
+    expect(requestBody(request({ kind: 'greedy' }), options({ max_top_logprobs: 0, max_tokens_field: 'max_completion_tokens' }))).not.toHaveProperty(
+      'logprobs',
+    );
     expect(requestBody(request({ kind: 'greedy' }), options({ max_tokens_field: 'max_completion_tokens' }))).toMatchObject({ max_completion_tokens: 7 });
     expect(endpointUrl(options())).toBe('http://127.0.0.1:1/v1/chat/completions');
     expect(endpointUrl(options({ endpoint: 'completions' }))).toBe('http://127.0.0.1:1/v1/completions');
@@ -128,7 +144,20 @@ describe('remote-api response parsing', () => {
 
   it('ranks candidates best first, takes margins, ids and the server facts', () => {
     const b = new CompletionBuilder('completions', true);
-    b.add({ id: 'c1', model: 'served', system_fingerprint: 'fp_1', detbench: { batch_size: 3 }, choices: [{ index: 0, text: 'ab', token_ids: [5, 6], logprobs: { tokens: ['a', 'b'], token_logprobs: [-0.5, -0.1], top_logprobs: [{ x: -2, a: -0.5 }, { b: -0.1 }] } }] });
+    b.add({
+      id: 'c1',
+      model: 'served',
+      system_fingerprint: 'fp_1',
+      detbench: { batch_size: 3 },
+      choices: [
+        {
+          index: 0,
+          text: 'ab',
+          token_ids: [5, 6],
+          logprobs: { tokens: ['a', 'b'], token_logprobs: [-0.5, -0.1], top_logprobs: [{ x: -2, a: -0.5 }, { b: -0.1 }] },
+        },
+      ],
+    });
     b.add({ choices: [{ index: 0, text: '', finish_reason: 'length' }], usage: { total_tokens: 9 } });
     const c = b.result();
     expect(c).toMatchObject({ text: 'ab', tokenTexts: ['a', 'b'], tokenIds: [5, 6], topTokens: [['a', 'x'], ['b']], topLogprobs: [[-0.5, -2], [-0.1]] });
@@ -148,28 +177,74 @@ describe('remote-api accepts what real servers send', () => {
   };
 
   it('OpenAI chat, whole (refusal, annotations, usage details, service_tier, null fingerprint) and streamed (usage chunk)', () => {
-    const hello = { token: 'Hello', logprob: -0.31725305, bytes: [72, 101, 108, 108, 111], top_logprobs: [{ token: 'Hello', logprob: -0.31725305, bytes: [72, 101, 108, 108, 111] }, { token: 'Hi', logprob: -1.3190403, bytes: [72, 105] }] };
+    const hello = {
+      token: 'Hello',
+      logprob: -0.31725305,
+      bytes: [72, 101, 108, 108, 111],
+      top_logprobs: [
+        { token: 'Hello', logprob: -0.31725305, bytes: [72, 101, 108, 108, 111] },
+        { token: 'Hi', logprob: -1.3190403, bytes: [72, 105] },
+      ],
+    };
     const whole = run('chat', false, [
       {
         id: 'chatcmpl-B9M',
         object: 'chat.completion',
         created: 1741569952,
         model: 'gpt-4.1-2025-04-14',
-        choices: [{ index: 0, message: { role: 'assistant', content: 'Hello', refusal: null, annotations: [] }, logprobs: { content: [hello], refusal: null }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 19, completion_tokens: 1, total_tokens: 20, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'Hello', refusal: null, annotations: [] },
+            logprobs: { content: [hello], refusal: null },
+            finish_reason: 'stop',
+          },
+        ],
+        usage: {
+          prompt_tokens: 19,
+          completion_tokens: 1,
+          total_tokens: 20,
+          prompt_tokens_details: { cached_tokens: 0 },
+          completion_tokens_details: { reasoning_tokens: 0 },
+        },
         service_tier: 'default',
         system_fingerprint: null,
       },
     ]);
-    expect(whole).toMatchObject({ text: 'Hello', tokenTexts: ['Hello'], topTokens: [['Hello', 'Hi']], finishReason: 'stop', model: 'gpt-4.1-2025-04-14', systemFingerprint: null });
-    const envelope = { id: 'chatcmpl-B9N', object: 'chat.completion.chunk', created: 1741569952, model: 'gpt-4.1', service_tier: 'default', system_fingerprint: 'fp_1' };
+    expect(whole).toMatchObject({
+      text: 'Hello',
+      tokenTexts: ['Hello'],
+      topTokens: [['Hello', 'Hi']],
+      finishReason: 'stop',
+      model: 'gpt-4.1-2025-04-14',
+      systemFingerprint: null,
+    });
+    const envelope = {
+      id: 'chatcmpl-B9N',
+      object: 'chat.completion.chunk',
+      created: 1741569952,
+      model: 'gpt-4.1',
+      service_tier: 'default',
+      system_fingerprint: 'fp_1',
+    };
     const streamed = run('chat', true, [
-      { ...envelope, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], usage: null, obfuscation: 'x1' },
+      {
+        ...envelope,
+        choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }],
+        usage: null,
+        obfuscation: 'x1',
+      },
       { ...envelope, choices: [{ index: 0, delta: { content: 'Hello' }, logprobs: { content: [hello], refusal: null }, finish_reason: null }], usage: null },
       { ...envelope, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }], usage: null },
       { ...envelope, choices: [], usage: { prompt_tokens: 19, completion_tokens: 1, total_tokens: 20 } },
     ]);
-    expect(streamed).toMatchObject({ text: 'Hello', tokenLogprobs: [-0.31725305], finishReason: 'length', usage: { total_tokens: 20 }, systemFingerprint: 'fp_1' });
+    expect(streamed).toMatchObject({
+      text: 'Hello',
+      tokenLogprobs: [-0.31725305],
+      finishReason: 'length',
+      usage: { total_tokens: 20 },
+      systemFingerprint: 'fp_1',
+    });
   });
 
   it('OpenAI and vLLM completions: text_offset, token_ids, stop_reason, prompt_logprobs, -9999 for -inf', () => {
@@ -183,7 +258,12 @@ describe('remote-api accepts what real servers send', () => {
           {
             index: 0,
             text: ' Paris.',
-            logprobs: { text_offset: [0, 6], token_logprobs: [-0.02, -9999.0], tokens: [' Paris', '.'], top_logprobs: [{ ' Paris': -0.02, ' Lyon': -4.1 }, { '.': -9999.0 }] },
+            logprobs: {
+              text_offset: [0, 6],
+              token_logprobs: [-0.02, -9999.0],
+              tokens: [' Paris', '.'],
+              top_logprobs: [{ ' Paris': -0.02, ' Lyon': -4.1 }, { '.': -9999.0 }],
+            },
             finish_reason: 'length',
             stop_reason: null,
             token_ids: [12095, 13],
@@ -200,7 +280,7 @@ describe('remote-api accepts what real servers send', () => {
     expect(c).toMatchObject({ text: ' Paris.', tokenIds: [12095, 13], tokenLogprobs: [-0.02, -9999], topTokens: [[' Paris', ' Lyon'], ['.']] });
   });
 
-  it("llama.cpp chat stream: ids in logprobs, -FLT_MAX for a zero probability, an empty last delta, timings", () => {
+  it('llama.cpp chat stream: ids in logprobs, -FLT_MAX for a zero probability, an empty last delta, timings', () => {
     const envelope = { created: 1, id: 'chatcmpl-x', model: 'gpt-3.5-turbo', system_fingerprint: 'b5000-abc', object: 'chat.completion.chunk' };
     const c = run('chat', true, [
       {
@@ -210,11 +290,29 @@ describe('remote-api accepts what real servers send', () => {
             finish_reason: null,
             index: 0,
             delta: { content: 'Hi' },
-            logprobs: { content: [{ id: 123, token: 'Hi', bytes: [72, 105], logprob: -0.2, top_logprobs: [{ id: 123, token: 'Hi', bytes: [72, 105], logprob: -0.2 }, { id: 5, token: 'Hey', bytes: [72, 101, 121], logprob: -3.4028234663852886e38 }] }] },
+            logprobs: {
+              content: [
+                {
+                  id: 123,
+                  token: 'Hi',
+                  bytes: [72, 105],
+                  logprob: -0.2,
+                  top_logprobs: [
+                    { id: 123, token: 'Hi', bytes: [72, 105], logprob: -0.2 },
+                    { id: 5, token: 'Hey', bytes: [72, 101, 121], logprob: -3.4028234663852886e38 },
+                  ],
+                },
+              ],
+            },
           },
         ],
       },
-      { ...envelope, choices: [{ finish_reason: 'stop', index: 0, delta: {} }], usage: { completion_tokens: 1, prompt_tokens: 3, total_tokens: 4 }, timings: { predicted_ms: 1.5 } },
+      {
+        ...envelope,
+        choices: [{ finish_reason: 'stop', index: 0, delta: {} }],
+        usage: { completion_tokens: 1, prompt_tokens: 3, total_tokens: 4 },
+        timings: { predicted_ms: 1.5 },
+      },
     ]);
     expect(c).toMatchObject({ text: 'Hi', topLogprobs: [[-0.2, -3.4028234663852886e38]], finishReason: 'stop' });
   });
@@ -229,14 +327,14 @@ describe('API key redaction', () => {
         const out = redactText(`Basic ${encoded}`, [key]);
         expect(out, `${before} ${alphabet}`).toContain('[REDACTED]');
         // At most 3 characters on each side survive (they also hold the neighbouring bytes).
-        expect(out.replace('Basic ', '').replace('[REDACTED]', '').length).toBeLessThanOrEqual(Math.ceil((before.length + 2) * 4 / 3) + 6);
+        expect(out.replace('Basic ', '').replace('[REDACTED]', '').length).toBeLessThanOrEqual(Math.ceil(((before.length + 2) * 4) / 3) + 6);
       }
     }
     // A short secret has no base64 core to look for, so ordinary text stays as it is.
     expect(redactText('c2Vj is base64 of "sec"', ['sec'])).toBe('c2Vj is base64 of "[REDACTED]"');
   });
 
-  it('drops a cut text\'s ending that could start a key', () => {
+  it("drops a cut text's ending that could start a key", () => {
     expect(redactText('token: sk-pro', ['sk-proj-Ab'], true)).toBe('token: ');
     expect(redactText('token: sk-pro', ['sk-proj-Ab'])).toBe('token: sk-pro');
     expect(redactText('sk-proj-Ab and s', ['sk-proj-Ab'], true)).toBe('[REDACTED] and ');
@@ -244,7 +342,9 @@ describe('API key redaction', () => {
 
   it('replaces the key in text and deep inside values, in its plain, URL-encoded and JSON-escaped forms', () => {
     const key = 'sk-a/b"c';
-    expect(redactText(`Bearer ${key} and ${encodeURIComponent(key)} and ${JSON.stringify(key)}`, [key])).toBe('Bearer [REDACTED] and [REDACTED] and "[REDACTED]"');
+    expect(redactText(`Bearer ${key} and ${encodeURIComponent(key)} and ${JSON.stringify(key)}`, [key])).toBe(
+      'Bearer [REDACTED] and [REDACTED] and "[REDACTED]"',
+    );
     const v = { a: [`x${key}`], [key]: 1, n: 2 };
     expect(redactDeep(v, [key])).toEqual({ a: ['x[REDACTED]'], '[REDACTED]': 1, n: 2 });
     const clean = { a: 'nothing' };

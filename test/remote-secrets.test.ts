@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultServer, type Fault, type FaultServer } from './helpers/fault-server.ts';
+import { type Fault, type FaultServer, startFaultServer } from './helpers/fault-server.ts';
 import { byPrompt, errored, KEY, KEY_ENV, runInto, tempDir, writeRemoteSuite } from './helpers/remote-suite.ts';
 
 let dir: string;
@@ -48,7 +48,11 @@ describe('remote-api: no fragment of the key in any record', () => {
     };
     server = await startFaultServer((req) => faults[req.prompt] ?? { kind: 'ok' });
     const name = 'redact';
-    const records = await runInto(dir, name, writeRemoteSuite(dir, server.url, name, Object.keys(faults), { stream: false, concurrency: 8 }, ['batch_sizes: 6']));
+    const records = await runInto(
+      dir,
+      name,
+      writeRemoteSuite(dir, server.url, name, Object.keys(faults), { stream: false, concurrency: 8 }, ['batch_sizes: 6']),
+    );
     const message = (id: string) => errored(byPrompt(records, id)[0]).error.message;
     // The cut falls inside the marker now, not inside the key.
     for (const id of ['straddle', 'textcut']) {
@@ -68,14 +72,25 @@ describe('remote-api: no fragment of the key in any record', () => {
 
 describe('remote-api: credentials in base_url', () => {
   const cli = (suite: string, out: string) =>
-    spawnSync(process.execPath, [resolve('bin/detbench.mjs'), 'run', suite, '-o', out, '--report', join(out, 'report')], { encoding: 'utf8', env: { ...process.env } });
+    spawnSync(process.execPath, [resolve('bin/detbench.mjs'), 'run', suite, '-o', out, '--report', join(out, 'report')], {
+      encoding: 'utf8',
+      env: { ...process.env },
+    });
 
   it('refuses a suite with user:password@ in base_url (options or matrix) at load, exit 2, naming the field and not the credential', async () => {
     server = await startFaultServer(() => ({ kind: 'ok' }));
     const port = new URL(server.url).port;
     const cases = {
-      options: { runner: `  - { id: api, type: remote-api, options: { base_url: "http://user:${KEY}@127.0.0.1:${port}/v1", model: m } }`, field: 'runners[0].options.base_url', line: 5 },
-      keyonly: { runner: `  - { id: api, type: remote-api, options: { base_url: "http://${KEY}@127.0.0.1:${port}/v1", model: m } }`, field: 'runners[0].options.base_url', line: 5 },
+      options: {
+        runner: `  - { id: api, type: remote-api, options: { base_url: "http://user:${KEY}@127.0.0.1:${port}/v1", model: m } }`,
+        field: 'runners[0].options.base_url',
+        line: 5,
+      },
+      keyonly: {
+        runner: `  - { id: api, type: remote-api, options: { base_url: "http://${KEY}@127.0.0.1:${port}/v1", model: m } }`,
+        field: 'runners[0].options.base_url',
+        line: 5,
+      },
       matrix: {
         runner: `  - id: api\n    type: remote-api\n    options: { model: m }\n    matrix: { base_url: ["http://user:${KEY}@127.0.0.1:${port}/v1"] }`,
         field: 'runners[0].matrix.base_url[0]',

@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSuite } from '../api/index.ts';
+import { RUNNERS } from '../runners/index.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
-import { startServe, type ServeHandle } from '../src/serve/server.ts';
+import { type ServeHandle, startServe } from '../src/serve/server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
-import { RUNNERS } from '../runners/index.ts';
 
 let dir: string;
 let modelDir: string;
@@ -112,10 +112,7 @@ describe('remote-api runner against detbench serve, through the executor', () =>
   });
 
   it('the chat endpoint works too, and a batch sent concurrently is computed in one server batch', async () => {
-    const records = await run(
-      'batched',
-      writeSuite('batched', [api('chat', batched, { endpoint: 'chat', concurrency: 4 })], ['batch_sizes: 4']),
-    );
+    const records = await run('batched', writeSuite('batched', [api('chat', batched, { endpoint: 'chat', concurrency: 4 })], ['batch_sizes: 4']));
     expect(records).toHaveLength(8);
     for (const r of records) {
       expect(r.text.length).toBeGreaterThan(0);
@@ -146,7 +143,10 @@ describe('detbench serve as a command', () => {
       child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
     });
     expect(stderr).toContain('batching off');
-    const res = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify({ model: 'tiny-model', prompt: 'hi', max_tokens: 2, temperature: 0 }) });
+    const res = await fetch(`${url}/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'tiny-model', prompt: 'hi', max_tokens: 2, temperature: 0 }),
+    });
     expect(res.status).toBe(200);
     const code = await new Promise<number | null>((resolve) => {
       child.on('exit', (c) => resolve(c));

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateReport } from '../reports/generate.ts';
 import type { ReportData } from '../reports/data.ts';
+import { generateReport } from '../reports/generate.ts';
 import { safeJson } from '../reports/html.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
 
@@ -55,10 +55,7 @@ const dir = mkdtempSync(join(tmpdir(), 'detbench-escape-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = join(dir, 'results.jsonl');
-writeFileSync(
-  file,
-  `${[rec('a', ['Hi', SCRIPT, ' ok']), rec('b', ['Hi', IMG, '\u2028'])].map((r) => JSON.stringify(r)).join('\n')}\n`,
-);
+writeFileSync(file, `${[rec('a', ['Hi', SCRIPT, ' ok']), rec('b', ['Hi', IMG, '\u2028'])].map((r) => JSON.stringify(r)).join('\n')}\n`);
 const run = generateReport([file], join(dir, 'report'), { title: `T ${SCRIPT}` });
 
 describe('report escaping: model text stays text', () => {

@@ -4,16 +4,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Mt19937 } from '../src/decode/mt19937.ts';
-import type { Sampling } from '../src/decode/sampling.ts';
-import { loadModel } from '../src/model/load.ts';
-import type { StepTrace } from '../src/decode/types.ts';
-import type { CompletedRecord } from '../src/results/record.ts';
+import { drawsOf } from '../reports/explorer-data.ts';
+import { explore } from '../reports/page/explore-math.ts';
 import { manifestOf } from '../runners/index.ts';
 import { markovRunner } from '../runners/markov/runner.ts';
 import { nodeCpuRunner } from '../runners/node-cpu/runner.ts';
-import { drawsOf } from '../reports/explorer-data.ts';
-import { explore } from '../reports/page/explore-math.ts';
+import { Mt19937 } from '../src/decode/mt19937.ts';
+import type { Sampling } from '../src/decode/sampling.ts';
+import type { StepTrace } from '../src/decode/types.ts';
+import { loadModel } from '../src/model/load.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
 import type { GenerationRequest } from '../src/runner-contract/types.ts';
 
 const MODEL = await loadModel(path.join(fileURLToPath(new URL('..', import.meta.url)), 'models/detbench-tiny'));
@@ -65,7 +65,9 @@ describe('sampling explorer against the sampler', () => {
 
   it('markov control: every exact step picks the recorded token', async () => {
     const session = await markovRunner.open(undefined, manifestOf('markov').options.parse({}));
-    const res = await replayAll(async (reqs) => (await session.generate(reqs)).map((o) => (o.status === 'completed' ? o.generation : expect.unreachable(o.error.message))));
+    const res = await replayAll(async (reqs) =>
+      (await session.generate(reqs)).map((o) => (o.status === 'completed' ? o.generation : expect.unreachable(o.error.message))),
+    );
     // 3 settings × 3 prompts × 24 steps; the two with top-k ≤ 10 are exact at every step.
     expect(res.total).toBe(216);
     expect(res.exact).toBe(144);
@@ -75,7 +77,9 @@ describe('sampling explorer against the sampler', () => {
   it('shipped model on node-cpu: every exact step picks the recorded token', async () => {
     const session = await nodeCpuRunner.open(MODEL, manifestOf('node-cpu').options.parse({ intra_op_threads: 1 }));
     try {
-      const res = await replayAll(async (reqs) => (await session.generate(reqs)).map((o) => (o.status === 'completed' ? o.generation : expect.unreachable(o.error.message))));
+      const res = await replayAll(async (reqs) =>
+        (await session.generate(reqs)).map((o) => (o.status === 'completed' ? o.generation : expect.unreachable(o.error.message))),
+      );
       expect(res.total).toBe(216);
       expect(res.exact).toBe(144);
       expect(res.matched).toBe(res.exact);

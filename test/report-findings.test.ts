@@ -14,6 +14,7 @@ const wilson = (k: number, n: number): [number, number] | null => {
   const ci = wilsonInterval(k, n);
   return ci ? [ci.lo, ci.hi] : null;
 };
+
 import { generateReport } from '../reports/generate.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { readResults } from '../src/results/read.ts';
@@ -23,7 +24,14 @@ const CHROMIUM = '/usr/bin/chromium';
 const N = 8;
 
 /** A greedy record of `runner`: tokens 100..107, except from `splitAt` on (then 200+). */
-function rec(runner: string, options: Record<string, unknown>, prompt: string, repetition: number, split: { at: number; margin: number } | null, hashSalt = ''): CompletedRecord {
+function rec(
+  runner: string,
+  options: Record<string, unknown>,
+  prompt: string,
+  repetition: number,
+  split: { at: number; margin: number } | null,
+  hashSalt = '',
+): CompletedRecord {
   const tokens = Array.from({ length: N }, (_, i) => (split && i >= split.at ? 200 + i : 100 + i));
   return {
     schemaVersion: 2,
@@ -36,7 +44,12 @@ function rec(runner: string, options: Record<string, unknown>, prompt: string, r
     batchSize: 1,
     mode: 'free',
     // As runs write them: the dtype that chose the file, also where the precision option was left unset.
-    model: { name: 'm', file: options.precision === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx', sha256: 'x', dtype: String(options.precision ?? 'fp32') },
+    model: {
+      name: 'm',
+      file: options.precision === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx',
+      sha256: 'x',
+      dtype: String(options.precision ?? 'fp32'),
+    },
     tool: { detbench: '0', onnxruntime: '1.29.0', node: '20' },
     profile: { id: 'lab', fingerprint: { cpuModel: 'cpu', cpuCores: 2, os: 'linux', arch: 'x64', memoryGiB: 8, node: '20' } },
     startedAt: '2026-01-01T00:00:00Z',
@@ -66,7 +79,13 @@ function rec(runner: string, options: Record<string, unknown>, prompt: string, r
 const fp32 = { intra_op_threads: 1 };
 const fp16 = { intra_op_threads: 1, precision: 'fp16' };
 const prompts = ['p1', 'p2', 'p3', 'p4', 'p5'];
-const splits: Record<string, { at: number; margin: number } | null> = { p1: { at: 3, margin: 0.01 }, p2: { at: 5, margin: 0.02 }, p3: { at: 6, margin: 0.9 }, p4: null, p5: null };
+const splits: Record<string, { at: number; margin: number } | null> = {
+  p1: { at: 3, margin: 0.01 },
+  p2: { at: 5, margin: 0.02 },
+  p3: { at: 6, margin: 0.9 },
+  p4: null,
+  p5: null,
+};
 const records = [
   ...prompts.flatMap((p) => [rec('cpu-1t', fp32, p, 0, null), rec('cpu-1t', fp32, p, 1, null)]),
   ...prompts.map((p) => rec('cpu-fp16', fp16, p, 0, splits[p]!, 'half-')),
@@ -91,10 +110,19 @@ describe('finding causes and intervals', () => {
     const cpu = { type: 'node-cpu', options: { intra_op_threads: 1, precision: 'fp32', graph_optimization: 'all' } };
     expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, intra_op_threads: 2 } })).toEqual({ kind: 'threads', change: 'intra_op_threads 1 → 2' });
     expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, precision: 'fp16' } })).toEqual({ kind: 'precision', change: 'precision fp32 → fp16' });
-    expect(causeOf(cpu, { type: 'browser-wasm', options: { threads: 1, precision: 'fp32', graph_optimization: 'all' } })).toEqual({ kind: 'wasm', change: null });
-    expect(causeOf(cpu, { type: 'browser-wasm', options: { threads: 1, precision: 'fp16', graph_optimization: 'all' } })).toEqual({ kind: 'wasm', change: 'precision fp32 → fp16' });
+    expect(causeOf(cpu, { type: 'browser-wasm', options: { threads: 1, precision: 'fp32', graph_optimization: 'all' } })).toEqual({
+      kind: 'wasm',
+      change: null,
+    });
+    expect(causeOf(cpu, { type: 'browser-wasm', options: { threads: 1, precision: 'fp16', graph_optimization: 'all' } })).toEqual({
+      kind: 'wasm',
+      change: 'precision fp32 → fp16',
+    });
     expect(causeOf(cpu, { type: 'browser-webgpu', options: { precision: 'fp32' } }).kind).toBe('webgpu');
-    expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, graph_optimization: 'basic' } })).toEqual({ kind: 'options', change: 'graph_optimization all → basic' });
+    expect(causeOf(cpu, { type: 'node-cpu', options: { ...cpu.options, graph_optimization: 'basic' } })).toEqual({
+      kind: 'options',
+      change: 'graph_optimization all → basic',
+    });
   });
 
   it('Wilson 95% interval: inside [0, 1], not a point at 0/n or n/n', () => {
@@ -140,12 +168,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIU
       expect(english.findings[1]!.text).toBe(
         `fp16 instead of fp32 (cpu-fp16) changed ${changed} of ${precision.pairs} completions; the first different token came at token ${precision.firstDivergence.median} on median; ${precision.nearTies} of ${changed} splits were near-ties.`,
       );
-      expect(english.findings[0]!.text).toBe(`Running cpu-1t twice with the same settings changed nothing: ${repeat.pairs} of ${repeat.pairs} completions identical, and the logits bitwise equal at every step compared.`);
+      expect(english.findings[0]!.text).toBe(
+        `Running cpu-1t twice with the same settings changed nothing: ${repeat.pairs} of ${repeat.pairs} completions identical, and the logits bitwise equal at every step compared.`,
+      );
       expect(english.findings[0]!.sure).toBe(`exact: every logits row of ${repeat.bitwise.compared} steps compared by hash`);
       expect(english.findings[1]!.sure).toBe(`95% interval ${lo}% to ${hi}%, over ${precision.pairs} pairs`);
       expect(english.verdict).toBe('The same run twice: identical. Not deterministic once the arithmetic changes: fp16 instead of fp32 (cpu-fp16).');
       // The statistics rows are worded by the page, from the parts the data carries.
-      const firstRate = () => page.evaluate(() => Array.from(document.querySelectorAll('#statistics table tbody tr')[0]?.querySelectorAll('td') ?? []).map((td) => td.textContent));
+      const firstRate = () =>
+        page.evaluate(() => Array.from(document.querySelectorAll('#statistics table tbody tr')[0]?.querySelectorAll('td') ?? []).map((td) => td.textContent));
       const rateEn = await firstRate();
       expect([rateEn[0], rateEn[1], rateEn[5]]).toEqual(['cpu-1t', 'exact-match', "repetitions equal to their group's most common completion"]);
 
@@ -182,7 +213,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`findings in headless Chromium (${CHROMIU
         `fp16 statt fp32 (cpu-fp16) änderte ${changed} von ${precision.pairs} Ausgaben; das erste andere Token kam im Median bei Token ${precision.firstDivergence.median}; ${precision.nearTies} von ${changed} Abzweigungen waren Beinahe-Gleichstände.`,
       );
       // German: decimal comma, and a (no-break) space before the percent sign.
-      expect(german.findings[1]!.sure!.replace(/[\u00a0\u202f]/g, ' ')).toBe(`95-%-Intervall ${lo!.replace('.', ',')} % bis ${hi!.replace('.', ',')} %, über ${precision.pairs} Paare`);
+      expect(german.findings[1]!.sure!.replace(/[\u00a0\u202f]/g, ' ')).toBe(
+        `95-%-Intervall ${lo!.replace('.', ',')} % bis ${hi!.replace('.', ',')} %, über ${precision.pairs} Paare`,
+      );
       expect(german.verdict).toBe('Derselbe Lauf zweimal: identisch. Nicht deterministisch, sobald sich die Arithmetik ändert: fp16 statt fp32 (cpu-fp16).');
       const rateDe = await firstRate();
       expect([rateDe[0], rateDe[1], rateDe[5]]).toEqual(['cpu-1t', 'exakte Übereinstimmung', 'Wiederholungen gleich der häufigsten Ausgabe ihrer Gruppe']);

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateReport } from '../reports/generate.ts';
 import type { ReportData } from '../reports/data.ts';
+import { generateReport } from '../reports/generate.ts';
 import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { DetbenchError } from '../src/errors.ts';
 
@@ -55,7 +55,9 @@ describe('generateReport', () => {
     expect(wide.diffs.length).toBeGreaterThan(0);
     for (const c of wide.diffs) expect(c.nearTie).toBe(c.minMargin !== null && c.minMargin <= 0.5);
     // The page judges margins by the data's margin only: no constant of its own, no figure in its texts.
-    const page = readdirSync(new URL('../reports/page', import.meta.url)).map((f) => [f, readFileSync(new URL(`../reports/page/${f}`, import.meta.url), 'utf8')] as const);
+    const page = readdirSync(new URL('../reports/page', import.meta.url)).map(
+      (f) => [f, readFileSync(new URL(`../reports/page/${f}`, import.meta.url), 'utf8')] as const,
+    );
     expect(page.filter(([, src]) => /NEAR_TIE|margin\s*<=?\s*0\.\d/.test(src)).map(([f]) => f)).toEqual([]);
     expect(page.filter(([f, src]) => f.startsWith('lang-') && /0[.,]05/.test(src)).map(([f]) => f)).toEqual([]);
     expect(page.find(([f]) => f === 'diff.ts')![1]).toContain('margin <= nearTie');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
-import { readRecordAt, readResults, restoreLean, streamResults, type RecordLocation } from '../src/results/read.ts';
+import { type RecordLocation, readRecordAt, readResults, restoreLean, streamResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-lean-'));
@@ -32,7 +32,7 @@ describe('streamResults (the one reader), lean as the report reads', () => {
 
   it('reads UTF-8 text, escapes and a truncated last line like readResults', async () => {
     const [first] = readResults(files[0]!);
-    const odd = { ...first!, prompt: { id: 'p', text: 'é 👍 \u2028 "\\u00e9" \t' }, environment: { 'clé': 'café', esc: '\u00e9\u0301' } };
+    const odd = { ...first!, prompt: { id: 'p', text: 'é 👍 \u2028 "\\u00e9" \t' }, environment: { clé: 'café', esc: '\u00e9\u0301' } };
     const file = join(dir, 'odd.jsonl');
     writeFileSync(file, `${JSON.stringify(odd)}\n${JSON.stringify(odd).replace('é 👍', '\\u00e9 \\ud83d\\udc4d')}\n{"truncated`);
     const warnings: string[] = [];
@@ -78,8 +78,7 @@ describe('streamResults (the one reader), lean as the report reads', () => {
       all.lean.push(...records);
       for (const [i, r] of records.entries()) all.where.set(r, where[i]!);
     }
-    const strip = (m: ReturnType<typeof computeMetrics>) =>
-      JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'logprob' ? null : v))) as unknown;
+    const strip = (m: ReturnType<typeof computeMetrics>) => JSON.parse(JSON.stringify(m, (k, v: unknown) => (k === 'logprob' ? null : v))) as unknown;
     // Teacher-forced divergence needs the log-probabilities: the report restores them per record, as here.
     const restore = (r: CompletedRecord) => restoreLean(r, all.where.get(r)!) as CompletedRecord;
     expect(strip(computeMetrics(all.lean, { restore }))).toEqual(strip(computeMetrics(all.full)));

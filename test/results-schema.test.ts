@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
+import { runSuite } from '../api/index.ts';
 import { main } from '../cli/main.ts';
+import { RUNNERS } from '../runners/index.ts';
+import { writeSyntheticResults } from '../scripts/make-synthetic-results.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
 import { resultsJsonSchema } from '../src/results/json-schema.ts';
 import { readResults } from '../src/results/read.ts';
 import type { ResultRecord } from '../src/results/record.ts';
 import { RECORD_RUNNER_TYPES, resultRecordSchema } from '../src/results/schema.ts';
-import { RUNNERS } from '../runners/index.ts';
-import { runSuite } from '../api/index.ts';
 import { detbenchError } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -56,13 +56,21 @@ describe('the record contract', () => {
     const records = readResults(out);
     expect(new Set(records.map((r) => r.status))).toEqual(new Set(['completed', 'errored']));
     expect(records.every((r) => r.schemaVersion === 3 && /^[0-9a-f]{64}$/.test(r.suite.hash ?? ''))).toBe(true);
-    const raw = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const raw = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     expect(rejected(raw)).toEqual([]);
   });
 
   it('validates the synthetic results (the same builder as the executor)', () => {
     const { files } = writeSyntheticResults(join(dir, 'synthetic'), { prompts: 2, repetitions: 2, stepsPerRecord: 8 });
-    const raw = files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown));
+    const raw = files.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    );
     expect(raw.length).toBeGreaterThan(0);
     expect(rejected(raw)).toEqual([]);
     expect(files.flatMap((f) => readResults(f))).toHaveLength(raw.length);
@@ -77,7 +85,14 @@ describe('the record contract', () => {
       expect(records.length).toBe(readFileSync(file, 'utf8').trim().split('\n').length);
       for (const r of records) versions.add(r.schemaVersion);
       expect(records.filter((r) => r.schemaVersion < 3).every((r) => r.suite.hash === undefined)).toBe(true);
-      expect(rejected(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown))).toEqual([]);
+      expect(
+        rejected(
+          readFileSync(file, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as unknown),
+        ),
+      ).toEqual([]);
     });
     it('those include version-1 files', () => {
       expect(examples.length).toBeGreaterThanOrEqual(2);
@@ -102,7 +117,11 @@ describe('a bad line names the file, the line and the field', () => {
     ['a string for a number', () => ({ ...good, repetition: 'first' }), 'repetition: Invalid input: expected number, received string'],
     ['a missing required field', () => ({ ...good, id: undefined }), 'id: Invalid input: expected string, received undefined'],
     ['an unknown status', () => ({ ...good, status: 'done' }), "status: Invalid discriminator value. Expected 'completed' | 'errored' | 'skipped'"],
-    ['a nested per-step value', () => (good.status === 'completed' ? { ...good, steps: { ...good.steps, topIds: [[1, 'x']] } } : good), 'steps.topIds[0][1]: Invalid input: expected number, received string'],
+    [
+      'a nested per-step value',
+      () => (good.status === 'completed' ? { ...good, steps: { ...good.steps, topIds: [[1, 'x']] } } : good),
+      'steps.topIds[0][1]: Invalid input: expected number, received string',
+    ],
     ['an undeclared field', () => ({ ...good, extraField: 1 }), '(record): Unrecognized key: "extraField"'],
     ['a version-3 record without its suite hash', () => ({ ...good, suite: { id: 'synthetic', file: 'x.yaml' } }), 'suite.hash: required from schemaVersion 3'],
   ])('%s', (name, make, message) => {
@@ -115,7 +134,12 @@ describe('a bad line names the file, the line and the field', () => {
 
   it('the fast check of per-step arrays says what the schema says, for every array and kind of bad value', () => {
     if (good.status !== 'completed') throw new Error('fixture');
-    const steps = { ...good.steps, forced: good.steps.token, draw: good.steps.token.map(() => 0.5), topTokens: good.steps.topIds.map((row) => row.map(String)) };
+    const steps = {
+      ...good.steps,
+      forced: good.steps.token,
+      draw: good.steps.token.map(() => 0.5),
+      topTokens: good.steps.topIds.map((row) => row.map(String)),
+    };
     const cases: [string, unknown][] = [];
     for (const key of Object.keys(steps) as (keyof typeof steps)[]) {
       for (const bad of ['x', 1.5, null, [1], {}]) {
@@ -136,7 +160,10 @@ describe('a bad line names the file, the line and the field', () => {
       }
       rejectedCount++;
       const issue = zod.error.issues[0]!;
-      const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').slice(1);
+      const field = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .slice(1);
       expect(detbenchError(() => readResults(file)).message).toBe(`${file}:2: ${field}: ${issue.message}`);
     }
     // Accepted: null and 1.5 in the four number arrays (topLogits, topLogprobs, margin, draw), 'x' in the two string arrays.
@@ -159,7 +186,10 @@ describe('a bad line names the file, the line and the field', () => {
 
   it('detbench gate and detbench report exit 2 with that message, and no stack', async () => {
     const file = fileWith('cli', { ...good, batchSize: 0 });
-    for (const cmd of [['gate', file], ['report', file, '-o', join(dir, 'rep')]]) {
+    for (const cmd of [
+      ['gate', file],
+      ['report', file, '-o', join(dir, 'rep')],
+    ]) {
       let err = '';
       const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
         err += String(s);

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runSuite } from '../api/index.ts';
 import { loadModel } from '../src/model/load.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 describe('chat templates', () => {
@@ -15,8 +15,7 @@ describe('chat templates', () => {
     cpSync(await tinyModelDir(), model, { recursive: true });
     const cfgFile = join(model, 'tokenizer_config.json');
     const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
-    cfg.chat_template =
-      "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
+    cfg.chat_template = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
     writeFileSync(cfgFile, JSON.stringify(cfg));
     const suite = join(dir, 'suite.yaml');
     writeFileSync(

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runSuite } from '../api/index.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
-import { tinyModelDir } from './helpers/tiny-model.ts';
 import { detbenchRejection } from './helpers/errors.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;
 let modelDir: string;
@@ -28,12 +28,14 @@ function writeSuite(name: string, extra: string[] = [], runners?: string[]): str
       'top_logprobs: 4',
       ...extra,
       'runners:',
-      ...(runners ?? ['  - { id: ref, type: node-cpu, options: { intra_op_threads: 1 } }', '  - { id: two, type: node-cpu, options: { intra_op_threads: 2 } }']),
+      ...(runners ?? [
+        '  - { id: ref, type: node-cpu, options: { intra_op_threads: 1 } }',
+        '  - { id: two, type: node-cpu, options: { intra_op_threads: 2 } }',
+      ]),
     ].join('\n'),
   );
   return file;
 }
-
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'detbench-run-'));
@@ -121,7 +123,9 @@ describe('runSuite on node-cpu', () => {
 
     const blocker = join(dir, 'blocker');
     writeFileSync(blocker, 'a file where a folder should be');
-    expect((await detbenchRejection(runSuite({ suiteFile: writeSuite('unwritable'), outFile: join(blocker, 'sub', 'r.jsonl') }))).code).toBe('OUTPUT_UNWRITABLE');
+    expect((await detbenchRejection(runSuite({ suiteFile: writeSuite('unwritable'), outFile: join(blocker, 'sub', 'r.jsonl') }))).code).toBe(
+      'OUTPUT_UNWRITABLE',
+    );
   });
 
   it('probe: true checks each runner first and records the checks and what the graph holds', async () => {
@@ -144,10 +148,11 @@ describe('runSuite on node-cpu', () => {
     mkdirSync(join(dir, 'errs'), { recursive: true });
     const out = join(dir, 'errs', 'results.jsonl');
     const run = runSuite({
-      suiteFile: writeSuite('errs', ['teacher_forcing: false'], [
-        '  - { id: ref, type: node-cpu }',
-        '  - { id: half, type: node-cpu, options: { precision: fp16 } }',
-      ]),
+      suiteFile: writeSuite(
+        'errs',
+        ['teacher_forcing: false'],
+        ['  - { id: ref, type: node-cpu }', '  - { id: half, type: node-cpu, options: { precision: fp16 } }'],
+      ),
       outFile: out,
     });
     const err = await detbenchRejection(run);

@@ -1,15 +1,15 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunEvent, runSuite } from '../api/index.ts';
 import { findChrome } from '../runners/browser/chrome.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite, type RunEvent } from '../api/index.ts';
-import { detbenchRejection } from './helpers/errors.ts';
-import { startFakeHub, type FakeHub } from './helpers/hub-server.ts';
 import { cli } from './helpers/cli.ts';
+import { detbenchRejection } from './helpers/errors.ts';
+import { type FakeHub, startFakeHub } from './helpers/hub-server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const COMMIT = 'c0ffee'.padEnd(40, '0');
@@ -30,12 +30,24 @@ function suite(name: string, model: string, runners: string[] = ['  - { id: cpu,
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
-    [`id: ${name}`, `model: ${model}`, 'prompts:', '  - { id: a, text: "hello world" }', 'decoding: { greedy: true, temperature: [0.9], seed: [3] }', 'max_new_tokens: 5', 'repetitions: 1', 'top_logprobs: 3', 'runners:', ...runners].join('\n'),
+    [
+      `id: ${name}`,
+      `model: ${model}`,
+      'prompts:',
+      '  - { id: a, text: "hello world" }',
+      'decoding: { greedy: true, temperature: [0.9], seed: [3] }',
+      'max_new_tokens: 5',
+      'repetitions: 1',
+      'top_logprobs: 3',
+      'runners:',
+      ...runners,
+    ].join('\n'),
   );
   return file;
 }
 
-const tokens = (records: ResultRecord[]) => records.map((r) => [r.id.replace(/^[^/]+\//, ''), r.status === 'completed' ? (r as CompletedRecord).tokens : r.status]).sort();
+const tokens = (records: ResultRecord[]) =>
+  records.map((r) => [r.id.replace(/^[^/]+\//, ''), r.status === 'completed' ? (r as CompletedRecord).tokens : r.status]).sort();
 const hashes = (records: ResultRecord[]) => records.map((r) => (r.status === 'completed' ? (r as CompletedRecord).steps.hash : r.status)).sort();
 
 beforeAll(async () => {
@@ -73,7 +85,11 @@ describe('a suite naming a Hub repo id', () => {
     await runSuite({ suiteFile: suite('online', 'test-org/tiny'), outFile: out, onEvent: (e) => events.push(e) });
     first = readResults(out);
     expect(first.map((r) => r.status)).toEqual(['completed', 'completed']);
-    expect(first[0]!.model).toMatchObject({ name: 'test-org/tiny', file: 'onnx/model.onnx', hub: { repo: 'test-org/tiny', revision: 'main', commit: COMMIT, offline: false } });
+    expect(first[0]!.model).toMatchObject({
+      name: 'test-org/tiny',
+      file: 'onnx/model.onnx',
+      hub: { repo: 'test-org/tiny', revision: 'main', commit: COMMIT, offline: false },
+    });
     expect(existsSync(join(dir, 'hf-home', 'hub', 'models--test-org--tiny', 'snapshots', COMMIT, 'onnx', 'model.onnx'))).toBe(true);
     const downloads = events.filter((e) => e.kind === 'download' && e.done).map((e) => (e as { file: string }).file);
     expect(downloads).toEqual(['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']);
@@ -156,28 +172,44 @@ describe('a suite naming a Hub repo id', () => {
     expect(missing.err).toContain('has no model repo test-org/absent');
   });
 
-  it.skipIf(!real)("fetches what the repo's own configuration names: a GenAI repo's decoder file, a transformers.js repo's dtype, and nothing else", async () => {
-    hub.requests.length = 0;
-    const genai = join(dir, 'genai', 'results.jsonl');
-    await runSuite({ suiteFile: suite('genai', 'test-org/genai'), outFile: genai });
-    const g = readResults(genai);
-    expect(g.map((r) => r.status)).toEqual(['completed', 'completed']);
-    expect(g[0]!.model).toMatchObject({ name: 'test-org/genai', file: 'model.onnx', hub: { repo: 'test-org/genai', commit: COMMIT } });
-    const snap = join(dir, 'hf-home', 'hub', 'models--test-org--genai', 'snapshots', COMMIT);
-    expect(readdirSync(snap).sort()).toEqual(['genai_config.json', 'model.onnx', 'model.onnx.data', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+  it.skipIf(!real)(
+    "fetches what the repo's own configuration names: a GenAI repo's decoder file, a transformers.js repo's dtype, and nothing else",
+    async () => {
+      hub.requests.length = 0;
+      const genai = join(dir, 'genai', 'results.jsonl');
+      await runSuite({ suiteFile: suite('genai', 'test-org/genai'), outFile: genai });
+      const g = readResults(genai);
+      expect(g.map((r) => r.status)).toEqual(['completed', 'completed']);
+      expect(g[0]!.model).toMatchObject({ name: 'test-org/genai', file: 'model.onnx', hub: { repo: 'test-org/genai', commit: COMMIT } });
+      const snap = join(dir, 'hf-home', 'hub', 'models--test-org--genai', 'snapshots', COMMIT);
+      expect(readdirSync(snap).sort()).toEqual([
+        'genai_config.json',
+        'model.onnx',
+        'model.onnx.data',
+        'special_tokens_map.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ]);
 
-    const q4 = join(dir, 'q4', 'results.jsonl');
-    await runSuite({ suiteFile: suite('q4', 'test-org/q4-default'), outFile: q4 });
-    expect(readResults(q4)[0]!.model).toMatchObject({ file: 'onnx/model_q4.onnx' });
-    // The fp32 graph stays on the Hub; the q4 graph names model.onnx.data (its weights that were not quantized), so that comes along.
-    expect(readdirSync(join(dir, 'hf-home', 'hub', 'models--test-org--q4-default', 'snapshots', COMMIT, 'onnx')).sort()).toEqual(['model.onnx.data', 'model_q4.onnx']);
-  });
+      const q4 = join(dir, 'q4', 'results.jsonl');
+      await runSuite({ suiteFile: suite('q4', 'test-org/q4-default'), outFile: q4 });
+      expect(readResults(q4)[0]!.model).toMatchObject({ file: 'onnx/model_q4.onnx' });
+      // The fp32 graph stays on the Hub; the q4 graph names model.onnx.data (its weights that were not quantized), so that comes along.
+      expect(readdirSync(join(dir, 'hf-home', 'hub', 'models--test-org--q4-default', 'snapshots', COMMIT, 'onnx')).sort()).toEqual([
+        'model.onnx.data',
+        'model_q4.onnx',
+      ]);
+    },
+  );
 
   it.skipIf(!chromium)('browser-wasm reads the same cached files (no second download) and gives the tokens node-cpu gives', async () => {
     hub.requests.length = 0;
     const out = join(dir, 'browser', 'results.jsonl');
     await runSuite({
-      suiteFile: suite('browser', 'test-org/tiny', ['  - { id: cpu, type: node-cpu, options: { intra_op_threads: 1 } }', '  - { id: wasm, type: browser-wasm }']),
+      suiteFile: suite('browser', 'test-org/tiny', [
+        '  - { id: cpu, type: node-cpu, options: { intra_op_threads: 1 } }',
+        '  - { id: wasm, type: browser-wasm }',
+      ]),
       outFile: out,
     });
     const records = readResults(out).filter((r) => r.mode === 'free');

@@ -2,19 +2,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { runSuite } from '../api/index.ts';
+import { main } from '../cli/main.ts';
 import type { ReportData } from '../reports/data.ts';
 import { generateReport } from '../reports/generate.ts';
-import { main } from '../cli/main.ts';
+import { manifestOf, RUNNERS } from '../runners/index.ts';
+import { recordingPlan } from '../runners/ort-node/session.ts';
+import { DetbenchError } from '../src/errors.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
-import { manifestOf, RUNNERS } from '../runners/index.ts';
-import { DetbenchError } from '../src/errors.ts';
 import { autoJobs, parseJobs, runJobs } from '../src/run/jobs.ts';
-import type { RunnerConfig } from '../src/suite/expand.ts';
-import { recordingPlan } from '../runners/ort-node/session.ts';
 import { coresForThisProcess, JOB_CORES_ENV, jobCores } from '../src/runner-contract/cores.ts';
+import type { RunnerConfig } from '../src/suite/expand.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let dir: string;
@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 
 describe('the cores of one job', () => {
-  it('is each job\'s share of the machine, at least one, and what a worker process reads', () => {
+  it("is each job's share of the machine, at least one, and what a worker process reads", () => {
     expect(jobCores(2, 2)).toBe(1);
     expect(jobCores(3, 2)).toBe(1);
     expect(jobCores(2, 8)).toBe(4);
@@ -95,7 +95,14 @@ describe('run --jobs', () => {
     const got: ResultRecord[] = [];
     const pids = new Map<number, number>();
     const err = await runJobs(
-      { suiteFile: suite, runners: RUNNERS.module, profile: readResults(join(dir, 'one', 'results.jsonl'))[0]!.profile, finished: [], references: [], shardPlanned: 36 },
+      {
+        suiteFile: suite,
+        runners: RUNNERS.module,
+        profile: readResults(join(dir, 'one', 'results.jsonl'))[0]!.profile,
+        finished: [],
+        references: [],
+        shardPlanned: 36,
+      },
       2,
       {
         start: () => {},
@@ -115,17 +122,28 @@ describe('run --jobs', () => {
     expect(got.length).toBeGreaterThan(0);
   });
 
-  it('parses --jobs and picks auto from the runners\' threads', async () => {
+  it("parses --jobs and picks auto from the runners' threads", async () => {
     expect(parseJobs('3')).toBe(3);
     expect(parseJobs('auto')).toBe('auto');
     expect(() => parseJobs('0')).toThrow('--jobs: expected a whole number ≥ 1 or auto, got "0"');
     const nodeCpu = manifestOf('node-cpu');
-    const cpu = (threads: number): RunnerConfig => ({ id: 'c', type: 'node-cpu', options: nodeCpu.options.parse({ intra_op_threads: threads }), manifest: nodeCpu, repetitions: 1 });
+    const cpu = (threads: number): RunnerConfig => ({
+      id: 'c',
+      type: 'node-cpu',
+      options: nodeCpu.options.parse({ intra_op_threads: threads }),
+      manifest: nodeCpu,
+      repetitions: 1,
+    });
     expect(autoJobs([cpu(1)], 2)).toBe(2);
     expect(autoJobs([cpu(1), cpu(2)], 8)).toBe(4);
     expect(autoJobs([cpu(0)], 2)).toBe(1);
     const remote = manifestOf('remote-api');
-    expect(autoJobs([{ id: 'r', type: 'remote-api', options: remote.options.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm' }), manifest: remote, repetitions: 1 }], 4)).toBe(4);
+    expect(
+      autoJobs(
+        [{ id: 'r', type: 'remote-api', options: remote.options.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm' }), manifest: remote, repetitions: 1 }],
+        4,
+      ),
+    ).toBe(4);
     const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(await main(['node', 'detbench', 'run', suite, '--jobs', 'many', '-o', join(dir, 'x')])).toBe(2);

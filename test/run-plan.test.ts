@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RUNNERS } from '../runners/index.ts';
-import { planRun, type PlanFilters, type RunPlan } from '../src/run/plan.ts';
+import { type PlanFilters, planRun, type RunPlan } from '../src/run/plan.ts';
 import { loadSuite } from '../src/suite/load.ts';
 import { detbenchError } from './helpers/errors.ts';
 
@@ -145,7 +145,12 @@ describe('planRun', () => {
         { runner: 'api', free: ids('api', greedy), forced: [] },
       ],
     });
-    expect(plan(suite(), [], { shard: { index: 2, count: 2 } }).work[0]!.free).toEqual(ids(CPU1, [['a', T], ['b', T]]));
+    expect(plan(suite(), [], { shard: { index: 2, count: 2 } }).work[0]!.free).toEqual(
+      ids(CPU1, [
+        ['a', T],
+        ['b', T],
+      ]),
+    );
   });
 
   it('a --jobs worker plans its job of the shard; the shard plan it records stays the whole shard', () => {

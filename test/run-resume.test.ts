@@ -3,12 +3,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { runSuite } from '../api/index.ts';
 import { main } from '../cli/main.ts';
 import { computeMetrics } from '../src/metrics/index.ts';
-import { readResults } from '../src/results/read.ts';
 import { lockResults } from '../src/results/lock.ts';
+import { readResults } from '../src/results/read.ts';
 import { ResultsWriter } from '../src/results/write.ts';
-import { runSuite } from '../api/index.ts';
 import { detbenchError, detbenchRejection } from './helpers/errors.ts';
 import { startFaultServer } from './helpers/fault-server.ts';
 import { KEY, KEY_ENV, writeRemoteSuite } from './helpers/remote-suite.ts';
@@ -78,7 +78,9 @@ describe('a resumed retry supersedes the errored record', () => {
 
       const m = computeMetrics(all);
       expect(m.counts).toMatchObject({ records: 4, completed: 4, errored: 0, superseded: 4 });
-      expect(m.warnings).toContain('4 record(s) superseded by a later record of the same profile and id (a resumed retry, or a file read twice): the latest counts');
+      expect(m.warnings).toContain(
+        '4 record(s) superseded by a later record of the same profile and id (a resumed retry, or a file read twice): the latest counts',
+      );
       const gate = await cli('gate', out);
       expect(gate.code).toBe(0);
       expect(gate.err).toContain('4 record(s) superseded');
@@ -140,7 +142,11 @@ describe('the last line of a results file', () => {
     const summary = await runSuite({ suiteFile: file, outFile: out, resume: true, warn: (w) => warnings.push(w) });
     expect(summary).toMatchObject({ kept: 3, completed: 1 });
     expect(warnings).toContain(`${out}:4: removed a truncated last line (an interrupted run?)`);
-    expect(readResults(out).map((r) => r.id).sort()).toEqual(lines.map((l) => (JSON.parse(l) as { id: string }).id).sort());
+    expect(
+      readResults(out)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(lines.map((l) => (JSON.parse(l) as { id: string }).id).sort());
   });
 });
 
@@ -212,7 +218,9 @@ describe('--resume only completes a file of the same suite', () => {
   it('refuses another suite id', async () => {
     const err = await detbenchRejection(runSuite({ suiteFile: suite('other', base('other')), outFile: out, resume: true }));
     expect(err.code).toBe('RESUME_MISMATCH');
-    expect(err.message).toBe(`${out}:1: record same/a/greedy/ref/b1/r0 belongs to suite "same", not "other"; --resume only completes a file of the same suite (use --fresh to move it aside, or another -o)`);
+    expect(err.message).toBe(
+      `${out}:1: record same/a/greedy/ref/b1/r0 belongs to suite "same", not "other"; --resume only completes a file of the same suite (use --fresh to move it aside, or another -o)`,
+    );
     expect((await cli('run', join(dir, 'other.yaml'), '-o', join(dir, 'same'), '--resume')).code).toBe(2);
   });
 
@@ -248,12 +256,15 @@ describe('--resume only completes a file of the same suite', () => {
   it('refuses records written before schemaVersion 3, which carry no suite hash', async () => {
     const v1 = join(dir, 'v1', 'results.jsonl');
     mkdirSync(join(dir, 'v1'));
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => {
-      const r = JSON.parse(l) as { schemaVersion: number; suite: { hash?: string } };
-      r.schemaVersion = 2;
-      delete r.suite.hash;
-      return JSON.stringify(r);
-    });
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const r = JSON.parse(l) as { schemaVersion: number; suite: { hash?: string } };
+        r.schemaVersion = 2;
+        delete r.suite.hash;
+        return JSON.stringify(r);
+      });
     writeFileSync(v1, `${lines.join('\n')}\n`);
     expect(readResults(v1)).toHaveLength(4);
     const err = await detbenchRejection(runSuite({ suiteFile: file, outFile: v1, resume: true }));

@@ -1,9 +1,9 @@
 // One small cell on every runner that can run here: the same requests in, outcomes of the same
 // shape out, the provider asked for is the one used. Add a runner by adding a row to CONTRACT.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifestOf, type RunnerType } from '../runners/index.ts';
 import { loadModel } from '../src/model/load.ts';
 import type { LoadedModel } from '../src/model/types.ts';
-import { manifestOf, type RunnerType } from '../runners/index.ts';
 import type { RunnerManifest } from '../src/runner-contract/manifest.ts';
 import type { Generation, GenerationRequest, RunnerSession } from '../src/runner-contract/types.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
@@ -99,7 +99,8 @@ for (const r of available) {
           expect(g.tokens).toHaveLength(NEW_TOKENS);
           expect(g.finishReason).toBe('length');
           expect(g.batch).toEqual({ size: PROMPTS.length, index });
-          for (const col of [g.steps.token, g.steps.topIds, g.steps.topLogits, g.steps.topLogprobs, g.steps.margin, g.steps.hash]) expect(col).toHaveLength(NEW_TOKENS);
+          for (const col of [g.steps.token, g.steps.topIds, g.steps.topLogits, g.steps.topLogprobs, g.steps.margin, g.steps.hash])
+            expect(col).toHaveLength(NEW_TOKENS);
           for (const ids of g.steps.topIds) expect(ids).toHaveLength(TOP_K);
           expect(g.steps.token).toEqual(g.tokens);
           expect(g.timings.stepMs).toHaveLength(NEW_TOKENS);

@@ -6,18 +6,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { readResults } from '../src/results/read.ts';
-import type { CompletedRecord } from '../src/results/record.ts';
 import { runSuite } from '../api/index.ts';
 import { manifestOf } from '../runners/index.ts';
 import { markovRunner } from '../runners/markov/runner.ts';
 import { BACKOFF, ngramLogits } from '../runners/markov/score.ts';
 import { decodeTable, encodeTable, type NgramCounts } from '../runners/markov/table.ts';
+import { readResults } from '../src/results/read.ts';
+import type { CompletedRecord } from '../src/results/record.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-markov-'));
 /** Vocabulary 4: unigrams 0×3, 1×2, 2×1; bigrams 0→1 ×2, 1→0 ×1; trigram (0,1)→2 ×1. */
-const SMALL: NgramCounts = { vocab: 4, order: 3, entries: [[[0, 3], [1, 2], [2, 1]], [[0, 1, 2], [1, 0, 1]], [[0, 1, 2, 1]]] };
+const SMALL: NgramCounts = {
+  vocab: 4,
+  order: 3,
+  entries: [
+    [
+      [0, 3],
+      [1, 2],
+      [2, 1],
+    ],
+    [
+      [0, 1, 2],
+      [1, 0, 1],
+    ],
+    [[0, 1, 2, 1]],
+  ],
+};
 
 describe('markov n-gram table', () => {
   it('reads back what it wrote', () => {

@@ -45,7 +45,7 @@ describe('the runner list', () => {
     expect(typeof runner.probe).toBe('function');
   });
 
-  it('types a configuration by its runner type: options keep their runner\'s type', () => {
+  it("types a configuration by its runner type: options keep their runner's type", () => {
     expectTypeOf<Extract<ShippedRunnerConfig, { type: 'node-cpu' }>['options']>().toEqualTypeOf<RunnerOptionMap['node-cpu']>();
     expectTypeOf<RunnerOptionMap['node-cpu']['intra_op_threads']>().toEqualTypeOf<number>();
     expectTypeOf<RunnerOptionMap['markov']['order']>().toEqualTypeOf<number>();

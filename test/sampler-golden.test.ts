@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { argmax, Mt19937, sampleToken, summarizeRow, type RowSummary, type Sampling } from '../src/decode/index.ts';
+import { argmax, Mt19937, type RowSummary, type Sampling, sampleToken, summarizeRow } from '../src/decode/index.ts';
 import { useTypeScriptReference } from '../src/decode/step-kernel.ts';
 
 interface Golden {

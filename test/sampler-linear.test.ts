@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmax, dexp, Mt19937, sampleWithDraw, type SampleSettings } from '../src/decode/index.ts';
+import { argmax, dexp, Mt19937, type SampleSettings, sampleWithDraw } from '../src/decode/index.ts';
 import { useTypeScriptReference } from '../src/decode/step-kernel.ts';
 
 /** The documented algorithm written out plainly (full sort), as scripts/sampler_reference.py has it. */
@@ -52,7 +52,17 @@ describe('linear-time sampler', () => {
       for (let i = 0; i < n; i++) {
         const u = rng.random();
         row[i] =
-          shape === 'flat' ? 1.5 : shape === 'ties' ? Math.floor(u * 6) : shape === 'spread' ? (u - 0.5) * 4000 : shape === 'few-finite' ? (u < 0.97 ? -Infinity : u * 10) : (u - 0.5) * 20;
+          shape === 'flat'
+            ? 1.5
+            : shape === 'ties'
+              ? Math.floor(u * 6)
+              : shape === 'spread'
+                ? (u - 0.5) * 4000
+                : shape === 'few-finite'
+                  ? u < 0.97
+                    ? -Infinity
+                    : u * 10
+                  : (u - 0.5) * 20;
       }
       if (t % 9 === 0) row[Math.floor(rng.random() * n)] = Number.NaN;
       if (t % 13 === 0) row[0] = -0;
@@ -80,7 +90,8 @@ describe('linear-time sampler', () => {
         for (let h = 0; h < head; h++) row[Math.floor(rng.random() * 5000)] = 5 + rng.random() * 0.1;
         for (const topP of [0.5, 0.9, 0.99]) {
           const s: SampleSettings = { kind: 'sample', temperature: 1, topK: 0, topP, seed: 0 };
-          for (const u of [rng.random(), rng.random(), 0, 1 - 2 ** -53]) expect(sampleWithDraw(row, s, u), `head=${head} p=${topP} u=${u} reference=${reference}`).toBe(plainSample(row, s, u));
+          for (const u of [rng.random(), rng.random(), 0, 1 - 2 ** -53])
+            expect(sampleWithDraw(row, s, u), `head=${head} p=${topP} u=${u} reference=${reference}`).toBe(plainSample(row, s, u));
         }
       }
     }

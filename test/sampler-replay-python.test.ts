@@ -14,7 +14,11 @@ import { cli } from './helpers/cli.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODEL = path.join(ROOT, '..', 'shared', 'real-models', 'hf-layout-tiny-llama-q4');
 const python = spawnSync('python3', ['--version']).status === 0;
-const skip = !existsSync(MODEL) ? `${MODEL} does not exist (real ONNX decoders from other tools; see the README, "Bringing your own model")` : !python ? 'python3 is not on PATH' : '';
+const skip = !existsSync(MODEL)
+  ? `${MODEL} does not exist (real ONNX decoders from other tools; see the README, "Bringing your own model")`
+  : !python
+    ? 'python3 is not on PATH'
+    : '';
 if (skip) console.warn(`Python replay of a real model's sampled run skipped: ${skip}`);
 
 describe.skipIf(skip !== '')('a sampled run on hf-layout-tiny-llama-q4 (vocabulary 32,000) replayed in Python', () => {
@@ -49,7 +53,10 @@ describe.skipIf(skip !== '')('a sampled run on hf-layout-tiny-llama-q4 (vocabula
     const run = await cli('run', suite, '-o', out, '--capture', 'f32');
     expect(run.code, run.err).toBe(0);
     const results = path.join(out, 'results.jsonl');
-    const records = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; tokens: number[]; steps: { draw: (number | null)[] } });
+    const records = readFileSync(results, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; tokens: number[]; steps: { draw: (number | null)[] } });
     // Greedy plus 2 × 2 × 2 sampled settings, every one completed.
     expect(records.map((r) => r.status)).toEqual(Array(9).fill('completed'));
     const replay = spawnSync('python3', [path.join(ROOT, 'scripts/sampler_reference.py'), 'replay', results], { encoding: 'utf8', timeout: 240_000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DynamicBatcher, type Batchable } from '../src/serve/batcher.ts';
+import { type Batchable, DynamicBatcher } from '../src/serve/batcher.ts';
 
 interface Job extends Batchable {
   name: string;

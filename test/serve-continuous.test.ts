@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type ServeHandle } from '../src/serve/server.ts';
-import { answer, post } from './helpers/serve-client.ts';
 import { RUNNERS } from '../runners/index.ts';
+import { type ServeHandle, startServe } from '../src/serve/server.ts';
+import { answer, post } from './helpers/serve-client.ts';
 
 // The shipped model in fp32: its greedy margins are far above what batching moves its logits by.
 const MODEL = fileURLToPath(new URL('../models/detbench-tiny', import.meta.url));

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type ServeHandle } from '../src/serve/server.ts';
+import { RUNNERS } from '../runners/index.ts';
+import { type ServeHandle, startServe } from '../src/serve/server.ts';
 import { answer, post } from './helpers/serve-client.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
-import { RUNNERS } from '../runners/index.ts';
 
 let h: ServeHandle;
 const logs: string[] = [];
@@ -11,7 +11,13 @@ const logs: string[] = [];
 const encoded: number[] = [];
 
 beforeAll(async () => {
-  h = await startServe({ runners: RUNNERS, modelDir: await tinyModelDir(), runner: 'node-cpu', batching: { maxBatch: 8, windowMs: 0 }, log: (l) => logs.push(l) });
+  h = await startServe({
+    runners: RUNNERS,
+    modelDir: await tinyModelDir(),
+    runner: 'node-cpu',
+    batching: { maxBatch: 8, windowMs: 0 },
+    log: (l) => logs.push(l),
+  });
   const tok = h.engine.model.tokenizer;
   const encode = tok.encode.bind(tok);
   tok.encode = (text, opts) => {
@@ -52,13 +58,22 @@ describe('detbench serve: hostile clients (#10 items 16-18)', () => {
     expect(ok.status).toBe(200);
     expect(ok.tokenIds).toHaveLength(1);
     expect(Math.max(...encoded)).toBeLessThanOrEqual(h.engine.promptByteLimit);
-    expect(h.engine.promptByteLimit).toBe(h.engine.model.config.maxPositions * Math.max(...Array.from({ length: h.engine.model.tokenizer.vocabSize }, (_, id) => Buffer.byteLength(h.engine.model.tokenizer.tokenText(id)))));
+    expect(h.engine.promptByteLimit).toBe(
+      h.engine.model.config.maxPositions *
+        Math.max(...Array.from({ length: h.engine.model.tokenizer.vocabSize }, (_, id) => Buffer.byteLength(h.engine.model.tokenizer.tokenText(id)))),
+    );
   });
 
   it('a client that aborts while sending its body, or mid-stream, is a normal event: one log line, no stack', async () => {
     logs.length = 0;
     await new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: h.port, path: '/v1/completions', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 1000 } });
+      const req = request({
+        host: '127.0.0.1',
+        port: h.port,
+        path: '/v1/completions',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': 1000 },
+      });
       req.on('error', () => resolve());
       req.write('{"model": "tiny-model", "prompt": "');
       setTimeout(() => {

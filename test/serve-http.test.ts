@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type ServeHandle } from '../src/serve/server.ts';
-import { tinyModelDir } from './helpers/tiny-model.ts';
 import { RUNNERS } from '../runners/index.ts';
+import { type ServeHandle, startServe } from '../src/serve/server.ts';
+import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let batched: ServeHandle;
 let alone: ServeHandle;
@@ -18,7 +18,12 @@ afterAll(async () => {
 });
 
 const post = (h: ServeHandle, path: string, body: unknown, init: RequestInit = {}) =>
-  fetch(`${h.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), ...init });
+  fetch(`${h.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...init,
+  });
 
 async function errorOf(res: Response) {
   const body = (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } };
@@ -86,7 +91,12 @@ describe('detbench serve: the OpenAI surface', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-detbench-batch-size')).toBe('1');
     const body = (await res.json()) as any;
-    expect(body).toMatchObject({ object: 'chat.completion', model: 'tiny-model', system_fingerprint: alone.engine.systemFingerprint, detbench: { batch_size: 1, batching: 'off' } });
+    expect(body).toMatchObject({
+      object: 'chat.completion',
+      model: 'tiny-model',
+      system_fingerprint: alone.engine.systemFingerprint,
+      detbench: { batch_size: 1, batching: 'off' },
+    });
     expect(body.system_fingerprint).toMatch(/^fp_[0-9a-f]{12}$/);
     const choice = body.choices[0];
     expect(choice.finish_reason).toMatch(/^(stop|length)$/);

@@ -3,15 +3,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSuite, runSuite } from '../api/index.ts';
+import { RUNNERS } from '../runners/index.ts';
 import { headline, uniqueSamples } from '../src/metrics/unique-samples.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
-import { runSuite } from '../api/index.ts';
-import { loadSuite } from '../api/index.ts';
 import { LoadGenerator } from '../src/serve/load.ts';
-import { startServe, type ServeHandle } from '../src/serve/server.ts';
+import { type ServeHandle, startServe } from '../src/serve/server.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
-import { RUNNERS } from '../runners/index.ts';
 
 let dir: string;
 let modelDir: string;
@@ -28,7 +27,14 @@ const health = async () => (await (await fetch(server.url.replace(/\/v1$/, '/hea
 
 describe('background load', () => {
   it('LoadGenerator keeps closed-loop clients busy until stopped, and counts what they got', async () => {
-    const load = new LoadGenerator({ baseUrl: server.url, model: 'tiny-model', clients: 3, prompts: ['one', 'two words', 'three words here'], maxTokens: [2, 4], seed: 1 });
+    const load = new LoadGenerator({
+      baseUrl: server.url,
+      model: 'tiny-model',
+      clients: 3,
+      prompts: ['one', 'two words', 'three words here'],
+      maxTokens: [2, 4],
+      seed: 1,
+    });
     load.start();
     await new Promise((r) => setTimeout(r, 400));
     const stats = await load.stop();
@@ -62,7 +68,21 @@ describe('background load', () => {
       })} }`;
     writeFileSync(
       suiteFile,
-      [`id: loaded`, `model: ${modelDir}`, 'prompts:', '  - { id: t, text: "Once upon a time" }', 'decoding: { greedy: true }', 'max_new_tokens: 12', 'repetitions: 6', 'top_logprobs: 2', 'teacher_forcing: false', 'reference: alone', 'runners:', runner('alone', false), runner('loaded', true)].join('\n'),
+      [
+        `id: loaded`,
+        `model: ${modelDir}`,
+        'prompts:',
+        '  - { id: t, text: "Once upon a time" }',
+        'decoding: { greedy: true }',
+        'max_new_tokens: 12',
+        'repetitions: 6',
+        'top_logprobs: 2',
+        'teacher_forcing: false',
+        'reference: alone',
+        'runners:',
+        runner('alone', false),
+        runner('loaded', true),
+      ].join('\n'),
     );
     const out = join(dir, 'loaded', 'results.jsonl');
     await runSuite({ suiteFile, outFile: out });
@@ -108,7 +128,10 @@ describe('detbench load and detbench unique on the command line', () => {
   it('detbench unique prints one headline per runner and prompt', () => {
     const r = cli('unique', join(dir, 'loaded', 'results.jsonl'), '--reference', 'alone');
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n')).toEqual(["alone / t: 6 completions, 1 unique, none parts from the most common completion", "loaded / t: 6 completions, 1 unique, none parts from alone's completion"]);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'alone / t: 6 completions, 1 unique, none parts from the most common completion',
+      "loaded / t: 6 completions, 1 unique, none parts from alone's completion",
+    ]);
   });
 });
 
@@ -139,10 +162,23 @@ describe('uniqueSamples', () => {
       'alone',
     );
     const loaded = rows.find((u) => u.runner === 'loaded')!;
-    expect(loaded).toMatchObject({ completions: 3, unique: 3, against: 'alone', splits: [{ step: 2, margin: 0.25 }, { step: 3, margin: 0 }], servedBatchSizes: { 5: 1, 7: 2 } });
+    expect(loaded).toMatchObject({
+      completions: 3,
+      unique: 3,
+      against: 'alone',
+      splits: [
+        { step: 2, margin: 0.25 },
+        { step: 3, margin: 0 },
+      ],
+      servedBatchSizes: { 5: 1, 7: 2 },
+    });
     expect(headline(loaded)).toBe("3 completions, 3 unique, first split at token 2, margin 0.25 (2 split from alone's: at 2 ×1, 3 ×1)");
     // Without a reference each runner is measured against its own most common completion.
-    expect(uniqueSamples([rec('x', 0, [1, 2], [1, 1]), rec('x', 1, [1, 2], [1, 1]), rec('x', 2, [1, 3], [1, 0.1])])[0]).toMatchObject({ unique: 2, against: 'x', splits: [{ step: 1, margin: 0.1 }] });
+    expect(uniqueSamples([rec('x', 0, [1, 2], [1, 1]), rec('x', 1, [1, 2], [1, 1]), rec('x', 2, [1, 3], [1, 0.1])])[0]).toMatchObject({
+      unique: 2,
+      against: 'x',
+      splits: [{ step: 1, margin: 0.1 }],
+    });
   });
 });
 

@@ -14,7 +14,9 @@ const tokenizer: TextTokenizer = {
   tokenText: (id) => (id === EOS ? '<eos>' : id === 1 ? '\uFFFD' : id === 2 ? '\uFFFD' : `t${id}`),
   decode(ids) {
     if (ids.length === 0) throw new Error('token_ids must be a non-empty array of integers.');
-    return ids.map((id, i) => (id === 1 ? (ids[i + 1] === 2 ? 'é' : '\uFFFD') : id === 2 ? (ids[i - 1] === 1 ? '' : '\uFFFD') : id === EOS ? '<eos>' : `t${id}`)).join('');
+    return ids
+      .map((id, i) => (id === 1 ? (ids[i + 1] === 2 ? 'é' : '\uFFFD') : id === 2 ? (ids[i - 1] === 1 ? '' : '\uFFFD') : id === EOS ? '<eos>' : `t${id}`))
+      .join('');
   },
 };
 
@@ -47,8 +49,13 @@ function step(row: number, token: number, i: number): StepEvent {
   return { row, step: i, token, logits, summary: { ids: [token], logits: [2], logprobs: [2 - lse], margin: 2, hash: '0' } };
 }
 
-const result = (tokens: number[], finishReason: DecodeResult['finishReason']): DecodeResult =>
-  ({ tokens, finishReason, steps: {} as DecodeResult['steps'], timings: {} as DecodeResult['timings'], batch: { size: 1, index: 0 } });
+const result = (tokens: number[], finishReason: DecodeResult['finishReason']): DecodeResult => ({
+  tokens,
+  finishReason,
+  steps: {} as DecodeResult['steps'],
+  timings: {} as DecodeResult['timings'],
+  batch: { size: 1, index: 0 },
+});
 
 function respond(body: Record<string, unknown>, endpoint: 'chat' | 'completions', tokens: number[], finish: DecodeResult['finishReason']) {
   const { res, out } = fakeResponse();
@@ -84,7 +91,10 @@ describe('serve responses', () => {
   it('without log-probabilities only the hash is read: the summary is never computed', () => {
     const { res, out } = fakeResponse();
     const req = parseRequest({ model: 'm', prompt: 'x' }, 'completions');
-    const r = new Responder({ req, modelName: 'm', systemFingerprint: 'fp_x', tokenizer, stopIds: [EOS], promptIds: [1], seed: null, batching: 'continuous' }, res);
+    const r = new Responder(
+      { req, modelName: 'm', systemFingerprint: 'fp_x', tokenizer, stopIds: [EOS], promptIds: [1], seed: null, batching: 'continuous' },
+      res,
+    );
     r.start(2, null, 0);
     const lazy = (token: number, hash: string) => ({
       token,

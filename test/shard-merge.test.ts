@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers/cli.ts';
 import { CaptureReader, captureFileFor } from '../src/results/capture.ts';
 import { readResults } from '../src/results/read.ts';
 import type { CompletedRecord, ResultRecord } from '../src/results/record.ts';
+import { cli } from './helpers/cli.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const run = promisify(execFile);
@@ -37,7 +37,12 @@ function suiteYaml(id: string, model: string): string {
 /** What must be equal between a sharded and an unsharded run: ids, tokens and logits hashes. */
 function essence(records: ResultRecord[]): [string, string, number[], string[]][] {
   return records
-    .map((r): [string, string, number[], string[]] => [r.id, r.status, r.status === 'completed' ? r.tokens : [], r.status === 'completed' ? (r as CompletedRecord).steps.hash : []])
+    .map((r): [string, string, number[], string[]] => [
+      r.id,
+      r.status,
+      r.status === 'completed' ? r.tokens : [],
+      r.status === 'completed' ? (r as CompletedRecord).steps.hash : [],
+    ])
     .sort((a, b) => a[0].localeCompare(b[0]));
 }
 

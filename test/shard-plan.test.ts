@@ -10,7 +10,9 @@ describe('shard assignment', () => {
       const sizes = new Array(count).fill(0) as number[];
       for (let p = 0; p < prompts.length; p++)
         for (let s = 0; s < settings.length; s++) {
-          const owners = Array.from({ length: count }, (_, i) => inShard({ index: i + 1, count }, prompts, settings)({ promptId: prompts[p]!, settingId: settings[s]! }));
+          const owners = Array.from({ length: count }, (_, i) =>
+            inShard({ index: i + 1, count }, prompts, settings)({ promptId: prompts[p]!, settingId: settings[s]! }),
+          );
           expect(owners.filter(Boolean).length).toBe(1);
           sizes[shardOfUnit(p, s, settings.length, count) - 1]!++;
         }
@@ -38,7 +40,9 @@ describe('--shard and the schedulers', () => {
     expect(resolveShard({ shardCount: '4' }, { JOB_COMPLETION_INDEX: '3' })).toEqual({ shard: { index: 4, count: 4 }, source: 'kubernetes' });
     expect(detbenchError(() => resolveShard({}, { JOB_COMPLETION_INDEX: '0' })).message).toContain('pass --shard-count');
     expect(detbenchError(() => resolveShard({ shardCount: '4' }, { JOB_COMPLETION_INDEX: '4' })).message).toContain('shard 5 is outside 1..4');
-    expect(detbenchError(() => resolveShard({ shardCount: 'four' }, { JOB_COMPLETION_INDEX: '1' })).message).toContain('--shard-count: expected a whole number');
+    expect(detbenchError(() => resolveShard({ shardCount: 'four' }, { JOB_COMPLETION_INDEX: '1' })).message).toContain(
+      '--shard-count: expected a whole number',
+    );
   });
 
   it('reads a Slurm job array whatever its first index', () => {
@@ -51,7 +55,10 @@ describe('--shard and the schedulers', () => {
   });
 
   it('prefers --shard, and with neither flag nor scheduler runs everything', () => {
-    expect(resolveShard({ shard: '2/3' }, { JOB_COMPLETION_INDEX: '0', SLURM_ARRAY_TASK_ID: '0' })).toEqual({ shard: { index: 2, count: 3 }, source: '--shard' });
+    expect(resolveShard({ shard: '2/3' }, { JOB_COMPLETION_INDEX: '0', SLURM_ARRAY_TASK_ID: '0' })).toEqual({
+      shard: { index: 2, count: 3 },
+      source: '--shard',
+    });
     expect(resolveShard({}, {})).toBeNull();
     expect(detbenchError(() => resolveShard({ shardCount: '2' }, {})).code).toBe('SHARD_INVALID');
     expect(detbenchError(() => resolveShard({ shard: '1/2', shardCount: '2' }, {})).message).toContain('exclude each other');

@@ -46,7 +46,8 @@ const MODEL_VARIANTS = {
     c.chat_template = '{% for message in messages %}{{ message.content ';
   },
   'raising-chat-template': (c: Record<string, unknown>) => {
-    c.chat_template = "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('no system prompt, please') }}{% endif %}{{ m.content }}{% endfor %}";
+    c.chat_template =
+      "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('no system prompt, please') }}{% endif %}{{ m.content }}{% endfor %}";
   },
 };
 

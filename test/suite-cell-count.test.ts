@@ -2,12 +2,11 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadSuite, runSuite } from '../api/index.ts';
 import { main } from '../cli/main.ts';
 import { readResults } from '../src/results/read.ts';
-import { runSuite } from '../api/index.ts';
 import { countCells } from '../src/suite/count.ts';
 import { expandCells, expandRunners, expandSettings } from '../src/suite/expand.ts';
-import { loadSuite } from '../api/index.ts';
 import { detbenchRejection } from './helpers/errors.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
@@ -44,7 +43,11 @@ describe('countCells', () => {
     const runners = expandRunners(suite);
     const free = expandCells(suite, runners, expandSettings(suite)).length;
     // Teacher forcing: every local runner but the reference (the first combination of `cpu`).
-    const forced = expandCells(suite, runners.filter((r) => LOCAL.has(r.type) && r.id !== runners[0]!.id), expandSettings(suite)).length;
+    const forced = expandCells(
+      suite,
+      runners.filter((r) => LOCAL.has(r.type) && r.id !== runners[0]!.id),
+      expandSettings(suite),
+    ).length;
     const count = countCells(suite);
     // 1 greedy + 2 temperatures × 2 top_k × 2 top_p × 3 seeds
     expect(count.settings).toBe(25);
@@ -89,7 +92,16 @@ describe('countCells', () => {
 });
 
 describe('the cell limit', () => {
-  const lines = (m: string) => ['id: limit', `model: ${m}`, 'prompts: [{ text: a }, { text: b }]', 'decoding: { temperature: [0, 0.5, 1.0] }', 'batch_sizes: [1, 2]', 'max_new_tokens: 2', 'repetitions: 1', 'runners: [{ id: a, type: node-cpu }]'];
+  const lines = (m: string) => [
+    'id: limit',
+    `model: ${m}`,
+    'prompts: [{ text: a }, { text: b }]',
+    'decoding: { temperature: [0, 0.5, 1.0] }',
+    'batch_sizes: [1, 2]',
+    'max_new_tokens: 2',
+    'repetitions: 1',
+    'runners: [{ id: a, type: node-cpu }]',
+  ];
 
   it('refuses a suite over the limit with SUITE_TOO_LARGE before it writes anything', async () => {
     const file = suiteFile('limit.yaml', lines(model));

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandCells, expandRunners, expandSettings } from '../src/suite/expand.ts';
 import { loadSuite } from '../api/index.ts';
+import { expandCells, expandRunners, expandSettings } from '../src/suite/expand.ts';
 import { detbenchError } from './helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detbench-suite-'));
@@ -12,7 +12,6 @@ function suiteFile(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
-
 
 describe('loadSuite', () => {
   it('loads the shipped suites', () => {

@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { readResults } from '../src/results/read.ts';
 import { runSuite } from '../api/index.ts';
+import { readResults } from '../src/results/read.ts';
 
 it('openai-temperature-0: skipped, with the reason, when OPENAI_API_KEY is absent', async () => {
   const saved = process.env.OPENAI_API_KEY;

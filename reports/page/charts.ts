@@ -11,7 +11,10 @@ export const config = {
   view: { stroke: null },
 } as const;
 
-const relationColor = () => ({ domain: (['cross-runner', 'repetition', 'batch', 'seed'] as const).map((r) => t(`relation.${r}`)), range: ['#4f46e5', '#94a3b8', '#0d9488', '#d97706'] });
+const relationColor = () => ({
+  domain: (['cross-runner', 'repetition', 'batch', 'seed'] as const).map((r) => t(`relation.${r}`)),
+  range: ['#4f46e5', '#94a3b8', '#0d9488', '#d97706'],
+});
 
 /** Exact-match rate per runner pair (share of compared record pairs fully identical). */
 export function exactMatchSpec(d: ReportData): TopLevelSpec {
@@ -20,7 +23,9 @@ export function exactMatchSpec(d: ReportData): TopLevelSpec {
     width: 'container',
     height: { step: 22 },
     title: t('chart.exact'),
-    data: { values: d.pairs.map((p) => ({ pair: pairText(p), relation: t(`relation.${p.relation}`), rate: p.exactMatchRate, pairs: p.pairs, nearTies: p.nearTies })) },
+    data: {
+      values: d.pairs.map((p) => ({ pair: pairText(p), relation: t(`relation.${p.relation}`), rate: p.exactMatchRate, pairs: p.pairs, nearTies: p.nearTies })),
+    },
     mark: { type: 'bar', cornerRadiusEnd: 3 },
     encoding: {
       y: { field: 'pair', type: 'nominal', sort: null, title: null },
@@ -39,7 +44,12 @@ export function exactMatchSpec(d: ReportData): TopLevelSpec {
 /** Where outputs part ways: first-divergence index of each divergent pair, near ties marked. */
 export function divergenceSpec(d: ReportData): TopLevelSpec {
   const [tie, clear] = [t('chart.nearTie'), t('chart.clear')];
-  const values = d.divergences.map((p) => ({ pair: pairText({ a: p.a, b: p.b, relation: p.relation }), relation: p.relation, step: p.step, split: p.nearTie ? tie : clear }));
+  const values = d.divergences.map((p) => ({
+    pair: pairText({ a: p.a, b: p.b, relation: p.relation }),
+    relation: p.relation,
+    step: p.step,
+    split: p.nearTie ? tie : clear,
+  }));
   return {
     config,
     width: 'container',

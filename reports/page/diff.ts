@@ -1,8 +1,8 @@
-import type { DiffCase } from '../data.ts';
 import type { Candidate, StepView } from '../../src/metrics/types.ts';
+import type { DiffCase } from '../data.ts';
 import { append, clear, h } from './dom.ts';
-import { diff, logit, pct, tokenLabel, visibleToken } from './format.ts';
 import { onOpenDiff } from './findings.ts';
+import { diff, logit, pct, tokenLabel, visibleToken } from './format.ts';
 import { t } from './i18n.ts';
 
 function signed(x: number | null): string {
@@ -43,7 +43,13 @@ function lane(c: DiffCase, side: 'a' | 'b'): HTMLElement {
   return h(
     'div',
     { class: `lane lane-${side}` },
-    h('div', { class: 'lane-head' }, h('span', { class: `badge badge-${side}` }, side.toUpperCase()), h('strong', null, ref.runner), t('diff.rep', { rep: ref.repetition, profile: ref.profileId })),
+    h(
+      'div',
+      { class: 'lane-head' },
+      h('span', { class: `badge badge-${side}` }, side.toUpperCase()),
+      h('strong', null, ref.runner),
+      t('diff.rep', { rep: ref.repetition, profile: ref.profileId }),
+    ),
     row,
   );
 }
@@ -69,11 +75,21 @@ function candidates(view: StepView, other: StepView, side: 'a' | 'b', runner: st
       'tr',
       { class: cls },
       h('td', { class: 'rank' }, String(i + 1)),
-      h('td', null, h('span', { class: 'tok cand' }, tokenLabel(x, t('diff.ended'))), x.id !== null && x.text !== null ? h('span', { class: 'tid' }, `#${x.id}`) : null),
+      h(
+        'td',
+        null,
+        h('span', { class: 'tok cand' }, tokenLabel(x, t('diff.ended'))),
+        x.id !== null && x.text !== null ? h('span', { class: 'tid' }, `#${x.id}`) : null,
+      ),
       h('td', { class: 'num' }, logit(x.logit)),
       h('td', { class: 'num' }, logit(x.logprob)),
       h('td', { class: 'num delta' }, signed(otherValue(x))),
-      h('td', { class: 'bar-cell' }, p === null ? '—' : h('span', { class: `pbar pbar-${side}`, attrs: { style: `width:${Math.max(2, (p / maxP) * 100).toFixed(1)}%` } }), p === null ? null : h('span', { class: 'pval' }, pct(p, 1))),
+      h(
+        'td',
+        { class: 'bar-cell' },
+        p === null ? '—' : h('span', { class: `pbar pbar-${side}`, attrs: { style: `width:${Math.max(2, (p / maxP) * 100).toFixed(1)}%` } }),
+        p === null ? null : h('span', { class: 'pval' }, pct(p, 1)),
+      ),
     );
   });
   const margin = view.margin;
@@ -118,9 +134,17 @@ function renderCase(c: DiffCase, nearTie: number): HTMLElement {
     { class: 'split-stats' },
     stat(t('diff.statFirst'), String(c.step)),
     stat(t('diff.statMargin'), c.minMargin === null ? '—' : diff(c.minMargin), c.nearTie ? t('diff.nearTie') : t('diff.clear')),
-    stat(t('diff.statSplitDiff'), diff(c.splitMaxDiff), c.splitMaxDiff !== null && c.minMargin !== null && c.splitMaxDiff >= c.minMargin ? t('diff.enough') : t('diff.sameInputs')),
+    stat(
+      t('diff.statSplitDiff'),
+      diff(c.splitMaxDiff),
+      c.splitMaxDiff !== null && c.minMargin !== null && c.splitMaxDiff >= c.minMargin ? t('diff.enough') : t('diff.sameInputs'),
+    ),
     stat(t('diff.statBefore'), diff(c.drift.max), c.drift.values ? t('diff.meanOf', { mean: diff(c.drift.mean), values: c.drift.values }) : t('diff.noShared')),
-    stat(t('diff.statBitwise'), c.bitwise.share === null ? '—' : pct(c.bitwise.share), t('diff.steps', { equal: c.bitwise.equal, compared: c.bitwise.compared })),
+    stat(
+      t('diff.statBitwise'),
+      c.bitwise.share === null ? '—' : pct(c.bitwise.share),
+      t('diff.steps', { equal: c.bitwise.equal, compared: c.bitwise.compared }),
+    ),
   );
   return h(
     'div',
@@ -134,7 +158,13 @@ function renderCase(c: DiffCase, nearTie: number): HTMLElement {
 }
 
 function stat(label: string, value: string, sub?: string): HTMLElement {
-  return h('div', { class: 'stat' }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label), sub ? h('div', { class: 'stat-sub' }, sub) : null);
+  return h(
+    'div',
+    { class: 'stat' },
+    h('div', { class: 'stat-value' }, value),
+    h('div', { class: 'stat-label' }, label),
+    sub ? h('div', { class: 'stat-sub' }, sub) : null,
+  );
 }
 
 /** The token-level diff with its two selectors (prompt/setting, then runner pair); `nearTie` from the report data. */
@@ -145,10 +175,14 @@ export function diffView(cases: DiffCase[], total: number, nearTie: number): HTM
     return root;
   }
   const groups = [...new Set(cases.map((c) => c.group))];
-  const groupSel = h('select', { attrs: { 'aria-label': t('diff.pickGroup').trim() } }, ...groups.map((g) => {
-    const first = cases.find((c) => c.group === g)!;
-    return h('option', { attrs: { value: g } }, `${groupLabel(first)} (${cases.filter((c) => c.group === g).length})`);
-  }));
+  const groupSel = h(
+    'select',
+    { attrs: { 'aria-label': t('diff.pickGroup').trim() } },
+    ...groups.map((g) => {
+      const first = cases.find((c) => c.group === g)!;
+      return h('option', { attrs: { value: g } }, `${groupLabel(first)} (${cases.filter((c) => c.group === g).length})`);
+    }),
+  );
   const pairSel = h('select', { attrs: { 'aria-label': t('diff.pickPair').trim() } });
   const body = h('div');
   const show = () => {

@@ -2,15 +2,24 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ExplorerRecord, ReportData } from '../data.ts';
 import { chart } from './chart.ts';
 import { append, clear, h, section } from './dom.ts';
-import { explore, type ExploreSettings } from './explore-math.ts';
+import { type ExploreSettings, explore } from './explore-math.ts';
 import { fixed, int, pct, visibleToken } from './format.ts';
 import { t } from './i18n.ts';
 
 function recorded(r: ExplorerRecord): ExploreSettings {
-  return r.sampling.kind === 'sample' ? { temperature: r.sampling.temperature, topK: r.sampling.topK, topP: r.sampling.topP } : { temperature: 1, topK: 0, topP: 1 };
+  return r.sampling.kind === 'sample'
+    ? { temperature: r.sampling.temperature, topK: r.sampling.topK, topP: r.sampling.topP }
+    : { temperature: 1, topK: 0, topP: 1 };
 }
 
-function slider(label: () => string, min: number, max: number, step: number, value: number, onInput: (v: number) => void): { el: HTMLElement; set: (v: number) => void } {
+function slider(
+  label: () => string,
+  min: number,
+  max: number,
+  step: number,
+  value: number,
+  onInput: (v: number) => void,
+): { el: HTMLElement; set: (v: number) => void } {
   const input = h('input', { attrs: { type: 'range', min: String(min), max: String(max), step: String(step), value: String(value) } });
   const text = h('span', { class: 'slider-label' });
   const set = (v: number) => {
@@ -30,7 +39,11 @@ export function explorerView(d: ReportData): HTMLElement {
   const recs = d.explorer.records;
   if (recs.length === 0) return section('explorer', t('explorer.title'), t('explorer.note'), h('p', { class: 'empty' }, t('explorer.none')));
   const name = (id: number) => visibleToken(d.explorer.vocab[id] ?? `#${id}`);
-  const recSel = h('select', { attrs: { 'aria-label': t('explorer.record') } }, ...recs.map((r, i) => h('option', { attrs: { value: String(i) } }, `${r.runner} · ${r.promptId} · ${r.settingId}`)));
+  const recSel = h(
+    'select',
+    { attrs: { 'aria-label': t('explorer.record') } },
+    ...recs.map((r, i) => h('option', { attrs: { value: String(i) } }, `${r.runner} · ${r.promptId} · ${r.settingId}`)),
+  );
   let rec = recs[0]!;
   let step = 0;
   let s = recorded(rec);
@@ -38,20 +51,42 @@ export function explorerView(d: ReportData): HTMLElement {
   const stepSel = h('select', { attrs: { 'aria-label': t('explorer.step') } });
   const fillSteps = () => {
     clear(stepSel);
-    for (const [i, st] of rec.steps.entries()) append(stepSel, h('option', { attrs: { value: String(i) } }, `${i}: ${visibleToken(rec.tokenTexts[i] ?? name(st.token))}`));
+    for (const [i, st] of rec.steps.entries())
+      append(stepSel, h('option', { attrs: { value: String(i) } }, `${i}: ${visibleToken(rec.tokenTexts[i] ?? name(st.token))}`));
   };
-  const temp = slider(() => t('explorer.temperature', { v: fixed(s.temperature, 2) }), 0.05, 2, 0.05, s.temperature, (v) => {
-    s.temperature = v;
-    redraw();
-  });
-  const topK = slider(() => t('explorer.topK', { v: s.topK === 0 ? t('explorer.off') : int(s.topK) }), 0, 10, 1, s.topK, (v) => {
-    s.topK = v;
-    redraw();
-  });
-  const topP = slider(() => t('explorer.topP', { v: s.topP >= 1 ? t('explorer.off') : fixed(s.topP, 2) }), 0.05, 1, 0.01, s.topP, (v) => {
-    s.topP = v;
-    redraw();
-  });
+  const temp = slider(
+    () => t('explorer.temperature', { v: fixed(s.temperature, 2) }),
+    0.05,
+    2,
+    0.05,
+    s.temperature,
+    (v) => {
+      s.temperature = v;
+      redraw();
+    },
+  );
+  const topK = slider(
+    () => t('explorer.topK', { v: s.topK === 0 ? t('explorer.off') : int(s.topK) }),
+    0,
+    10,
+    1,
+    s.topK,
+    (v) => {
+      s.topK = v;
+      redraw();
+    },
+  );
+  const topP = slider(
+    () => t('explorer.topP', { v: s.topP >= 1 ? t('explorer.off') : fixed(s.topP, 2) }),
+    0.05,
+    1,
+    0.01,
+    s.topP,
+    (v) => {
+      s.topP = v;
+      redraw();
+    },
+  );
   const onReset = () => {
     s = recorded(rec);
     syncSliders();
@@ -70,7 +105,14 @@ export function explorerView(d: ReportData): HTMLElement {
     if (!st) return;
     const greedy = rec.sampling.kind === 'greedy';
     const r = explore(st, s, greedy ? null : st.draw);
-    const rows = st.ids.map((id, i) => ({ rank: i, token: `${i + 1}. ${name(id)}`, p: r.probs[i]!, q: r.keptProbs[i]!, state: r.kept[i] ? t('chart.kept') : t('chart.cut'), chosen: id === st.token }));
+    const rows = st.ids.map((id, i) => ({
+      rank: i,
+      token: `${i + 1}. ${name(id)}`,
+      p: r.probs[i]!,
+      q: r.keptProbs[i]!,
+      state: r.kept[i] ? t('chart.kept') : t('chart.cut'),
+      chosen: id === st.token,
+    }));
     if (r.tail > 0) rows.push({ rank: st.ids.length, token: t('chart.tail'), p: r.tail, q: 0, state: t('chart.tail'), chosen: false });
     const order = rows.map((x) => x.token);
     const spec: TopLevelSpec = {
@@ -84,7 +126,12 @@ export function explorerView(d: ReportData): HTMLElement {
           encoding: {
             x: { field: 'token', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } },
             y: { field: 'p', type: 'quantitative', title: t('chart.prob'), axis: { format: '.0%' } },
-            color: { field: 'state', type: 'nominal', title: null, scale: { domain: [t('chart.kept'), t('chart.cut'), t('chart.tail')], range: ['#4f46e5', '#cbd5e1', '#94a3b8'] } },
+            color: {
+              field: 'state',
+              type: 'nominal',
+              title: null,
+              scale: { domain: [t('chart.kept'), t('chart.cut'), t('chart.tail')], range: ['#4f46e5', '#cbd5e1', '#94a3b8'] },
+            },
             tooltip: [
               { field: 'token', type: 'nominal' },
               { field: 'p', type: 'quantitative', format: '.2%', title: t('chart.prob') },
@@ -92,15 +139,29 @@ export function explorerView(d: ReportData): HTMLElement {
             ],
           },
         },
-        { transform: [{ filter: 'datum.chosen' }], mark: { type: 'text', text: '▼', dy: -8, fontSize: 14, color: '#0f172a' }, encoding: { x: { field: 'token', type: 'nominal', sort: order }, y: { field: 'p', type: 'quantitative' } } },
+        {
+          transform: [{ filter: 'datum.chosen' }],
+          mark: { type: 'text', text: '▼', dy: -8, fontSize: 14, color: '#0f172a' },
+          encoding: { x: { field: 'token', type: 'nominal', sort: order }, y: { field: 'p', type: 'quantitative' } },
+        },
       ],
     };
     const strip = drawStrip(st.ids.map(name), r.keptProbs, r.order, r.pick, greedy ? null : st.draw);
     let line: string;
     if (greedy) line = t('explorer.greedy');
     else if (st.draw === null) line = t('explorer.noDraw');
-    else line = t('explorer.draw', { u: fixed(st.draw, 4), token: r.pick === null ? '—' : r.pick < 0 ? t('chart.tail') : name(st.ids[r.pick]!), chosen: name(st.token) });
-    append(body, chart(spec), strip, h('p', { class: `explorer-line ${r.exact ? 'exact' : 'approx'}` }, line, ' · ', t(r.exact ? 'explorer.exact' : 'explorer.approx')));
+    else
+      line = t('explorer.draw', {
+        u: fixed(st.draw, 4),
+        token: r.pick === null ? '—' : r.pick < 0 ? t('chart.tail') : name(st.ids[r.pick]!),
+        chosen: name(st.token),
+      });
+    append(
+      body,
+      chart(spec),
+      strip,
+      h('p', { class: `explorer-line ${r.exact ? 'exact' : 'approx'}` }, line, ' · ', t(r.exact ? 'explorer.exact' : 'explorer.approx')),
+    );
   }
 
   recSel.addEventListener('change', () => {
@@ -138,7 +199,14 @@ function drawStrip(names: string[], kept: number[], order: number[], pick: numbe
   order.forEach((i) => {
     const q = kept[i]!;
     if (q <= 0) return;
-    append(strip, h('span', { class: `draw-seg${i === pick ? ' picked' : ''}`, title: `${names[i]} ${pct(q)}`, attrs: { style: `width:${(q * 100).toFixed(3)}%` } }, q > 0.06 ? names[i]! : ''));
+    append(
+      strip,
+      h(
+        'span',
+        { class: `draw-seg${i === pick ? ' picked' : ''}`, title: `${names[i]} ${pct(q)}`, attrs: { style: `width:${(q * 100).toFixed(3)}%` } },
+        q > 0.06 ? names[i]! : '',
+      ),
+    );
   });
   if (u !== null) append(strip, h('span', { class: 'draw-mark', attrs: { style: `left:${(u * 100).toFixed(3)}%` } }));
   return strip;

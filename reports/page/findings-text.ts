@@ -1,7 +1,7 @@
 /** Findings worded in English and German: one sentence per finding, built from its counts. */
 import type { Finding } from '../data.ts';
-import { lang, t } from './i18n.ts';
 import { diff, fixed, int, pct } from './format.ts';
+import { lang, t } from './i18n.ts';
 
 /** `precision fp32 → fp16` → ['fp32', 'fp16']. */
 function fromTo(change: string | null): [string, string] | null {
@@ -29,7 +29,9 @@ export function subject(f: Finding): string {
     case 'precision':
       return ft ? (de ? `${ft[1]} statt ${ft[0]} (${runner})` : `${ft[1]} instead of ${ft[0]} (${runner})`) : runner;
     case 'batch':
-      return de ? `Ein Prompt im Batch mit anderen statt allein (${f.change ?? ''})` : `Running a prompt inside a batch with others instead of alone (${f.change ?? ''})`;
+      return de
+        ? `Ein Prompt im Batch mit anderen statt allein (${f.change ?? ''})`
+        : `Running a prompt inside a batch with others instead of alone (${f.change ?? ''})`;
     case 'seed':
       return de ? 'Ein anderer Seed' : 'Another seed';
     case 'control':
@@ -43,13 +45,26 @@ export function subject(f: Finding): string {
 export function sentence(f: Finding): string {
   const de = lang() === 'de';
   if (f.kind === 'teacher' && f.teacher) {
-    const p = { runner: f.runners.join(', '), ref: f.reference ?? '', argmax: pct(f.teacher.argmax), sampled: pct(f.teacher.sampled), steps: int(f.teacher.steps) };
+    const p = {
+      runner: f.runners.join(', '),
+      ref: f.reference ?? '',
+      argmax: pct(f.teacher.argmax),
+      sampled: pct(f.teacher.sampled),
+      steps: int(f.teacher.steps),
+    };
     return de
       ? `Mit den Token von ${p.ref} gefüttert, war der beste Kandidat von ${p.runner} in ${p.argmax} von ${p.steps} Schritten derselbe wie bei der Referenz (Argmax-Übereinstimmung); seine eigene Wahl traf das Referenz-Token in ${p.sampled} (Übereinstimmung der gewählten Token, mit Losglück vermischt).`
       : `Fed ${p.ref}’s tokens, ${p.runner}’s best candidate matched the reference’s at ${p.argmax} of ${p.steps} steps (argmax agreement); its own choice matched the reference token at ${p.sampled} (sampled-choice agreement, which mixes in sampling luck).`;
   }
   const s = subject(f);
-  const n = { changed: int(f.changed), pairs: int(f.pairs), median: fixed(f.medianFirst, f.medianFirst !== null && !Number.isInteger(f.medianFirst) ? 1 : 0), ties: int(f.nearTies), bitwise: pct(f.bitwise.share), max: diff(f.maxDiff) };
+  const n = {
+    changed: int(f.changed),
+    pairs: int(f.pairs),
+    median: fixed(f.medianFirst, f.medianFirst !== null && !Number.isInteger(f.medianFirst) ? 1 : 0),
+    ties: int(f.nearTies),
+    bitwise: pct(f.bitwise.share),
+    max: diff(f.maxDiff),
+  };
   if (f.changed > 0) {
     if (f.kind === 'seed') {
       return de

@@ -32,12 +32,21 @@ export function findingsSection(d: ReportData): HTMLElement {
     );
     return h(
       'li',
-      { class: `finding finding-${f.kind}${f.changed > 0 ? ' diverged' : ''}`, attrs: { 'data-kind': f.kind, 'data-index': String(i), 'data-runners': f.runners.join(',') } },
+      {
+        class: `finding finding-${f.kind}${f.changed > 0 ? ' diverged' : ''}`,
+        attrs: { 'data-kind': f.kind, 'data-index': String(i), 'data-runners': f.runners.join(',') },
+      },
       h('span', { class: 'finding-text' }, sentence(f)),
       ' ',
       link,
       h('div', { class: 'finding-sure' }, sureness(f)),
     );
   });
-  return section('findings', t('findings.title'), t('findings.note'), h('p', { class: 'verdict' }, verdict(d.findings)), h('ol', { class: 'findings' }, ...items));
+  return section(
+    'findings',
+    t('findings.title'),
+    t('findings.note'),
+    h('p', { class: 'verdict' }, verdict(d.findings)),
+    h('ol', { class: 'findings' }, ...items),
+  );
 }

@@ -7,10 +7,10 @@ import { REPORT_DATA_VERSION, type ReportData, type ReportLang } from '../data.t
 import { chart } from './chart.ts';
 import { divergenceSpec, exactMatchSpec, latencySpec, sessionSpec, teacherSpec } from './charts.ts';
 import { diffView } from './diff.ts';
-import { fixed } from './format.ts';
 import { append, clear, h, section } from './dom.ts';
 import { explorerView } from './explorer.ts';
 import { findingsSection } from './findings.ts';
+import { fixed } from './format.ts';
 import { lang, setLang, t } from './i18n.ts';
 import type { MessageKey } from './lang-en.ts';
 import { openPresenter } from './presenter.ts';
@@ -49,7 +49,13 @@ function render(d: ReportData, app: HTMLElement): void {
   const hasDivergence = d.pairs.length > 0;
   append(
     app,
-    h('header', { class: 'top' }, tools, h('h1', null, d.title), h('div', { class: 'meta' }, t('meta.line', { version: d.detbench, time: d.generatedAt, files: d.files.length }))),
+    h(
+      'header',
+      { class: 'top' },
+      tools,
+      h('h1', null, d.title),
+      h('div', { class: 'meta' }, t('meta.line', { version: d.detbench, time: d.generatedAt, files: d.files.length })),
+    ),
     nav,
     h(
       'main',

@@ -15,7 +15,12 @@ export function openPresenter(d: ReportData, start = 0): void {
   ];
   let at = Math.max(0, Math.min(start, slides.length - 1));
   const stage = h('div', { class: 'slide' });
-  const root = h('div', { class: 'presenter', attrs: { role: 'dialog', 'aria-label': t('present.title'), tabindex: '-1' } }, stage, h('div', { class: 'presenter-hint' }, t('present.hint')));
+  const root = h(
+    'div',
+    { class: 'presenter', attrs: { role: 'dialog', 'aria-label': t('present.title'), tabindex: '-1' } },
+    stage,
+    h('div', { class: 'presenter-hint' }, t('present.hint')),
+  );
   const show = () => {
     const s = slides[at]!;
     clear(stage);

@@ -1,6 +1,6 @@
 import type { PairAggregate } from '../../src/metrics/types.ts';
 import type { ReportData } from '../data.ts';
-import { h, section, table, type Child } from './dom.ts';
+import { type Child, h, section, table } from './dom.ts';
 import { diff, fixed, int, ms, pct } from './format.ts';
 import { t } from './i18n.ts';
 
@@ -15,7 +15,8 @@ export function pairText(p: Pick<PairAggregate, 'a' | 'b' | 'relation'>): string
 /** Headline numbers above everything else. */
 export function headline(d: ReportData): HTMLElement {
   const refs = [...new Set(Object.values(d.references))].join(', ') || '—';
-  const card = (value: string, label: string) => h('div', { class: 'stat' }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label));
+  const card = (value: string, label: string) =>
+    h('div', { class: 'stat' }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label));
   return h(
     'div',
     { class: 'headline' },
@@ -36,7 +37,12 @@ export function summary(d: ReportData): HTMLElement {
     r.providers.join(', ') || '—',
     int(r.records.completed - r.records.teacherForced),
     r.records.errored || r.records.skipped
-      ? h('span', { class: 'problems' }, t('summary.problems', { errored: r.records.errored, skipped: r.records.skipped }), ...r.problems.map((p) => h('div', { class: 'reason' }, `${p.count}× ${p.reason}`)))
+      ? h(
+          'span',
+          { class: 'problems' },
+          t('summary.problems', { errored: r.records.errored, skipped: r.records.skipped }),
+          ...r.problems.map((p) => h('div', { class: 'reason' }, `${p.count}× ${p.reason}`)),
+        )
       : '0',
     pct(r.exactMatchRate),
     r.tarr.n === null ? '—' : h('span', null, pct(r.tarr.rate), h('span', { class: 'sub' }, t('summary.groups', { n: r.tarr.n, groups: r.tarr.groups }))),
@@ -51,7 +57,22 @@ export function summary(d: ReportData): HTMLElement {
     h(
       'div',
       { class: 'scroll' },
-      table([t('col.runner'), t('col.type'), t('col.machines'), t('col.provider'), t('col.completed'), t('col.notCompleted'), t('col.exactMatch'), t('col.tarr'), t('col.unique'), t('col.ttft'), t('col.tps')], rows),
+      table(
+        [
+          t('col.runner'),
+          t('col.type'),
+          t('col.machines'),
+          t('col.provider'),
+          t('col.completed'),
+          t('col.notCompleted'),
+          t('col.exactMatch'),
+          t('col.tarr'),
+          t('col.unique'),
+          t('col.ttft'),
+          t('col.tps'),
+        ],
+        rows,
+      ),
     ),
   );
 }
@@ -67,7 +88,11 @@ export function pairTable(d: ReportData): HTMLElement {
     diff(p.logitMaxDiff),
     p.bitwise.share === null ? '—' : pct(p.bitwise.share),
   ]);
-  return h('div', { class: 'scroll' }, table([t('col.pair'), t('col.pairs'), t('col.identical'), t('col.firstDiv'), t('col.nearTies'), t('col.maxDiffBefore'), t('col.bitwise')], rows));
+  return h(
+    'div',
+    { class: 'scroll' },
+    table([t('col.pair'), t('col.pairs'), t('col.identical'), t('col.firstDiv'), t('col.nearTies'), t('col.maxDiffBefore'), t('col.bitwise')], rows),
+  );
 }
 
 /** Teacher-forced agreement per runner pair. */
@@ -85,7 +110,10 @@ export function teacherTable(d: ReportData): HTMLElement {
   return h(
     'div',
     { class: 'scroll' },
-    table([t('col.refRunner'), t('col.records'), t('col.steps'), t('col.argmax'), t('col.sampled'), t('col.maxDiff'), t('col.meanDiff'), t('col.bitwise')], rows),
+    table(
+      [t('col.refRunner'), t('col.records'), t('col.steps'), t('col.argmax'), t('col.sampled'), t('col.maxDiff'), t('col.meanDiff'), t('col.bitwise')],
+      rows,
+    ),
   );
 }
 
@@ -101,7 +129,13 @@ export function problems(d: ReportData): HTMLElement {
       { class: 'scroll short' },
       table(
         [t('col.record'), t('col.runner'), t('col.machine'), t('col.status'), t('col.reason')],
-        d.problems.map((p) => [h('code', null, p.recordId), p.runner, p.profileId, h('span', { class: `status ${p.status}` }, p.status), p.code ? h('span', null, h('code', null, p.code), ' ', p.message) : p.message]),
+        d.problems.map((p) => [
+          h('code', null, p.recordId),
+          p.runner,
+          p.profileId,
+          h('span', { class: `status ${p.status}` }, p.status),
+          p.code ? h('span', null, h('code', null, p.code), ' ', p.message) : p.message,
+        ]),
       ),
     ),
   );
@@ -132,7 +166,12 @@ export function environments(d: ReportData): HTMLElement {
           h('p', { class: 'sub' }, t('env.records', { records: int(p.records), runners: p.runners.join(', ') })),
           kv(p.fingerprint),
           ...p.tools.map((t) => h('p', { class: 'sub' }, t)),
-          h('details', null, h('summary', null, t('env.envs', { n: p.environments.length })), ...p.environments.map((e) => h('div', { class: 'env' }, h('strong', null, e.runner), ` ${e.provider}`, kv(e.environment)))),
+          h(
+            'details',
+            null,
+            h('summary', null, t('env.envs', { n: p.environments.length })),
+            ...p.environments.map((e) => h('div', { class: 'env' }, h('strong', null, e.runner), ` ${e.provider}`, kv(e.environment))),
+          ),
         ),
       ),
     ),

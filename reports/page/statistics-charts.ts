@@ -1,8 +1,8 @@
 /** Charts of the statistics section: rates with their 95% intervals, and where repetitions split. */
 import type { TopLevelSpec } from 'vega-lite';
-import { t } from './i18n.ts';
 import type { ReportData } from '../data.ts';
 import { config } from './charts.ts';
+import { t } from './i18n.ts';
 import { rateKind, rateSubject } from './rate-words.ts';
 
 /** Every rate as a point with its 95% Wilson interval as a bar. */
@@ -25,7 +25,12 @@ export function ratesSpec(d: ReportData): TopLevelSpec {
     layer: [
       {
         mark: { type: 'rule', strokeWidth: 2, opacity: 0.6 },
-        encoding: { y, x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: t('stat.chartRateAxis') }, x2: { field: 'hi' }, color: { field: 'kind', type: 'nominal', title: null } },
+        encoding: {
+          y,
+          x: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: t('stat.chartRateAxis') },
+          x2: { field: 'hi' },
+          color: { field: 'kind', type: 'nominal', title: null },
+        },
       },
       {
         mark: { type: 'point', filled: true, size: 50 },

@@ -13,7 +13,8 @@ export const USUAL_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/
 
 /** The browser to drive: `chrome_path`, else $CHROME_PATH, else the usual paths; or why there is none. */
 export function findChrome(chromePath: string | undefined): { path: string } | { reason: string } {
-  const missing = (p: string, from: string) => `${from} ${p} does not exist; install Chromium with \`${INSTALL_HINT}\` or point ${from} at a Chrome/Chromium binary`;
+  const missing = (p: string, from: string) =>
+    `${from} ${p} does not exist; install Chromium with \`${INSTALL_HINT}\` or point ${from} at a Chrome/Chromium binary`;
   if (chromePath) return existsSync(chromePath) ? { path: chromePath } : { reason: missing(chromePath, 'chrome_path') };
   const env = process.env.CHROME_PATH;
   if (env) return existsSync(env) ? { path: env } : { reason: missing(env, 'CHROME_PATH') };
@@ -49,7 +50,16 @@ export async function launchChrome(executablePath: string, webgpu: boolean): Pro
   const args = [...BASE_ARGS, ...(webgpu ? WEBGPU_ARGS : [])];
   let browser: Browser;
   try {
-    browser = await puppeteer.launch({ executablePath, headless: true, userDataDir, args, protocolTimeout: 600_000, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    browser = await puppeteer.launch({
+      executablePath,
+      headless: true,
+      userDataDir,
+      args,
+      protocolTimeout: 600_000,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
   } catch (err) {
     await rm(userDataDir, { recursive: true, force: true });
     throw new DetbenchError('BROWSER_LAUNCH_FAILED', `${executablePath} did not start as a browser: ${errorMessage(err).split('\n')[0]}`, { cause: err });

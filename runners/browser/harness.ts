@@ -98,7 +98,13 @@ export class Harness {
     server.on('request', (req, res) => h.#serve(req.url ?? '/', res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new DetbenchError('HARNESS_PORT', `cannot listen on 127.0.0.1:${port} for the browser page (${err.code ?? err.message}); set port: 0 for a free one`, { cause: err })),
+        reject(
+          new DetbenchError(
+            'HARNESS_PORT',
+            `cannot listen on 127.0.0.1:${port} for the browser page (${err.code ?? err.message}); set port: 0 for a free one`,
+            { cause: err },
+          ),
+        ),
       );
       server.listen(port, '127.0.0.1', () => resolve());
     });

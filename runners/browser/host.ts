@@ -1,11 +1,21 @@
 import type { Page } from 'puppeteer-core';
+import type { CapturedRows } from '../../src/decode/capture.ts';
 import type { DecodeResult } from '../../src/decode/types.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
-import { launchChrome, type LaunchedChrome } from './chrome.ts';
-import { decodePageBundle, Harness, ORT_DIST, recorderWorkerBundle } from './harness.ts';
-import type { CapturedRows } from '../../src/decode/capture.ts';
 import type { RowPlaces } from '../recording/summary-ring-core.ts';
-import { ORT_BUILD, type PageApi, type PageEp, type PageFacts, type PageInit, type PageOpen, type PageRequest, type PageSession, type WireCapture } from './protocol.ts';
+import { type LaunchedChrome, launchChrome } from './chrome.ts';
+import { decodePageBundle, Harness, ORT_DIST, recorderWorkerBundle } from './harness.ts';
+import {
+  ORT_BUILD,
+  type PageApi,
+  type PageEp,
+  type PageFacts,
+  type PageInit,
+  type PageOpen,
+  type PageRequest,
+  type PageSession,
+  type WireCapture,
+} from './protocol.ts';
 
 /** Everything a host needs to (re)create its page. */
 export interface HostConfig {
@@ -108,8 +118,9 @@ export class BrowserHost {
     this.#crash.catch(() => {});
     page.on('console', (msg) => {
       // ANSI colours come from onnxruntime's native logger.
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips
-      if ((msg.type() === 'warn' || msg.type() === 'error') && this.warnings.length < MAX_WARNINGS) this.warnings.push(msg.text().replace(/\u001b\[[0-9;]*m/g, ''));
+      if ((msg.type() === 'warn' || msg.type() === 'error') && this.warnings.length < MAX_WARNINGS)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips
+        this.warnings.push(msg.text().replace(/\u001b\[[0-9;]*m/g, ''));
     });
     await this.#guard(async () => {
       await page.goto(`${this.harness.origin}/`, { waitUntil: 'load' });
@@ -166,7 +177,13 @@ export class BrowserHost {
     this.session = null;
     if (old && this.chrome?.browser.connected) {
       // A hung page may never answer close(); the browser goes with it then.
-      const closed = await Promise.race([old.close().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+      const closed = await Promise.race([
+        old.close().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 5_000)),
+      ]);
       if (!closed) {
         this.chrome.browser.process()?.kill('SIGKILL');
         await this.chrome.close().catch(() => {});
@@ -190,11 +207,19 @@ export class BrowserHost {
       try {
         await this.#recover();
       } catch (err) {
-        throw new DetbenchError('BROWSER_RESTART_FAILED', `the page could not be restarted after "${this.#broken?.message ?? 'a failure'}": ${errorMessage(err)}`, { cause: err });
+        throw new DetbenchError(
+          'BROWSER_RESTART_FAILED',
+          `the page could not be restarted after "${this.#broken?.message ?? 'a failure'}": ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
     }
     const page = this.page!;
-    const results = await this.#guard(() => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests), 'the batch', this.config.timeoutMs);
+    const results = await this.#guard(
+      () => page.evaluate((r) => (globalThis as PageGlobal).detbench.generate(r), requests),
+      'the batch',
+      this.config.timeoutMs,
+    );
     return results.map(({ capture, ...r }) => (capture ? { ...r, capture: fromWire(capture) } : r));
   }
 

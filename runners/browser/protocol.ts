@@ -1,7 +1,7 @@
-import type { DecodeRequest, DecodeResult } from '../../src/decode/types.ts';
-import type { ModelSpec } from '../../src/decode/session-model.ts';
-import type { Sampling } from '../../src/decode/sampling.ts';
 import type { RowSummary } from '../../src/decode/logits.ts';
+import type { Sampling } from '../../src/decode/sampling.ts';
+import type { ModelSpec } from '../../src/decode/session-model.ts';
+import type { DecodeRequest, DecodeResult } from '../../src/decode/types.ts';
 import type { RowPlaces } from '../recording/summary-ring-core.ts';
 
 /**

@@ -27,7 +27,9 @@ function requireModel(model: LoadedModel | undefined, type: BrowserType): Loaded
 function checkSize(model: LoadedModel, maxMb: number): void {
   if (model.sizeBytes > maxMb * 1024 * 1024) {
     const mb = (model.sizeBytes / 1024 / 1024).toFixed(0);
-    throw new DetbenchError('MODEL_TOO_LARGE', `${model.onnxPath} is ${mb} MiB; the browser page holds at most ${maxMb} MiB (max_model_mb)`, { file: model.onnxPath });
+    throw new DetbenchError('MODEL_TOO_LARGE', `${model.onnxPath} is ${mb} MiB; the browser page holds at most ${maxMb} MiB (max_model_mb)`, {
+      file: model.onnxPath,
+    });
   }
 }
 
@@ -73,7 +75,9 @@ function browserRunner<T extends BrowserType>(type: T): Runner<Options<T>> {
       const model = requireModel(maybeModel, type);
       checkSize(model, options.max_model_mb);
       if (type === 'browser-wasm' && !(options as Options<'browser-wasm'>).simd) {
-        throw new DetbenchError('OPTION_UNSUPPORTED', 'simd: false: onnxruntime-web 1.29 ships SIMD builds only, so a non-SIMD run is not possible', { field: 'simd' });
+        throw new DetbenchError('OPTION_UNSUPPORTED', 'simd: false: onnxruntime-web 1.29 ships SIMD builds only, so a non-SIMD run is not possible', {
+          field: 'simd',
+        });
       }
       const kvOnGpu = type === 'browser-webgpu' ? (options as Options<'browser-webgpu'>).kv_on_gpu : false;
       const t0 = performance.now();

@@ -3,17 +3,14 @@ import { defineRunner } from '../../src/runner-contract/manifest.ts';
 
 export const markovOptions = z
   .object({
-    order: z
-      .int()
-      .min(1)
-      .max(3)
-      .default(3)
-      .describe('tokens of context + 1: 3 looks at the last two tokens (a trigram), 2 at the last one, 1 at none'),
+    order: z.int().min(1).max(3).default(3).describe('tokens of context + 1: 3 looks at the last two tokens (a trigram), 2 at the last one, 1 at none'),
     table: z
       .string()
       .min(1)
       .optional()
-      .describe('n-gram table (.bin.gz, written by scripts/build-markov.ts); default: models/detbench-tiny-markov/ngram.bin.gz, counted on the shipped model\'s corpus'),
+      .describe(
+        "n-gram table (.bin.gz, written by scripts/build-markov.ts); default: models/detbench-tiny-markov/ngram.bin.gz, counted on the shipped model's corpus",
+      ),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Runner } from '../../src/runner-contract/types.ts';
-import type { NodeCpuOptions } from './manifest.ts';
 import { createTimedSession, GRAPH_OPT, loopSession, ortNodeVersion, requireModel } from '../ort-node/session.ts';
+import type { NodeCpuOptions } from './manifest.ts';
 
 export { GRAPH_OPT, makeNodeTensor } from '../ort-node/session.ts';
 
@@ -19,14 +19,19 @@ export const nodeCpuRunner: Runner<NodeCpuOptions> = {
       interOpNumThreads: options.inter_op_threads,
       graphOptimizationLevel: GRAPH_OPT[options.graph_optimization],
     });
-    return loopSession(session, model, {
-      provider: { requested: 'cpu', effective: 'cpu' },
-      environment: {
-        intraOpThreads: options.intra_op_threads,
-        interOpThreads: options.inter_op_threads,
-        graphOptimization: options.graph_optimization,
+    return loopSession(
+      session,
+      model,
+      {
+        provider: { requested: 'cpu', effective: 'cpu' },
+        environment: {
+          intraOpThreads: options.intra_op_threads,
+          interOpThreads: options.inter_op_threads,
+          graphOptimization: options.graph_optimization,
+        },
+        sessionMs,
       },
-      sessionMs,
-    }, options.intra_op_threads);
+      options.intra_op_threads,
+    );
   },
 };

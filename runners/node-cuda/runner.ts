@@ -4,15 +4,23 @@ import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { decode } from '../../src/decode/loop.ts';
 import { decodeModelFor } from '../../src/decode/session-model.ts';
-import { probeCudaHost, ortNodeBinDir, type CudaProbeDeps } from '../../src/env/cuda.ts';
+import { type CudaProbeDeps, ortNodeBinDir, probeCudaHost } from '../../src/env/cuda.ts';
 import { realHost } from '../../src/env/detect.ts';
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import type { LoadedModel } from '../../src/model/types.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { Runner } from '../../src/runner-contract/types.ts';
-import type { NodeCudaOptions } from './manifest.ts';
-import { cudaProviderMapped, effectiveProvider, placementFromProfile, readProfileDir, readSelfMaps, tf32Plan, type Placement } from '../ort-node/cuda-checks.ts';
+import {
+  cudaProviderMapped,
+  effectiveProvider,
+  type Placement,
+  placementFromProfile,
+  readProfileDir,
+  readSelfMaps,
+  tf32Plan,
+} from '../ort-node/cuda-checks.ts';
 import { createTimedSession, GRAPH_OPT, loopSession, makeNodeTensor, ortNodeVersion, requireModel } from '../ort-node/session.ts';
+import type { NodeCudaOptions } from './manifest.ts';
 
 type CudaOptions = NodeCudaOptions;
 
@@ -29,7 +37,9 @@ export function realCudaProbeDeps(): CudaProbeDeps {
 export function unsupportedCudaOptions(options: CudaOptions): string[] {
   const out: string[] = [];
   if (options.cudnn_conv_algo_search !== 'EXHAUSTIVE') {
-    out.push(`cudnn_conv_algo_search: ${options.cudnn_conv_algo_search}: onnxruntime-node passes only deviceId to the CUDA EP, which then searches EXHAUSTIVE (its default)`);
+    out.push(
+      `cudnn_conv_algo_search: ${options.cudnn_conv_algo_search}: onnxruntime-node passes only deviceId to the CUDA EP, which then searches EXHAUSTIVE (its default)`,
+    );
   }
   if (options.kv_on_gpu) {
     out.push('kv_on_gpu: true: onnxruntime-node 1.29 binds gpu-buffer outputs to WebGPU memory only, so a CUDA session returns present.* to the CPU');
@@ -98,21 +108,26 @@ export const nodeCudaRunner: Runner<CudaOptions> = {
       const { placement, error } = await profilePlacement(session, model, profileDir);
       const mapped = cudaProviderMapped(readSelfMaps());
       const effective = effectiveProvider(mapped, placement);
-      return loopSession(session, model, {
-        provider: { requested: 'cuda', effective },
-        environment: {
-          deviceId: options.device_id,
-          cudnnConvAlgoSearch: 'EXHAUSTIVE',
-          tf32: tf32.effective,
-          deterministicCompute: options.deterministic_compute,
-          kvOnGpu: false,
-          graphOptimization: options.graph_optimization,
-          cudaProviderLoaded: mapped,
-          placement: placement ?? { error },
-          cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+      return loopSession(
+        session,
+        model,
+        {
+          provider: { requested: 'cuda', effective },
+          environment: {
+            deviceId: options.device_id,
+            cudnnConvAlgoSearch: 'EXHAUSTIVE',
+            tf32: tf32.effective,
+            deterministicCompute: options.deterministic_compute,
+            kvOnGpu: false,
+            graphOptimization: options.graph_optimization,
+            cudaProviderLoaded: mapped,
+            placement: placement ?? { error },
+            cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+          },
+          sessionMs,
         },
-        sessionMs,
-      }, HOST_THREADS);
+        HOST_THREADS,
+      );
     } finally {
       rmSync(profileDir, { recursive: true, force: true });
     }

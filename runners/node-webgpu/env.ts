@@ -17,7 +17,7 @@ const SWIFTSHADER_JSON = 'vk_swiftshader_icd.json';
 /** Where libvulkan.so.1 is looked for when `ldconfig -p` cannot say. */
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib64', '/lib'];
 
-export const VULKAN_HINT = 'use `vulkan_icd: swiftshader` (Chromium\'s software Vulkan: apt-get install chromium) or install a Vulkan driver for this GPU';
+export const VULKAN_HINT = "use `vulkan_icd: swiftshader` (Chromium's software Vulkan: apt-get install chromium) or install a Vulkan driver for this GPU";
 
 /** What a probe or session needs to start its worker: the ICD and the child's environment. */
 export type VulkanPlan =
@@ -114,7 +114,10 @@ export function vulkanPlan(option: string, deps: VulkanDeps): VulkanPlan {
   if (option === 'swiftshader') {
     const found = findSwiftshaderIcd(deps);
     if (!found) {
-      return { ok: false, reason: `vulkan_icd: swiftshader: no ${SWIFTSHADER_JSON} in ${SWIFTSHADER_DIRS.join(', ')} or beside $CHROME_PATH (it ships with Chromium: apt-get install chromium)` };
+      return {
+        ok: false,
+        reason: `vulkan_icd: swiftshader: no ${SWIFTSHADER_JSON} in ${SWIFTSHADER_DIRS.join(', ')} or beside $CHROME_PATH (it ships with Chromium: apt-get install chromium)`,
+      };
     }
     icdFile = found;
   } else if (option !== 'system') {
@@ -130,7 +133,7 @@ export function vulkanPlan(option: string, deps: VulkanDeps): VulkanPlan {
   }
   const libvulkan = findLibvulkan(deps);
   if (!libvulkan) {
-    return { ok: false, reason: 'libvulkan.so.1 (the Vulkan loader onnxruntime-node\'s Dawn needs) is not installed: apt-get install libvulkan1' };
+    return { ok: false, reason: "libvulkan.so.1 (the Vulkan loader onnxruntime-node's Dawn needs) is not installed: apt-get install libvulkan1" };
   }
   return { ok: true, option, icdFile, icdLibrary, libvulkan, env };
 }

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -118,7 +118,9 @@ export class WebgpuWorker {
           this.pending = null;
           this.exited ??= `killed after ${timeoutMs} ms without an answer`;
           this.child.kill('SIGKILL');
-          p?.reject(new DetbenchError('WORKER_TIMEOUT', `node-webgpu worker gave no answer within ${timeoutMs} ms and was killed; its log ends: ${this.logTail()}`));
+          p?.reject(
+            new DetbenchError('WORKER_TIMEOUT', `node-webgpu worker gave no answer within ${timeoutMs} ms and was killed; its log ends: ${this.logTail()}`),
+          );
         }, timeoutMs);
       }
       this.child.send(msg, (err) => {
@@ -135,7 +137,9 @@ export class WebgpuWorker {
   /** The last lines of the worker's log that say something (onnxruntime's per-kernel chatter left out). */
   logTail(lines = 6): string {
     try {
-      const text = readFileSync(this.logFile, 'utf8').split('\n').filter((l) => l.trim() && !l.includes('Starting program'));
+      const text = readFileSync(this.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() && !l.includes('Starting program'));
       return text.slice(-lines).join(' | ').slice(-2000) || '(empty)';
     } catch {
       return '(no log)';
@@ -145,7 +149,9 @@ export class WebgpuWorker {
   /** Dawn's own words on Vulkan and adapters from the log (why a driver was rejected), one line each. */
   dawnMessages(): string[] {
     try {
-      const lines = readFileSync(this.logFile, 'utf8').split('\n').map((l) => l.trim());
+      const lines = readFileSync(this.logFile, 'utf8')
+        .split('\n')
+        .map((l) => l.trim());
       return [...new Set(lines.filter((l) => /vulkan|adapter/i.test(l) && !/^at |\[[VIWE]:onnxruntime/.test(l)))].slice(0, 6);
     } catch {
       return [];

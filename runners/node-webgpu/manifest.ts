@@ -8,11 +8,10 @@ export const nodeWebgpuOptions = z
       .string()
       .min(1)
       .default('system')
-      .describe("Vulkan driver for Dawn: 'system' (the loader's own ICD search), 'swiftshader' (Chromium's software Vulkan, vk_swiftshader_icd.json) or the path of an ICD manifest; never falls back to another"),
-    kv_on_gpu: z
-      .boolean()
-      .default(true)
-      .describe('keep present.* on the GPU between steps (gpu-buffer outputs; logits come back to the CPU)'),
+      .describe(
+        "Vulkan driver for Dawn: 'system' (the loader's own ICD search), 'swiftshader' (Chromium's software Vulkan, vk_swiftshader_icd.json) or the path of an ICD manifest; never falls back to another",
+      ),
+    kv_on_gpu: z.boolean().default(true).describe('keep present.* on the GPU between steps (gpu-buffer outputs; logits come back to the CPU)'),
     batch_timeout_ms: z
       .int()
       .min(1)

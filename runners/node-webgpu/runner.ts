@@ -1,10 +1,10 @@
 import { DetbenchError, errorMessage } from '../../src/errors.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { Runner } from '../../src/runner-contract/types.ts';
-import type { NodeWebgpuOptions } from './manifest.ts';
-import { effectiveWebgpu, realVulkanDeps, VULKAN_HINT, vulkanPlan, type VulkanPlan } from './env.ts';
-import { WebgpuWorker, type Opened, type WorkerFacts } from './ipc.ts';
 import { requireModel } from '../ort-node/session.ts';
+import { effectiveWebgpu, realVulkanDeps, VULKAN_HINT, type VulkanPlan, vulkanPlan } from './env.ts';
+import { type Opened, WebgpuWorker, type WorkerFacts } from './ipc.ts';
+import type { NodeWebgpuOptions } from './manifest.ts';
 
 type WebgpuOptions = NodeWebgpuOptions;
 
@@ -45,7 +45,10 @@ export const nodeWebgpuRunner: Runner<WebgpuOptions> = {
       const hint = options.vulkan_icd === 'system' ? `; ${VULKAN_HINT}` : '';
       const dawn = worker.dawnMessages();
       const why = dawn.length ? ` (Dawn: ${dawn.join(' ')})` : '';
-      return { available: false, reason: `no WebGPU adapter through Vulkan (${icdWords(plan)}, loader ${plan.libvulkan}): ${shortOrtError(errorMessage(err))}${why}${hint}` };
+      return {
+        available: false,
+        reason: `no WebGPU adapter through Vulkan (${icdWords(plan)}, loader ${plan.libvulkan}): ${shortOrtError(errorMessage(err))}${why}${hint}`,
+      };
     } finally {
       await worker.stop();
     }

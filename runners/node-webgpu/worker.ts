@@ -2,15 +2,15 @@
 // environment, so Dawn's process-wide Vulkan instance sees exactly the ICD the runner was given.
 import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { decodeModelFor } from '../../src/decode/session-model.ts';
 import { singleTokenFeeds } from '../../src/decode/feeds.ts';
+import { decodeModelFor } from '../../src/decode/session-model.ts';
 import type { DecodeModel } from '../../src/decode/types.ts';
 import { errorCode, errorMessage } from '../../src/errors.ts';
 import { onnx } from '../../src/model/onnx-proto.ts';
 import { generateWithLoop } from '../../src/runner-contract/generate-with-loop.ts';
-import type { FromWorker, OpenRequest, ToWorker, WorkerFacts } from './ipc.ts';
-import { placementFromLog, vulkanLibsOf } from './env.ts';
 import { makeNodeTensor } from '../ort-node/session.ts';
+import { placementFromLog, vulkanLibsOf } from './env.ts';
+import type { FromWorker, OpenRequest, ToWorker, WorkerFacts } from './ipc.ts';
 
 const LOG = process.env.DETBENCH_WEBGPU_LOG ?? '';
 

@@ -81,12 +81,20 @@ export function tf32Plan(
   if (!useTf32) {
     if (current === '0') return { ok: true, set: '0', effective: 'off (NVIDIA_TF32_OVERRIDE=0)' };
     if (cudaAlreadyLoaded) {
-      return { ok: false, message: 'use_tf32: false needs NVIDIA_TF32_OVERRIDE=0 before the CUDA libraries load, and an earlier node-cuda session in this process loaded them with TF32 allowed: run this runner alone (--runner) or export NVIDIA_TF32_OVERRIDE=0' };
+      return {
+        ok: false,
+        message:
+          'use_tf32: false needs NVIDIA_TF32_OVERRIDE=0 before the CUDA libraries load, and an earlier node-cuda session in this process loaded them with TF32 allowed: run this runner alone (--runner) or export NVIDIA_TF32_OVERRIDE=0',
+      };
     }
     return { ok: true, set: '0', effective: 'off (NVIDIA_TF32_OVERRIDE=0)' };
   }
   if (current === '0') {
-    return { ok: false, message: 'use_tf32: true, but NVIDIA_TF32_OVERRIDE=0 is set in this process (by the environment or an earlier node-cuda runner with use_tf32: false): run the TF32 runner in a separate detbench run' };
+    return {
+      ok: false,
+      message:
+        'use_tf32: true, but NVIDIA_TF32_OVERRIDE=0 is set in this process (by the environment or an earlier node-cuda runner with use_tf32: false): run the TF32 runner in a separate detbench run',
+    };
   }
   return { ok: true, set: undefined, effective: 'allowed (CUDA EP default use_tf32=1)' };
 }

@@ -1,9 +1,9 @@
-import { coresForThisProcess } from '../../src/runner-contract/cores.ts';
 import * as ort from 'onnxruntime-node';
 import { decodeModelFor } from '../../src/decode/session-model.ts';
 import type { MakeTensor } from '../../src/decode/types.ts';
 import { DetbenchError } from '../../src/errors.ts';
 import type { LoadedModel } from '../../src/model/types.ts';
+import { coresForThisProcess } from '../../src/runner-contract/cores.ts';
 import { generateWithLoop } from '../../src/runner-contract/generate-with-loop.ts';
 import { specOf } from '../../src/runner-contract/spec.ts';
 import type { RunnerSession } from '../../src/runner-contract/types.ts';
@@ -27,7 +27,10 @@ export function requireModel(model: LoadedModel | undefined, runner: string): Lo
 }
 
 /** Creates a session and times it (model load is kept apart from generation time). */
-export async function createTimedSession(model: LoadedModel, options: ort.InferenceSession.SessionOptions): Promise<{ session: ort.InferenceSession; sessionMs: number }> {
+export async function createTimedSession(
+  model: LoadedModel,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<{ session: ort.InferenceSession; sessionMs: number }> {
   const t0 = performance.now();
   const session = await ort.InferenceSession.create(model.onnxPath, { executionMode: 'sequential', ...options });
   return { session, sessionMs: performance.now() - t0 };

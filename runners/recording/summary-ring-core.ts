@@ -1,6 +1,6 @@
 import { type RowSummary, summarizeRow } from '../../src/decode/logits.ts';
 import type { StepRecorder } from '../../src/decode/types.ts';
-import { CTRL, CTRL_WORDS, isDone, MAX_TOP_K, readResult, type ResultSlots, resultSlots, type RingBuffers, SLOTS } from './summary-ring-layout.ts';
+import { CTRL, CTRL_WORDS, isDone, MAX_TOP_K, type ResultSlots, type RingBuffers, readResult, resultSlots, SLOTS } from './summary-ring-layout.ts';
 
 /** The longest a drain waits for the row the worker is on before it summarises that row itself. */
 const PATIENCE_CAP_MS = 2;

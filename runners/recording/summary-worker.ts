@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { serve } from './summary-serve.ts';
 import type { RingInit } from './summary-ring-layout.ts';
+import { serve } from './summary-serve.ts';
 
 // The Node recording worker, bundled and started by runners/recording/summary-ring.ts: the shared loop of
 // runners/recording/summary-serve.ts, its failures reported on the port it was handed.

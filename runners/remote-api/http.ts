@@ -120,10 +120,14 @@ export function redirectError(status: number, statusText: string, location: stri
       where = `Location (not a URL): ${JSON.stringify(redact.excerpt(location, 100))}`;
     }
   }
-  return new RemoteError('REMOTE_REDIRECT', `HTTP ${status}${statusText ? ` ${statusText}` : ''}: redirects are not followed (${where}); set base_url to the final address`, {
-    retryable: false,
-    status,
-  });
+  return new RemoteError(
+    'REMOTE_REDIRECT',
+    `HTTP ${status}${statusText ? ` ${statusText}` : ''}: redirects are not followed (${where}); set base_url to the final address`,
+    {
+      retryable: false,
+      status,
+    },
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -43,7 +43,7 @@ export const remoteApiOptions = z
       .default(20)
       .describe("caps the suite's top_logprobs (OpenAI allows 20 on chat, 5 on completions); 0 asks for no logprobs"),
     max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
-    return_token_ids: z.boolean().default(false).describe("ask for token ids (vLLM >= 0.10.2, detbench serve); OpenAI rejects it"),
+    return_token_ids: z.boolean().default(false).describe('ask for token ids (vLLM >= 0.10.2, detbench serve); OpenAI rejects it'),
     extra_body: z.record(z.string(), z.unknown()).optional().describe('fields merged into every request body'),
     max_response_bytes: z
       .int()
@@ -54,7 +54,10 @@ export const remoteApiOptions = z
       .object({
         clients: z.int().min(1).max(256).describe('concurrent clients, each sending its next request when its answer ends'),
         prompts: z.array(z.string().min(1)).min(1).describe('prompts the load draws from'),
-        max_tokens: z.tuple([z.int().min(1), z.int().min(1)]).default([32, 128]).describe('output length per load request, drawn from [min, max]'),
+        max_tokens: z
+          .tuple([z.int().min(1), z.int().min(1)])
+          .default([32, 128])
+          .describe('output length per load request, drawn from [min, max]'),
         seed: z.int().min(0).default(0).describe('seeds the draws'),
       })
       .strict()

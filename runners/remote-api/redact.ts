@@ -16,7 +16,9 @@ function base64Cores(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
   const out: string[] = [];
   for (const lead of [0, 1, 2]) {
-    const encoded = Buffer.concat([Buffer.alloc(lead), bytes]).toString('base64').replace(/=+$/, '');
+    const encoded = Buffer.concat([Buffer.alloc(lead), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
     // A leading unknown byte shares 2 characters, two share 3; a last partial group shares 1.
     const head = [0, 2, 3][lead]!;
     const tail = (lead + bytes.length) % 3 === 0 ? 0 : 1;

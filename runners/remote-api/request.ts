@@ -1,5 +1,5 @@
-import type { RemoteApiOptions } from './manifest.ts';
 import type { GenerationRequest } from '../../src/runner-contract/types.ts';
+import type { RemoteApiOptions } from './manifest.ts';
 
 type Options = RemoteApiOptions;
 

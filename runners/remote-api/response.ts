@@ -1,6 +1,6 @@
 import { RemoteError } from './http.ts';
-import { redactor, type Redactor } from './redact.ts';
-import { chatChunk, chatResponse, completionChunk, completionResponse, parseWire, type ChatChoice, type CompletionChoice, type WireMessage } from './wire.ts';
+import { type Redactor, redactor } from './redact.ts';
+import { type ChatChoice, type CompletionChoice, chatChunk, chatResponse, completionChunk, completionResponse, parseWire, type WireMessage } from './wire.ts';
 
 /** Which OpenAI endpoint a response came from. */
 export type Endpoint = 'chat' | 'completions';
@@ -129,7 +129,11 @@ export class CompletionBuilder {
   private addChat(choice: ChatChoice): void {
     this.addText((choice.message ?? choice.delta)?.content);
     for (const entry of choice.logprobs?.content ?? []) {
-      this.addStep(entry.token, entry.logprob, (entry.top_logprobs ?? []).map((t): [string, number] => [t.token, t.logprob]));
+      this.addStep(
+        entry.token,
+        entry.logprob,
+        (entry.top_logprobs ?? []).map((t): [string, number] => [t.token, t.logprob]),
+      );
     }
   }
 

@@ -2,10 +2,10 @@ import { DetbenchError } from '../../src/errors.ts';
 import type { Generation, GenerationOutcome, GenerationRequest, Runner } from '../../src/runner-contract/types.ts';
 import { LoadGenerator } from '../../src/serve/load.ts';
 import { DETBENCH_VERSION } from '../../src/version.ts';
-import type { RemoteApiOptions } from './manifest.ts';
 import { cappedChunks, checkContentLength, readPrefix, readText, sseData } from './body.ts';
-import { httpError, redirectError, RemoteError, withRetries, type RetryPolicy } from './http.ts';
-import { redactDeep, redactor, type Redactor } from './redact.ts';
+import { httpError, RemoteError, type RetryPolicy, redirectError, withRetries } from './http.ts';
+import type { RemoteApiOptions } from './manifest.ts';
+import { type Redactor, redactDeep, redactor } from './redact.ts';
 import { endpointUrl, publicUrl, requestBody } from './request.ts';
 import { CompletionBuilder, type RemoteCompletion } from './response.ts';
 
@@ -44,7 +44,14 @@ const ERROR_BODY_BYTES = 64 * 1024;
  * One attempt: POST (redirects not followed), check the status, read the body or stream, within
  * `max_response_bytes`, into a completion checked against the OpenAI schema.
  */
-async function exchange(url: string, headers: Record<string, string>, body: string, options: Options, signal: AbortSignal, redact: Redactor): Promise<Exchange> {
+async function exchange(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: Options,
+  signal: AbortSignal,
+  redact: Redactor,
+): Promise<Exchange> {
   const t0 = performance.now();
   const res = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
   if (res.status >= 300 && res.status < 400) {

@@ -45,7 +45,9 @@ const chatMessage = object({ content: strOrNull });
 const completionLogprobs = object({
   tokens: list(str).optional(),
   token_logprobs: list(finite).optional(),
-  top_logprobs: list(z.record(z.string(), finite, { error: 'expected an object or null' }).nullable()).nullable().optional(),
+  top_logprobs: list(z.record(z.string(), finite, { error: 'expected an object or null' }).nullable())
+    .nullable()
+    .optional(),
 })
   .superRefine((lp, ctx) => {
     const n = lp.tokens?.length ?? 0;

@@ -2,8 +2,9 @@
 // onnxruntime-node (native, shipped beside it) is inlined. The browser and remote runners and the
 // report generator stay out (no Chromium or network there); asking for them fails at run time.
 // usage: node scripts/gpu/bundle.mjs OUT_FILE
-import { build } from 'esbuild';
+
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: node scripts/gpu/bundle.mjs OUT_FILE');
@@ -11,7 +12,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const leaveOut = /(^|\/)(runners\/browser|runners\/remote-api|reports)\//;
 
 await build({
-  stdin: { contents: "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv);\n", resolveDir: root, loader: 'ts', sourcefile: 'gpu-entry.ts' },
+  stdin: {
+    contents: "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv);\n",
+    resolveDir: root,
+    loader: 'ts',
+    sourcefile: 'gpu-entry.ts',
+  },
   bundle: true,
   platform: 'node',
   format: 'esm',

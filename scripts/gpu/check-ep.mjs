@@ -36,7 +36,10 @@ await attempt('cuda gpu-buffer output', async () => {
     const past = m.name.startsWith('past_key_values');
     const shape = past ? m.shape.map((d, i) => (i === 2 ? 0 : typeof d === 'number' ? d : 1)) : [1, 1];
     const n = shape.reduce((a, b) => a * b, 1);
-    feeds[m.name] = m.type === 'int64' ? new ort.Tensor('int64', new BigInt64Array(n).fill(1n), shape) : new ort.Tensor(m.type, m.type === 'float16' ? new Uint16Array(n) : new Float32Array(n), shape);
+    feeds[m.name] =
+      m.type === 'int64'
+        ? new ort.Tensor('int64', new BigInt64Array(n).fill(1n), shape)
+        : new ort.Tensor(m.type, m.type === 'float16' ? new Uint16Array(n) : new Float32Array(n), shape);
   }
   const out = await s.run(feeds);
   const k = out['present.0.key'];

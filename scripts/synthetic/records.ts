@@ -2,8 +2,8 @@
 import { completedRecord, erroredRecord, recordCommon, skippedRecord } from '../../src/results/build.ts';
 import type { CompletedRecord, RecordCommon, ResultRecord } from '../../src/results/record.ts';
 import { hash, rng } from './random.ts';
-import { RUNNERS, SETTINGS, SUITE, FINGERPRINTS, type RunnerSpec } from './study.ts';
-import { textOf, trace, type Trace } from './trace.ts';
+import { FINGERPRINTS, RUNNERS, type RunnerSpec, SETTINGS, SUITE } from './study.ts';
+import { type Trace, textOf, trace } from './trace.ts';
 
 /** Options of {@link makeSyntheticResults}. */
 export interface SyntheticOptions {
@@ -44,7 +44,14 @@ function completed(r: RunnerSpec, c: RecordCommon, t: Trace, jitter: () => numbe
   const ttft = r.ttftMs * (0.9 + jitter() * 0.25);
   const tps = r.tokensPerSecond * (0.9 + jitter() * 0.2);
   const steps = remote
-    ? { ...t.steps, token: [], topIds: t.steps.topIds.map(() => []), topTokens: t.steps.topIds.map((ids) => ids.map(textOf)), topLogits: t.steps.topIds.map(() => []), hash: t.steps.hash.map(() => '') }
+    ? {
+        ...t.steps,
+        token: [],
+        topIds: t.steps.topIds.map(() => []),
+        topTokens: t.steps.topIds.map((ids) => ids.map(textOf)),
+        topLogits: t.steps.topIds.map(() => []),
+        hash: t.steps.hash.map(() => ''),
+      }
     : t.steps;
   return completedRecord(c, {
     provider: { requested: r.provider, effective: r.provider },
@@ -55,7 +62,13 @@ function completed(r: RunnerSpec, c: RecordCommon, t: Trace, jitter: () => numbe
     text: texts.join(''),
     steps,
     finishReason: 'length',
-    timings: { ttftMs: ttft, stepMs: t.tokens.map(() => 1000 / tps), tokensPerSecond: tps, totalMs: ttft + (t.tokens.length * 1000) / tps, sessionMs: r.sessionMs },
+    timings: {
+      ttftMs: ttft,
+      stepMs: t.tokens.map(() => 1000 / tps),
+      tokensPerSecond: tps,
+      totalMs: ttft + (t.tokens.length * 1000) / tps,
+      sessionMs: r.sessionMs,
+    },
     batch: { size: 1, index: 0 },
   });
 }
@@ -108,8 +121,10 @@ export function makeSyntheticResults(emit: (profile: string, r: ResultRecord) =>
   // A runner that could not run on one machine: every cell skipped, with the reason.
   const skipped: RunnerSpec = { ...RUNNERS[2]!, profile: 'server-a100' };
   for (let p = 0; p < Math.min(prompts, 3); p++) {
-    emit(skipped.profile, skippedRecord(common(skipped, p, SETTINGS[0]!, 0, 'free'), 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null (headless, no GPU)'));
+    emit(
+      skipped.profile,
+      skippedRecord(common(skipped, p, SETTINGS[0]!, 0, 'free'), 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null (headless, no GPU)'),
+    );
   }
   return steps;
 }
-

@@ -66,4 +66,3 @@ export function trace(branch0: number, length: number, sampled: boolean, noiseSe
   }
   return t;
 }
-

@@ -36,12 +36,19 @@ export function buildTinyGraph(spec: TinyGraphSpec): Uint8Array {
   const D = E / H;
   const rng = new Mt19937(spec.seed);
   // Uniform on [-std*sqrt(3), std*sqrt(3)): variance std^2.
-  const rand = (n: number, std: number, mean = 0) =>
-    Float32Array.from({ length: n }, () => mean + (rng.random() * 2 - 1) * std * Math.sqrt(3));
+  const rand = (n: number, std: number, mean = 0) => Float32Array.from({ length: n }, () => mean + (rng.random() * 2 - 1) * std * Math.sqrt(3));
   const g = new GraphBuilder();
   let w = 0;
   const weight = (dims: number[], std: number, mean = 0) =>
-    g.f32(`w${w++}`, dims, rand(dims.reduce((a, b) => a * b, 1), std, mean));
+    g.f32(
+      `w${w++}`,
+      dims,
+      rand(
+        dims.reduce((a, b) => a * b, 1),
+        std,
+        mean,
+      ),
+    );
 
   // Inputs.
   const inputIds = g.input('input_ids', 'int64', [B, S]);
@@ -49,10 +56,7 @@ export function buildTinyGraph(spec: TinyGraphSpec): Uint8Array {
   const positionIds = spec.withPositionIds ? g.input('position_ids', 'int64', [B, S]) : undefined;
   const past: string[][] = [];
   for (let i = 0; i < layers; i++) {
-    past.push([
-      g.input(`past_key_values.${i}.key`, 'float32', [B, KV, P, D]),
-      g.input(`past_key_values.${i}.value`, 'float32', [B, KV, P, D]),
-    ]);
+    past.push([g.input(`past_key_values.${i}.key`, 'float32', [B, KV, P, D]), g.input(`past_key_values.${i}.value`, 'float32', [B, KV, P, D])]);
   }
 
   // Lengths: S from input_ids, T from attention_mask, past = T - S.
@@ -84,17 +88,13 @@ export function buildTinyGraph(spec: TinyGraphSpec): Uint8Array {
   const wpe = weight([spec.positions, E], 0.3);
   let h = g.op('Add', [g.op('Gather', [wte, inputIds], { axis: 0 }), g.op('Gather', [wpe, positions], { axis: 0 })]);
 
-  const layerNorm = (x: string) =>
-    g.op('LayerNormalization', [x, weight([E], 0.1, 1), weight([E], 0.1)], { axis: -1, epsilon: { f: 1e-5 } });
+  const layerNorm = (x: string) => g.op('LayerNormalization', [x, weight([E], 0.1, 1), weight([E], 0.1)], { axis: -1, epsilon: { f: 1e-5 } });
   const linear = (x: string, fanIn: number, fanOut: number) =>
     g.op('Add', [g.op('MatMul', [x, weight([fanIn, fanOut], 1 / Math.sqrt(fanIn))]), weight([fanOut], 0.05)]);
-  const splitHeads = (x: string, n: number) =>
-    g.op('Transpose', [g.op('Reshape', [x, g.i64([0, 0, n, D])])], { perm: [0, 2, 1, 3] });
+  const splitHeads = (x: string, n: number) => g.op('Transpose', [g.op('Reshape', [x, g.i64([0, 0, n, D])])], { perm: [0, 2, 1, 3] });
   // Grouped-query attention: each kv head serves H/KV query heads.
   const repeatKv = (x: string) =>
-    KV === H
-      ? x
-      : g.op('Reshape', [g.op('Tile', [g.op('Unsqueeze', [x, g.i64([2])]), g.i64([1, 1, H / KV, 1, 1])]), g.i64([0, H, -1, D])]);
+    KV === H ? x : g.op('Reshape', [g.op('Tile', [g.op('Unsqueeze', [x, g.i64([2])]), g.i64([1, 1, H / KV, 1, 1])]), g.i64([0, H, -1, D])]);
 
   const presents: [string, string][] = [];
   for (let i = 0; i < layers; i++) {

@@ -1,5 +1,5 @@
 import { assembleRows, type KvData, type KvPart } from './kv.ts';
-import { halfToFloat32, hashFloat32, summarizeRow, type RowSummary } from './logits.ts';
+import { halfToFloat32, hashFloat32, type RowSummary, summarizeRow } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
 import { argmax, sampleToken } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, TensorLike } from './types.ts';
@@ -169,7 +169,7 @@ export class ContinuousBatch<T> {
     const rows = keep.flatMap((k, b) => (k ? [b] : []));
     if (rows.length === 0) return this.free(present);
     const longest = Math.max(this.length, ...rows.map((b) => fresh[b]!.cached));
-    const running = this.members.length ? this.live ?? this.members.map((_, i) => i) : [];
+    const running = this.members.length ? (this.live ?? this.members.map((_, i) => i)) : [];
     const old = this.kv;
     this.kv = present.map((p, i) =>
       this.assemble([...(running.length ? [this.part(old[i]!, this.kvRows, this.kvLength, running, this.length)] : []), this.part(p, n, width, rows)], longest),
@@ -317,7 +317,12 @@ export class ContinuousBatch<T> {
 
   private emptyCache(n: number): TensorLike[] {
     const { model } = this;
-    const empty = model.makeTensor(model.kvType, model.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [n, model.numKvHeads, 0, model.headDim]);
+    const empty = model.makeTensor(model.kvType, model.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [
+      n,
+      model.numKvHeads,
+      0,
+      model.headDim,
+    ]);
     return Array.from({ length: 2 * model.numLayers }, () => empty);
   }
 

@@ -3,7 +3,6 @@ import { finishHash, hashFloat32Reference } from './row-hash.ts';
 import { KERNEL_TOP_MAX, stepKernel } from './step-kernel.ts';
 import { logSumExpPastInfinity, logSumExpReference, rowSummary, rowTop, summarizeRowReference } from './summary-reference.ts';
 
-
 /** Per-step observations of one logits row: what detbench records besides the chosen token. */
 export interface RowSummary {
   /** Top candidate ids, best first (ties: lower id first). */

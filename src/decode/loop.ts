@@ -1,8 +1,8 @@
-import { RowCapture } from './capture.ts';
-import { halfToFloat32, summarizeRow, type RowSummary } from './logits.ts';
-import { Mt19937 } from './mt19937.ts';
-import { emptyPast, extraFeeds, intTensor, pastNames, presentOf } from './feeds.ts';
 import { greedyToken } from './argmax-kernel.ts';
+import { RowCapture } from './capture.ts';
+import { emptyPast, extraFeeds, intTensor, pastNames, presentOf } from './feeds.ts';
+import { halfToFloat32, type RowSummary, summarizeRow } from './logits.ts';
+import { Mt19937 } from './mt19937.ts';
 import { sampleWithDraw } from './sampling.ts';
 import type { DecodeModel, DecodeRequest, DecodeResult, StepTrace, TensorLike } from './types.ts';
 
@@ -83,7 +83,6 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
   });
   const maxSteps = Math.max(...rows.map((r) => r.limit));
 
-
   // Left padding: pads first, the mask grows by one column per step and rows keep their pads.
   // Right padding: pads last; each row's mask is a prefix of ones as long as its own sequence.
   const right = model.padding === 'right';
@@ -143,9 +142,7 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
     const logits = out.logits;
     if (!logits) throw new Error('the model returned no "logits" output');
     const [, seqLen, vocab] = logits.dims as [number, number, number];
-    let data = (logits.location && logits.location !== 'cpu' && logits.getData
-      ? await logits.getData()
-      : logits.data) as Float32Array | Uint16Array;
+    let data = (logits.location && logits.location !== 'cpu' && logits.getData ? await logits.getData() : logits.data) as Float32Array | Uint16Array;
     if (!(data instanceof Float32Array)) {
       half ??= new Float32Array(data.length);
       if (half.length !== data.length) half = new Float32Array(data.length);
@@ -159,7 +156,8 @@ export async function decode(model: DecodeModel, requests: readonly DecodeReques
         // A pass returns logits for every position it was fed, or for the last one only.
         const at = seqLen === 1 ? 0 : step === 0 ? prefillLast[b]! : seqLen - 1;
         if (step === 0 && seqLen !== 1 && seqLen !== maxPrompt) throw new Error(`the prefill returned logits for ${seqLen} positions; fed ${maxPrompt}`);
-        if (step === 0 && seqLen === 1 && right && uneven) throw new Error('the prefill returned logits for the last position only; a right-padded batch needs every position');
+        if (step === 0 && seqLen === 1 && right && uneven)
+          throw new Error('the prefill returned logits for the last position only; a right-padded batch needs every position');
         const start = (b * seqLen + at) * vocab;
         const rowLogits = data.subarray(start, start + vocab);
         const sampling = row.req.sampling;

@@ -1,6 +1,6 @@
 import { dexp, dexpWeights } from './dexp.ts';
 import type { Mt19937 } from './mt19937.ts';
-import { ascending, BUCKETS, bucketRow, leaders, LONG, PER_UNIT, type Scratch, scratch, SHORT, sortedPrefix, WIDE, weighIds } from './sampling-order.ts';
+import { ascending, BUCKETS, bucketRow, LONG, leaders, PER_UNIT, type Scratch, SHORT, scratch, sortedPrefix, WIDE, weighIds } from './sampling-order.ts';
 import type { StepKernel } from './step-kernel.ts';
 import { stepKernel } from './step-kernel.ts';
 

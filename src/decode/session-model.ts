@@ -29,11 +29,7 @@ interface MetadataLike {
  * `past_key_values.{i}.key` / `present.{i}.key` as transformers.js exports them), whether `position_ids` is an input, and the
  * cache element type from the session's input metadata (fp16 models take fp16 caches).
  */
-export function decodeModelFor(
-  session: SessionLike & { inputMetadata?: readonly MetadataLike[] },
-  spec: ModelSpec,
-  makeTensor: MakeTensor,
-): DecodeModel {
+export function decodeModelFor(session: SessionLike & { inputMetadata?: readonly MetadataLike[] }, spec: ModelSpec, makeTensor: MakeTensor): DecodeModel {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   const n = spec.cacheNames;
@@ -48,7 +44,8 @@ export function decodeModelFor(
   if (!outputs.has('logits')) throw new Error(`the model has no "logits" output (outputs: ${session.outputNames.join(', ')})`);
   for (let i = 0; i < spec.numLayers; i++) {
     for (const name of combined ? [pastKey(i)] : [pastKey(i), pastValue(i)]) if (!inputs.has(name)) throw new Error(`the model has no "${name}" input`);
-    for (const name of combined ? [presentKey(i)] : [presentKey(i), presentValue(i)]) if (!outputs.has(name)) throw new Error(`the model has no "${name}" output`);
+    for (const name of combined ? [presentKey(i)] : [presentKey(i), presentValue(i)])
+      if (!outputs.has(name)) throw new Error(`the model has no "${name}" output`);
   }
   const meta = session.inputMetadata?.find((m) => m.name === pastKey(0));
   const kvType = meta?.type === 'float16' ? 'float16' : 'float32';

@@ -40,7 +40,8 @@ export class StepKernel {
   private readonly row: number;
 
   constructor(private readonly x: Exports) {
-    if (x.TOP_MAX.value !== KERNEL_TOP_MAX) throw new Error(`kernels/step.ts keeps ${x.TOP_MAX.value} top entries, src/decode/step-kernel.ts expects ${KERNEL_TOP_MAX}`);
+    if (x.TOP_MAX.value !== KERNEL_TOP_MAX)
+      throw new Error(`kernels/step.ts keeps ${x.TOP_MAX.value} top entries, src/decode/step-kernel.ts expects ${KERNEL_TOP_MAX}`);
     this.row = x.ROW.value as number;
     this.views();
   }
@@ -159,7 +160,10 @@ export function stepKernel(): StepKernel | null {
   if (kernel === undefined) {
     try {
       // 13 KB: small enough to compile synchronously on any thread, a browser's main thread included.
-      kernel = typeof WebAssembly === 'object' && WebAssembly.validate(STEP_WASM) ? new StepKernel(new WebAssembly.Instance(new WebAssembly.Module(STEP_WASM), {}).exports as unknown as Exports) : null;
+      kernel =
+        typeof WebAssembly === 'object' && WebAssembly.validate(STEP_WASM)
+          ? new StepKernel(new WebAssembly.Instance(new WebAssembly.Module(STEP_WASM), {}).exports as unknown as Exports)
+          : null;
     } catch {
       kernel = null;
     }

@@ -1,4 +1,4 @@
-import type { CaptureEncoding, CapturedRows } from './capture.ts';
+import type { CapturedRows, CaptureEncoding } from './capture.ts';
 import type { RowSummary } from './logits.ts';
 import type { Sampling } from './sampling.ts';
 

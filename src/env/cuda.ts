@@ -76,7 +76,11 @@ export async function scanLibraryVersions(file: string, need: string): Promise<s
     for (const m of buf.toString('latin1').matchAll(re)) found.add(`1.${m[1]}.${m[2]}`);
     tail = buf.subarray(Math.max(0, buf.length - 16));
   }
-  const key = (v: string) => v.split('.').map((n) => n.padStart(4, '0')).join('.');
+  const key = (v: string) =>
+    v
+      .split('.')
+      .map((n) => n.padStart(4, '0'))
+      .join('.');
   return [...found].sort((a, b) => (key(a) < key(b) ? 1 : -1));
 }
 
@@ -154,7 +158,9 @@ export function checkDeviceId(deviceId: number, count: number, visible: string |
   if (!Number.isInteger(deviceId) || deviceId < 0) return `device_id ${deviceId} is not a device index (0, 1, ...)`;
   if (deviceId < count) return null;
   const where = visible !== undefined ? ` (CUDA_VISIBLE_DEVICES=${visible})` : '';
-  return count === 0 ? `device_id ${deviceId}: no CUDA device is visible${where}` : `device_id ${deviceId}: only ${count} CUDA device(s) visible, numbered 0..${count - 1}${where}`;
+  return count === 0
+    ? `device_id ${deviceId}: no CUDA device is visible${where}`
+    : `device_id ${deviceId}: only ${count} CUDA device(s) visible, numbered 0..${count - 1}${where}`;
 }
 
 /** The libraries `file` needs that the loader cannot find now (from ldd), e.g. libcublas.so.13. */
@@ -203,7 +209,10 @@ export async function probeCudaHost(deviceId: number, deps: CudaProbeDeps): Prom
   if (unresolved.length) {
     const cuda = PROVIDER_PACKAGES[deps.onnxruntime]?.cuda;
     const libs = `CUDA${cuda ? ` ${cuda}` : ''} runtime, cuBLAS and cuDNN`;
-    return { available: false, reason: `the CUDA provider library needs ${unresolved.join(', ')}, which the loader cannot find: add the folders of the ${libs} libraries to LD_LIBRARY_PATH` };
+    return {
+      available: false,
+      reason: `the CUDA provider library needs ${unresolved.join(', ')}, which the loader cannot find: add the folders of the ${libs} libraries to LD_LIBRARY_PATH`,
+    };
   }
   const gpus = detectNvidia(deps.host).gpus;
   const count = visibleDeviceCount(gpus.length, deps.env.CUDA_VISIBLE_DEVICES);

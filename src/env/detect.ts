@@ -79,7 +79,12 @@ export function parseNvidiaSmiQuery(csv: string): GpuInfo[] {
       const [name, mem, driver, cc] = line.split(',').map((s) => s.trim());
       const value = (s: string | undefined) => (s && !/^\[?N\/A\]?$/i.test(s) && !/not supported/i.test(s) ? s : null);
       const memoryMiB = Number(value(mem));
-      return { name: name ?? 'unknown', memoryMiB: Number.isFinite(memoryMiB) && memoryMiB > 0 ? memoryMiB : null, driver: value(driver), computeCapability: value(cc) };
+      return {
+        name: name ?? 'unknown',
+        memoryMiB: Number.isFinite(memoryMiB) && memoryMiB > 0 ? memoryMiB : null,
+        driver: value(driver),
+        computeCapability: value(cc),
+      };
     });
 }
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { ortNodeBinDir, readProviderMarker } from './cuda.ts';
-import { detectChromium, detectNvidia, parseCpuinfo, parseOsRelease, realHost, type GpuInfo, type HostReader } from './detect.ts';
+import { detectChromium, detectNvidia, type GpuInfo, type HostReader, parseCpuinfo, parseOsRelease, realHost } from './detect.ts';
 
 /** What machine a record was taken on (runner-specific facts live in the record's `environment`). */
 export interface Fingerprint {

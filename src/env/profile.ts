@@ -4,10 +4,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isScalar, visit } from 'yaml';
 import { DetbenchError } from '../errors.ts';
+import type { RunnerList } from '../runner-contract/manifest.ts';
 import { readLocatedYaml, zodErrorAt } from '../yaml.ts';
 import { detectFingerprint, type Fingerprint } from './fingerprint.ts';
-import type { RunnerList } from '../runner-contract/manifest.ts';
-import { profileSchemaFor, type HardwareProfile } from './profile-schema.ts';
+import { type HardwareProfile, profileSchemaFor } from './profile-schema.ts';
 
 /** The shipped profiles, beside src/ (also found from a bundle run from the repository root). */
 const SHIPPED_DIR = fileURLToPath(new URL('../../hardware-profiles/', import.meta.url));
@@ -23,7 +23,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -45,7 +48,11 @@ export function loadProfile(file: string, runners: RunnerList): HardwareProfile 
  * Finds a profile by file path or by id: a path that exists (or ends in .yaml/.yml) is read as is;
  * an id is looked up as `<id>.yaml` in `dirs` (default: ./hardware-profiles, then the shipped ones).
  */
-export function resolveProfile(idOrFile: string, runners: RunnerList, dirs: string[] = [resolve('hardware-profiles'), SHIPPED_DIR]): { file: string; profile: HardwareProfile } {
+export function resolveProfile(
+  idOrFile: string,
+  runners: RunnerList,
+  dirs: string[] = [resolve('hardware-profiles'), SHIPPED_DIR],
+): { file: string; profile: HardwareProfile } {
   const looksLikeFile = /\.ya?ml$/i.test(idOrFile) || idOrFile.includes('/') || isAbsolute(idOrFile);
   if (looksLikeFile || existsSync(idOrFile)) return { file: idOrFile, profile: loadProfile(idOrFile, runners) };
   for (const dir of dirs) {
@@ -121,7 +128,8 @@ export function profileMismatches(profile: HardwareProfile, fp: Fingerprint): st
   const detected = fp.gpus?.[0]?.name;
   if (declared && declared !== detected) out.push(`gpus[0].name: profile says "${declared}", detected ${detected ? `"${detected}"` : 'no NVIDIA GPU'}`);
   const major = (v: string | undefined) => v?.split('.')[0];
-  if (m.nvidia_driver && major(m.nvidia_driver) !== major(fp.driver)) out.push(`nvidia_driver: profile says ${m.nvidia_driver}, detected ${fp.driver ?? 'none'}`);
+  if (m.nvidia_driver && major(m.nvidia_driver) !== major(fp.driver))
+    out.push(`nvidia_driver: profile says ${m.nvidia_driver}, detected ${fp.driver ?? 'none'}`);
   if (m.cuda && m.cuda !== fp.cuda) out.push(`cuda: profile says ${m.cuda}, detected ${fp.cuda ?? 'none'}`);
   return out;
 }

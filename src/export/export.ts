@@ -12,10 +12,10 @@ import { makeDirs } from '../fs-dirs.ts';
 import { teacherDivergence } from '../metrics/teacher-divergence.ts';
 import type { TeacherDivergence } from '../metrics/types.ts';
 import { CaptureSet } from '../results/capture.ts';
-import { readRecordAt, streamResults, type RecordLocation } from '../results/read.ts';
-import { recordKey, type CompletedRecord } from '../results/record.ts';
+import { type RecordLocation, readRecordAt, streamResults } from '../results/read.ts';
+import { type CompletedRecord, recordKey } from '../results/record.ts';
 import { DETBENCH_VERSION } from '../version.ts';
-import { appendRecordRows, emptyColumns, EXPORT_COLUMNS, type Columns } from './rows.ts';
+import { appendRecordRows, type Columns, EXPORT_COLUMNS, emptyColumns } from './rows.ts';
 
 /** Output formats of {@link exportResults}. */
 export type ExportFormat = 'parquet' | 'csv';
@@ -138,31 +138,35 @@ export async function exportResults(files: string[], out: string, o: ExportOptio
     let rows = 0;
     let records = 0;
     for (const f of files) {
-      streamResults(f, (r, where) => {
-        const k = recordKey(r);
-        // One row set per key, also when one file is given twice.
-        if (r.status !== 'completed' || !isLatest(k, where) || exported.has(k)) return;
-        exported.add(k);
-        capture.note(r, f);
-        let divergence: TeacherDivergence | undefined;
-        if (r.mode === 'teacher-forced' && r.referenceId) {
-          const loc = refs.get(recordKey({ id: r.referenceId, profile: r.profile }));
-          if (loc) {
-            const ref = readRecordAt(loc) as CompletedRecord;
-            capture.note(ref, loc.file);
-            const own = r.steps.token.length ? r.steps.token : r.tokens;
-            divergence = teacherDivergence(r, ref, Math.min(own.length, ref.tokens.length), capture);
+      streamResults(
+        f,
+        (r, where) => {
+          const k = recordKey(r);
+          // One row set per key, also when one file is given twice.
+          if (r.status !== 'completed' || !isLatest(k, where) || exported.has(k)) return;
+          exported.add(k);
+          capture.note(r, f);
+          let divergence: TeacherDivergence | undefined;
+          if (r.mode === 'teacher-forced' && r.referenceId) {
+            const loc = refs.get(recordKey({ id: r.referenceId, profile: r.profile }));
+            if (loc) {
+              const ref = readRecordAt(loc) as CompletedRecord;
+              capture.note(ref, loc.file);
+              const own = r.steps.token.length ? r.steps.token : r.tokens;
+              divergence = teacherDivergence(r, ref, Math.min(own.length, ref.tokens.length), capture);
+            }
           }
-        }
-        pending += appendRecordRows(cols, r, divergence);
-        records++;
-        if (pending >= batchRows) {
-          sink.write(cols, pending);
-          rows += pending;
-          cols = emptyColumns();
-          pending = 0;
-        }
-      }, { warn: log });
+          pending += appendRecordRows(cols, r, divergence);
+          records++;
+          if (pending >= batchRows) {
+            sink.write(cols, pending);
+            rows += pending;
+            cols = emptyColumns();
+            pending = 0;
+          }
+        },
+        { warn: log },
+      );
     }
     if (pending > 0 || rows === 0) sink.write(cols, pending);
     rows += pending;

@@ -2,8 +2,9 @@
  * The export table: one row per (record, step), in columns, so that pandas, polars and DuckDB read
  * a study with no code of ours. Pure: records in, column batches out.
  */
-import type { CompletedRecord } from '../results/record.ts';
+
 import type { TeacherDivergence } from '../metrics/types.ts';
+import type { CompletedRecord } from '../results/record.ts';
 
 /** Parquet type of an export column (hyparquet-writer's basic types). */
 export type ColumnType = 'STRING' | 'INT32' | 'DOUBLE' | 'BOOLEAN';

@@ -1,6 +1,6 @@
 import type { CompletedRecord, ResultRecord } from '../results/record.ts';
-import { type CompletionCounts, tarr } from './agreement.ts';
 import { aggregatePairs } from './aggregate.ts';
+import { type CompletionCounts, tarr } from './agreement.ts';
 import { contrastPairs } from './contrasts.ts';
 import { GroupPass } from './group-pass.ts';
 import { DEFAULT_NEAR_TIE } from './pairs.ts';

@@ -1,6 +1,6 @@
 import type { ResultRecord } from '../results/record.ts';
-import { MetricsAccumulator, type AccumulateOptions } from './accumulate.ts';
-import { planMetrics, type PlanOptions } from './plan.ts';
+import { type AccumulateOptions, MetricsAccumulator } from './accumulate.ts';
+import { type PlanOptions, planMetrics } from './plan.ts';
 import type { MetricsSummary } from './types.ts';
 
 export { aggregatePairs, aggregateTeacher } from './aggregate.ts';
@@ -18,6 +18,10 @@ export function computeMetrics(records: readonly ResultRecord[], opts: MetricsOp
   const plan = planMetrics(records, opts);
   const acc = new MetricsAccumulator(plan, opts);
   const heads = plan.heads as readonly ResultRecord[];
-  for (const unit of plan.units) acc.addUnit(unit.map((i) => heads[i]!), unit);
+  for (const unit of plan.units)
+    acc.addUnit(
+      unit.map((i) => heads[i]!),
+      unit,
+    );
   return acc.summary();
 }

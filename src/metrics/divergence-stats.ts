@@ -5,7 +5,7 @@
  * "same top p" with its binomial standard error.
  */
 import type { StepDivergence } from './divergence.ts';
-import { rateOf, type Rate } from './interval.ts';
+import { type Rate, rateOf } from './interval.ts';
 
 /** Mean and its standard error. */
 export interface MeanSe {

@@ -9,7 +9,12 @@ import type { PairComparison } from './types.ts';
  * for runners other than the reference, each record against the reference's record of the same
  * repetition (else the reference's first completed record).
  */
-export function groupPairs(group: string, completedBy: ReadonlyMap<string, readonly CompletedRecord[]>, reference: string | null, nearTie?: number): PairComparison[] {
+export function groupPairs(
+  group: string,
+  completedBy: ReadonlyMap<string, readonly CompletedRecord[]>,
+  reference: string | null,
+  nearTie?: number,
+): PairComparison[] {
   const tie = nearTie !== undefined ? { nearTie } : {};
   const pairs: PairComparison[] = [];
   const refDone = reference ? (completedBy.get(reference) ?? []) : [];

@@ -1,26 +1,27 @@
 /** Reproducibility metrics computed from result records alone. */
-export { computeMetrics, aggregatePairs, aggregateTeacher, type MetricsOptions } from './compute.ts';
-export { countCompletions, exactMatchRate, tarr, type CompletionCounts } from './agreement.ts';
-export { groupKey, runnerKeys, pickReferences } from './groups.ts';
-export { comparePair, DEFAULT_NEAR_TIE, type PairOptions } from './pairs.ts';
-export { completionKey, firstDivergence, sequenceBasis, sequenceOf } from './sequence.ts';
-export { candidatesAt, compareSteps, sharedValues, stepMaxDiff, stepView, type StepComparison } from './steps.ts';
-export { compareTeacherForced } from './teacher.ts';
-export { finite, mean, median, ratio } from './stats.ts';
-export type * from './types.ts';
-export { wilson, rateOf, Z95, type Interval, type Rate } from './interval.ts';
-export { fullRowKl, topKKlLowerBound, topKStep, logprobOf, type StepDivergence, type TopK } from './divergence.ts';
+
+export { type CompletionCounts, countCompletions, exactMatchRate, tarr } from './agreement.ts';
+export { aggregatePairs, aggregateTeacher, computeMetrics, type MetricsOptions } from './compute.ts';
+export { fullRowKl, logprobOf, type StepDivergence, type TopK, topKKlLowerBound, topKStep } from './divergence.ts';
 export {
   DivergenceAccumulator,
-  meanAndSe,
-  percentileOf,
-  KL_PERCENTILES,
-  DP_PERCENTILES,
   type DivergenceBasis,
   type DivergenceSummary,
+  DP_PERCENTILES,
+  KL_PERCENTILES,
   type MeanSe,
+  meanAndSe,
   type Percentiles,
+  percentileOf,
 } from './divergence-stats.ts';
-export { teacherDivergence, type CaptureSource } from './teacher-divergence.ts';
-export { rateTable, type RateKind, type RateRow } from './rates.ts';
-export { repetitionStudies, type RepetitionStudy } from './repetition.ts';
+export { groupKey, pickReferences, runnerKeys } from './groups.ts';
+export { type Interval, type Rate, rateOf, wilson, Z95 } from './interval.ts';
+export { comparePair, DEFAULT_NEAR_TIE, type PairOptions } from './pairs.ts';
+export { type RateKind, type RateRow, rateTable } from './rates.ts';
+export { type RepetitionStudy, repetitionStudies } from './repetition.ts';
+export { completionKey, firstDivergence, sequenceBasis, sequenceOf } from './sequence.ts';
+export { finite, mean, median, ratio } from './stats.ts';
+export { candidatesAt, compareSteps, type StepComparison, sharedValues, stepMaxDiff, stepView } from './steps.ts';
+export { compareTeacherForced } from './teacher.ts';
+export { type CaptureSource, teacherDivergence } from './teacher-divergence.ts';
+export type * from './types.ts';

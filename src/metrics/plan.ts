@@ -1,7 +1,7 @@
 import type { RecordHead } from '../results/heads.ts';
 import { latestRecords } from '../results/read.ts';
 import { recordKey } from '../results/record.ts';
-import { groupKey, pickReferences, runnerKeys, type RunnerNamed } from './groups.ts';
+import { groupKey, pickReferences, type RunnerNamed, runnerKeys } from './groups.ts';
 
 /**
  * What the metrics need to know about the whole study before they compare any two records, all of
@@ -44,7 +44,9 @@ export function planMetrics(all: readonly RecordHead[], opts: PlanOptions = {}):
   const { records: heads, superseded } = latestRecords(all);
   const versions = new Set(heads.map((r) => r.schemaVersion));
   if (versions.has(1) && versions.size > 1) {
-    warnings.push('records of schemaVersion 1 are compared with later ones: version 1 sampled with another algorithm (README, "Sampling"), so sampled tokens can differ for that alone');
+    warnings.push(
+      'records of schemaVersion 1 are compared with later ones: version 1 sampled with another algorithm (README, "Sampling"), so sampled tokens can differ for that alone',
+    );
   }
   if (superseded) {
     warnings.push(`${superseded} record(s) superseded by a later record of the same profile and id (a resumed retry, or a file read twice): the latest counts`);

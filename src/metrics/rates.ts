@@ -1,4 +1,4 @@
-import { rateOf, type Rate } from './interval.ts';
+import { type Rate, rateOf } from './interval.ts';
 import type { MetricsSummary } from './types.ts';
 
 /** Which rate a {@link RateRow} is. */
@@ -32,10 +32,17 @@ export function rateTable(m: MetricsSummary): RateRow[] {
     const parts = { runner: r.runner };
     rows.push({ kind: 'exact-match', subject: r.runner, of: "repetitions equal to their group's most common completion", parts, rate: r.exactMatch });
     if (r.tarr.groups > 0) {
-      rows.push({ kind: 'tarr', subject: r.runner, of: `groups whose ${r.tarr.n ?? 'N'}+ repetitions are all identical (TARr@${r.tarr.n ?? 'N'})`, parts: { ...parts, n: r.tarr.n }, rate: rateOf(r.tarr.agreeing, r.tarr.groups) });
+      rows.push({
+        kind: 'tarr',
+        subject: r.runner,
+        of: `groups whose ${r.tarr.n ?? 'N'}+ repetitions are all identical (TARr@${r.tarr.n ?? 'N'})`,
+        parts: { ...parts, n: r.tarr.n },
+        rate: rateOf(r.tarr.agreeing, r.tarr.groups),
+      });
     }
     // With one completion per group the share is 1 by construction: not a measurement.
-    if (r.tarr.groups > 0) rows.push({ kind: 'unique-share', subject: r.runner, of: 'unique completions per completed repetition', parts, rate: r.uniqueShare });
+    if (r.tarr.groups > 0)
+      rows.push({ kind: 'unique-share', subject: r.runner, of: 'unique completions per completed repetition', parts, rate: r.uniqueShare });
   }
   for (const p of m.pairs) {
     const cross = p.relation === 'cross-runner';
@@ -55,7 +62,13 @@ export function rateTable(m: MetricsSummary): RateRow[] {
     if (s.n > 0) rows.push({ kind: 'same-top1', subject, of: 'steps where both rank the same token first', parts, rate: rateOf(s.k, s.n) });
   }
   if (m.acrossRunners.groups > 0) {
-    rows.push({ kind: 'across-runners-tarr', subject: 'all runners', of: 'groups in which every record of every runner is identical', parts: {}, rate: rateOf(m.acrossRunners.agreeing, m.acrossRunners.groups) });
+    rows.push({
+      kind: 'across-runners-tarr',
+      subject: 'all runners',
+      of: 'groups in which every record of every runner is identical',
+      parts: {},
+      rate: rateOf(m.acrossRunners.agreeing, m.acrossRunners.groups),
+    });
   }
   return rows;
 }

@@ -1,4 +1,4 @@
-import { rateOf, type Rate } from './interval.ts';
+import { type Rate, rateOf } from './interval.ts';
 import type { MetricsSummary } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { decodeRow, type CapturedRows } from '../decode/capture.ts';
+import { type CapturedRows, decodeRow } from '../decode/capture.ts';
 import type { CompletedRecord } from '../results/record.ts';
-import { fullRowKl, logprobOf, topKStep, type TopK } from './divergence.ts';
+import { fullRowKl, logprobOf, type TopK, topKStep } from './divergence.ts';
 import type { TeacherDivergence } from './types.ts';
 
 /**

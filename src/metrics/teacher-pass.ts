@@ -1,6 +1,6 @@
 import type { CompletedRecord, ResultRecord } from '../results/record.ts';
-import { groupKey } from './groups.ts';
 import { aggregateTeacher } from './aggregate.ts';
+import { groupKey } from './groups.ts';
 import { type CaptureSource, compareTeacherForced } from './teacher.ts';
 import type { MetricsSummary, TeacherForcedComparison } from './types.ts';
 

@@ -1,7 +1,7 @@
 import type { CompletedRecord } from '../results/record.ts';
 import { sequenceBasis } from './sequence.ts';
 import { compareSteps } from './steps.ts';
-import { teacherDivergence, type CaptureSource } from './teacher-divergence.ts';
+import { type CaptureSource, teacherDivergence } from './teacher-divergence.ts';
 import type { TeacherForcedComparison } from './types.ts';
 
 export type { CaptureSource } from './teacher-divergence.ts';

@@ -88,9 +88,7 @@ interface PairBase {
 }
 
 /** The comparison of two free-running records: identical, or where and how they diverged. */
-export type PairComparison =
-  | (PairBase & { outcome: 'identical' })
-  | (PairBase & { outcome: 'diverged'; firstDivergence: number; divergence: DivergenceStep });
+export type PairComparison = (PairBase & { outcome: 'identical' }) | (PairBase & { outcome: 'diverged'; firstDivergence: number; divergence: DivergenceStep });
 
 /** Metrics of one runner within one comparison group. */
 export interface RunnerGroupMetrics {

@@ -55,10 +55,7 @@ function ids(value: number | number[] | null | undefined): number[] {
  * (instruct models often list their turn-end token only there). Throws MODEL_CONFIG_INVALID
  * naming `file` and the field.
  */
-export function parseModelConfig(
-  raw: unknown,
-  options: { file?: string; generationConfig?: unknown; generationFile?: string } = {},
-): ModelConfig {
+export function parseModelConfig(raw: unknown, options: { file?: string; generationConfig?: unknown; generationFile?: string } = {}): ModelConfig {
   const file = options.file ?? 'config.json';
   const c = validate(rawConfigSchema, raw, file);
   const gen =
@@ -80,11 +77,10 @@ export function parseModelConfig(
   const hiddenSize = pick(['hidden_size', 'n_embd']);
   const numKvHeads = c.num_key_value_heads ?? numHeads;
   if (numHeads % numKvHeads !== 0) {
-    throw new DetbenchError(
-      'MODEL_CONFIG_INVALID',
-      `${file}: num_key_value_heads ${numKvHeads} does not divide the ${numHeads} attention heads`,
-      { file, field: 'num_key_value_heads' },
-    );
+    throw new DetbenchError('MODEL_CONFIG_INVALID', `${file}: num_key_value_heads ${numKvHeads} does not divide the ${numHeads} attention heads`, {
+      file,
+      field: 'num_key_value_heads',
+    });
   }
   // gemma and others set head_dim explicitly, and it need not be hidden_size / heads.
   const headDim = c.head_dim ?? hiddenSize / numHeads;

@@ -14,7 +14,8 @@ export function feedOf(model: LoadedModel, name: string): string {
   const io = model.io;
   const right = io.padding === 'right';
   const layer = (names: string[]) => names.indexOf(name);
-  if (name === 'input_ids') return `token ids as ${io.inputTypes.input_ids ?? 'int64'}; pad id ${model.config.padTokenId ?? model.config.eosTokenIds[0] ?? 0} at padding positions`;
+  if (name === 'input_ids')
+    return `token ids as ${io.inputTypes.input_ids ?? 'int64'}; pad id ${model.config.padTokenId ?? model.config.eosTokenIds[0] ?? 0} at padding positions`;
   if (name === 'attention_mask') {
     return right
       ? `${io.inputTypes.attention_mask}: per row a prefix of ones as long as the row, zeros after (right padding); its sum is the row's length`
@@ -29,7 +30,10 @@ export function feedOf(model: LoadedModel, name: string): string {
   if (k >= 0 || v >= 0) {
     const i = Math.max(k, v);
     const present = k >= 0 ? io.presentKeyNames[i] : io.presentValueNames[i];
-    const empty = io.cacheLayout === 'combined' ? `[2, batch, ${model.config.numKvHeads}, 0, ${model.config.headDim}]` : `[batch, ${model.config.numKvHeads}, 0, ${model.config.headDim}]`;
+    const empty =
+      io.cacheLayout === 'combined'
+        ? `[2, batch, ${model.config.numKvHeads}, 0, ${model.config.headDim}]`
+        : `[batch, ${model.config.numKvHeads}, 0, ${model.config.headDim}]`;
     return `${io.kvType}: the previous pass's "${present}" (empty ${empty} at the prefill)`;
   }
   return 'not fed';
@@ -66,7 +70,11 @@ export function describeModel(model: LoadedModel): string {
     `file       ${model.onnxFile}${model.externalData.length ? ` + ${model.externalData.join(', ')}` : ''} (${(model.sizeBytes / 1e6).toFixed(1)} MB, sha256 ${model.sha256.slice(0, 16)}...)`,
     `arch       ${c.modelType}: ${c.numLayers} layers, ${c.numHeads} heads, ${c.numKvHeads} KV heads, head size ${c.headDim}, hidden ${c.hiddenSize}, vocabulary ${c.vocabSize}, context ${c.maxPositions}`,
     `tokens     bos ${c.bosTokenId ?? '-'}, eos ${c.eosTokenIds.length ? c.eosTokenIds.join(', ') : '-'}, pad ${c.padTokenId ?? '-'}; tokenizer ${model.tokenizer.vocabSize} entries`,
-    `special    ${Object.entries(model.specialTokens).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || '-'}`,
+    `special    ${
+      Object.entries(model.specialTokens)
+        .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+        .join(', ') || '-'
+    }`,
     `template   ${model.chatTemplate ? 'chat template present' : 'no chat template'}`,
     `precision  ${p.summary}${model.dtype ? ` (dtype ${model.dtype})` : ''}; weights ${p.weights.map((w) => `${w.elemType} ${w.tensors} tensors / ${w.elements} elements`).join(', ') || '-'}`,
     `cache      ${model.io.cacheLayout}, ${model.io.kvType}`,
@@ -75,7 +83,11 @@ export function describeModel(model: LoadedModel): string {
   const notable = model.graph.ops.filter((o) => o.domain !== '');
   lines.push(`contrib ops${notable.length ? '' : '  none'}`);
   for (const o of notable) {
-    const attrs = o.attributes ? ` (${Object.entries(o.attributes).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+    const attrs = o.attributes
+      ? ` (${Object.entries(o.attributes)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`
+      : '';
     lines.push(`  ${o.domain}:${o.opType} x${o.count}${attrs}`);
   }
   lines.push('inputs');

@@ -12,7 +12,12 @@ export interface IOFiles {
 /** The cache name families of the exports detbench knows; `%d` is the layer. */
 const SEPARATE_FAMILIES: Required<CacheTemplates>[] = [
   { pastKey: 'past_key_values.%d.key', pastValue: 'past_key_values.%d.value', presentKey: 'present.%d.key', presentValue: 'present.%d.value' },
-  { pastKey: 'past_key_values.%d.key', pastValue: 'past_key_values.%d.value', presentKey: 'present_key_values.%d.key', presentValue: 'present_key_values.%d.value' },
+  {
+    pastKey: 'past_key_values.%d.key',
+    pastValue: 'past_key_values.%d.value',
+    presentKey: 'present_key_values.%d.key',
+    presentValue: 'present_key_values.%d.value',
+  },
   { pastKey: 'past.%d.key', pastValue: 'past.%d.value', presentKey: 'present.%d.key', presentValue: 'present.%d.value' },
   { pastKey: 'past_key_%d', pastValue: 'past_value_%d', presentKey: 'present_key_%d', presentValue: 'present_value_%d' },
 ];
@@ -98,11 +103,19 @@ export function modelIOFor(
     if (!family && layersOf(inputNames, COMBINED_FAMILY.past)) combined = COMBINED_FAMILY;
     if (templates) {
       const found = family ? family.pastKey : combined ? combined.past : 'none';
-      overrides.push({ field: 'decoder.inputs.past_key_names', config: templates.pastKey, graph: found, note: 'the graph has no inputs of that name; its own were used' });
+      overrides.push({
+        field: 'decoder.inputs.past_key_names',
+        config: templates.pastKey,
+        graph: found,
+        note: 'the graph has no inputs of that name; its own were used',
+      });
     }
   }
   if (!family && !combined) {
-    throw refuse(files, `no KV-cache inputs of a known family (past_key_values.N.key, past.N.key, past_key_N, or past_N combined); inputs: ${inputNames.join(', ')}`);
+    throw refuse(
+      files,
+      `no KV-cache inputs of a known family (past_key_values.N.key, past.N.key, past_key_N, or past_N combined); inputs: ${inputNames.join(', ')}`,
+    );
   }
   const pastTemplates = family ? [family.pastKey, family.pastValue] : [combined!.past];
   const layers = layersOf(inputNames, pastTemplates[0]!)!;
@@ -117,7 +130,11 @@ export function modelIOFor(
   for (const v of graph.inputs) {
     if ((IDS as readonly string[]).includes(v.name) || cacheInputs.has(v.name)) continue;
     const kind = EXTRA[v.name];
-    if (!kind) throw refuse(files, `input "${v.name}" (${v.elemType} ${shapeText(v)}) is not one detbench can feed (it feeds input_ids, attention_mask, position_ids, the KV cache, num_logits_to_keep/logits_to_keep and use_cache_branch)`);
+    if (!kind)
+      throw refuse(
+        files,
+        `input "${v.name}" (${v.elemType} ${shapeText(v)}) is not one detbench can feed (it feeds input_ids, attention_mask, position_ids, the KV cache, num_logits_to_keep/logits_to_keep and use_cache_branch)`,
+      );
     const want = kind === 'use_cache_branch' ? ['bool'] : ['int64', 'int32'];
     if (!want.includes(v.elemType)) throw refuse(files, `input "${v.name}" is ${v.elemType}; expected ${want.join(' or ')}`);
     extraInputs.push({ name: v.name, kind, type: v.elemType });
@@ -145,10 +162,14 @@ export function modelIOFor(
         const rank = family ? 4 : 5;
         if (!v.dims) continue;
         if (v.dims.length !== rank) {
-          throw refuse(files, `"${v.name}" has shape ${shapeText(v)}; expected ${family ? '[batch, kv_heads, seq, head_dim]' : '[2, batch, kv_heads, seq, head_dim]'}`);
+          throw refuse(
+            files,
+            `"${v.name}" has shape ${shapeText(v)}; expected ${family ? '[batch, kv_heads, seq, head_dim]' : '[2, batch, kv_heads, seq, head_dim]'}`,
+          );
         }
         const dims = family ? v.dims : v.dims.slice(1);
-        if (!family && v.dims[0] !== 2 && typeof v.dims[0] === 'number') throw refuse(files, `"${v.name}" has shape ${shapeText(v)}; a combined cache has 2 (key, value) first`);
+        if (!family && v.dims[0] !== 2 && typeof v.dims[0] === 'number')
+          throw refuse(files, `"${v.name}" has shape ${shapeText(v)}; a combined cache has 2 (key, value) first`);
         if (typeof dims[1] === 'number') fixed.heads.add(dims[1]);
         if (typeof dims[3] === 'number') fixed.headDim.add(dims[3]);
       }

@@ -8,7 +8,7 @@ import { parseModelConfig } from './config.ts';
 import { parseGenaiConfig } from './genai-config.ts';
 import { modelIOFor, staticLogitsVocab } from './io-check.ts';
 import { readOnnxIO } from './onnx-io.ts';
-import { DTYPE_NAMES, DTYPE_SUFFIX, precisionOf, type DtypeName } from './precision.ts';
+import { DTYPE_NAMES, DTYPE_SUFFIX, type DtypeName, precisionOf } from './precision.ts';
 import { specialTokensOf } from './special-tokens.ts';
 import { HfTextTokenizer } from './tokenizer.ts';
 import type { CacheTemplates, LoadedModel, ModelConfig, ModelLayout, Override, SourceNote } from './types.ts';
@@ -89,7 +89,9 @@ async function chatTemplateOf(tokenizerConfig: Record<string, unknown>, dir: str
 function insideFolder(dir: string, onnxFile: string): void {
   const root = path.resolve(dir);
   if (path.isAbsolute(onnxFile) || !path.resolve(root, onnxFile).startsWith(root + path.sep)) {
-    throw new DetbenchError('MODEL_FILE_OUTSIDE', `${onnxFile}: lies outside the model folder ${dir}; expected a file inside it`, { file: path.join(dir, onnxFile) });
+    throw new DetbenchError('MODEL_FILE_OUTSIDE', `${onnxFile}: lies outside the model folder ${dir}; expected a file inside it`, {
+      file: path.join(dir, onnxFile),
+    });
   }
 }
 
@@ -119,7 +121,10 @@ async function hfFile(dir: string, dtype: DtypeName, why: string): Promise<strin
   const candidates = hfCandidates(dtype);
   for (const c of candidates) if (await exists(path.join(dir, c))) return c;
   const want = path.join(dir, candidates[0]!);
-  throw new DetbenchError('MODEL_FILE_MISSING', `${want}: missing from model folder ${dir} (${why} ${dtype} loads ${candidates.join(' or ')})`, { file: want, field: 'precision' });
+  throw new DetbenchError('MODEL_FILE_MISSING', `${want}: missing from model folder ${dir} (${why} ${dtype} loads ${candidates.join(' or ')})`, {
+    file: want,
+    field: 'precision',
+  });
 }
 
 /**
@@ -189,10 +194,14 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     } else {
       const fromConfig = defaultDtype(rawConfig);
       if (fromConfig !== undefined && !isDtype(fromConfig)) {
-        throw new DetbenchError('MODEL_CONFIG_INVALID', `${configPath}: field "transformers.js_config.dtype": "${fromConfig}" is not one of ${DTYPE_NAMES.join(', ')}`, {
-          file: configPath,
-          field: 'transformers.js_config.dtype',
-        });
+        throw new DetbenchError(
+          'MODEL_CONFIG_INVALID',
+          `${configPath}: field "transformers.js_config.dtype": "${fromConfig}" is not one of ${DTYPE_NAMES.join(', ')}`,
+          {
+            file: configPath,
+            field: 'transformers.js_config.dtype',
+          },
+        );
       }
       dtype = options.precision ?? fromConfig ?? 'fp32';
       const why = options.precision ? 'precision' : fromConfig ? `${configPath} transformers.js_config.dtype` : 'the default precision';
@@ -201,10 +210,14 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     }
     // The files are found first, so a missing or misplaced one is named before a field is.
     insideFolder(dir, onnxFile);
-    if (!(await exists(file(onnxFile)))) throw new DetbenchError('MODEL_FILE_MISSING', `${file(onnxFile)}: missing from model folder ${dir}`, { file: file(onnxFile) });
+    if (!(await exists(file(onnxFile))))
+      throw new DetbenchError('MODEL_FILE_MISSING', `${file(onnxFile)}: missing from model folder ${dir}`, { file: file(onnxFile) });
     const generationConfig = (await exists(generationPath)) ? await readJson(generationPath, 'MODEL_CONFIG_INVALID') : undefined;
     config = parseModelConfig(rawConfig, { file: configPath, generationConfig, generationFile: generationPath });
-    sources.unshift({ fact: 'architecture, layers, heads, head size, vocabulary, context length, bos/eos/pad ids', from: configPath + (generationConfig ? ` and ${generationPath}` : '') });
+    sources.unshift({
+      fact: 'architecture, layers, heads, head size, vocabulary, context length, bos/eos/pad ids',
+      from: configPath + (generationConfig ? ` and ${generationPath}` : ''),
+    });
   }
   const onnxPath = file(onnxFile);
   insideFolder(dir, onnxFile);
@@ -234,7 +247,12 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const io = checked.io;
   for (const name of ['position_ids', 'attention_mask'] as const) {
     if (genaiInputs[name] && !io.inputNames.includes(genaiInputs[name])) {
-      overrides.push({ field: `model.decoder.inputs.${name}`, config: genaiInputs[name], graph: null, note: `${onnxPath} has no "${genaiInputs[name]}" input: none is fed` });
+      overrides.push({
+        field: `model.decoder.inputs.${name}`,
+        config: genaiInputs[name],
+        graph: null,
+        note: `${onnxPath} has no "${genaiInputs[name]}" input: none is fed`,
+      });
     }
   }
   sources.push(
@@ -250,13 +268,19 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     if (logitsVocab === undefined) {
       throw vocabError(`${tokenizerPath}: ${tokenizer.vocabSize} tokens but ${configFile} vocab_size is ${config.vocabSize}`, tokenizerPath, 'vocab_size');
     }
-    notes.push(`${tokenizerPath} has ${tokenizer.vocabSize} tokens but the logits of ${onnxPath} have ${logitsVocab}: only ids below ${logitsVocab} can be fed or generated; a prompt with a larger id is refused`);
+    notes.push(
+      `${tokenizerPath} has ${tokenizer.vocabSize} tokens but the logits of ${onnxPath} have ${logitsVocab}: only ids below ${logitsVocab} can be fed or generated; a prompt with a larger id is refused`,
+    );
   }
 
   const weights = [onnxPath, ...(await externalDataFiles(onnxPath, graph.externalData))];
   const [digest, sizes] = await Promise.all([sha256(weights), Promise.all(weights.map((f) => stat(f)))]);
   const chatTemplate = await chatTemplateOf(tokenizerConfig, dir);
-  if (chatTemplate !== undefined) sources.push({ fact: 'chat template', from: typeof tokenizerConfig.chat_template === 'undefined' ? path.join(dir, 'chat_template.jinja') : `${tokenizerConfigPath} chat_template` });
+  if (chatTemplate !== undefined)
+    sources.push({
+      fact: 'chat template',
+      from: typeof tokenizerConfig.chat_template === 'undefined' ? path.join(dir, 'chat_template.jinja') : `${tokenizerConfigPath} chat_template`,
+    });
   const precision = precisionOf(graph, io.kvType, io.logitsType);
   sources.push({ fact: `precision: ${precision.summary}`, from: `${onnxPath} (initializer types and quantized operators)` });
   return {

@@ -1,7 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import protobuf from 'protobufjs/light.js';
 import { DetbenchError } from '../errors.ts';
-import { FIELD, elemTypeName, onnx } from './onnx-proto.ts';
+import { elemTypeName, FIELD, onnx } from './onnx-proto.ts';
 
 /** One graph input or output: element type name (`float32`, `int64`, ...) and shape. */
 export interface OnnxValueInfo {

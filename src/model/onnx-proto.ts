@@ -171,9 +171,7 @@ export const ONNX_DATA_TYPES = {
 /** An ONNX element type name, as in {@link ONNX_DATA_TYPES}. */
 export type OnnxElemType = keyof typeof ONNX_DATA_TYPES;
 
-const NAMES = new Map<number, OnnxElemType>(
-  Object.entries(ONNX_DATA_TYPES).map(([k, v]) => [v, k as OnnxElemType]),
-);
+const NAMES = new Map<number, OnnxElemType>(Object.entries(ONNX_DATA_TYPES).map(([k, v]) => [v, k as OnnxElemType]));
 
 /** The element type name of a `TensorProto.DataType` number, or `unknown(<n>)`. */
 export function elemTypeName(code: number): OnnxElemType | `unknown(${number})` {

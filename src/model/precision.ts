@@ -34,7 +34,16 @@ export interface PrecisionFacts {
   quantized: QuantizedOp[];
 }
 
-const INT8_OPS = new Set(['MatMulInteger', 'DynamicQuantizeMatMul', 'QLinearMatMul', 'DequantizeLinear', 'QuantizeLinear', 'DynamicQuantizeLinear', 'QAttention', 'QGemm']);
+const INT8_OPS = new Set([
+  'MatMulInteger',
+  'DynamicQuantizeMatMul',
+  'QLinearMatMul',
+  'DequantizeLinear',
+  'QuantizeLinear',
+  'DynamicQuantizeLinear',
+  'QAttention',
+  'QGemm',
+]);
 
 const short = (t: string) => (t === 'float32' ? 'fp32' : t === 'float16' ? 'fp16' : t);
 

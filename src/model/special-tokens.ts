@@ -4,7 +4,8 @@ export const SPECIAL_TOKEN_NAMES = ['bos_token', 'eos_token', 'unk_token', 'sep_
 /** A special token's text, from a string or an AddedToken-like object (`{ content }`). */
 function tokenText(value: unknown): string | undefined {
   if (typeof value === 'string') return value || undefined;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content || undefined;
+  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content || undefined;
   return undefined;
 }
 

@@ -1,5 +1,5 @@
-import type { GenerationOutcome, GenerationRequest, RunnerSession } from '../runner-contract/types.ts';
 import { generateBatch } from '../runner-contract/generate-batch.ts';
+import type { GenerationOutcome, GenerationRequest, RunnerSession } from '../runner-contract/types.ts';
 
 /**
  * The harness's self-check on a model and a runner: does KV-cache decoding give what a full
@@ -144,7 +144,7 @@ export async function probeSession(session: Pick<RunnerSession, 'generate'>, opt
       steps: a.steps + b.steps,
       bitwiseSteps: a.bitwiseSteps + b.bitwiseSteps,
       maxRelDiff: Math.max(a.maxRelDiff, b.maxRelDiff),
-      ...(a.firstMismatch ?? b.firstMismatch ? { firstMismatch: a.firstMismatch ?? b.firstMismatch } : {}),
+      ...((a.firstMismatch ?? b.firstMismatch) ? { firstMismatch: a.firstMismatch ?? b.firstMismatch } : {}),
     });
   } catch (err) {
     checks.push(failed('padded-vs-alone', err, tolerance));

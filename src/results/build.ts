@@ -5,7 +5,7 @@
  * file until `schema.ts` and this file say otherwise.
  */
 import type { LoadedModel } from '../model/types.ts';
-import { SCHEMA_VERSION, type CompletedRecord, type ErroredRecord, type RecordCommon, type SkippedRecord } from './record.ts';
+import { type CompletedRecord, type ErroredRecord, type RecordCommon, SCHEMA_VERSION, type SkippedRecord } from './record.ts';
 
 /** What every record says about its cell, besides the version (which the builder sets). */
 export type CommonInput = Omit<RecordCommon, 'schemaVersion'>;
@@ -59,7 +59,12 @@ export function modelFacts(model: LoadedModel): ModelFacts {
     sha256: model.sha256,
     layout: model.layout,
     ...(model.dtype !== undefined ? { dtype: model.dtype } : {}),
-    precision: { summary: p.summary, compute: p.compute, logits: p.logits, quantized: p.quantized.map((q) => ({ op: q.op, nodes: q.nodes, bits: q.bits, ...(q.blockSize !== undefined ? { blockSize: q.blockSize } : {}) })) },
+    precision: {
+      summary: p.summary,
+      compute: p.compute,
+      logits: p.logits,
+      quantized: p.quantized.map((q) => ({ op: q.op, nodes: q.nodes, bits: q.bits, ...(q.blockSize !== undefined ? { blockSize: q.blockSize } : {}) })),
+    },
     ...(model.overrides.length > 0 ? { overrides: model.overrides.map(({ field, config, graph }) => ({ field, config, graph })) } : {}),
     padding: model.io.padding,
   };

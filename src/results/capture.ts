@@ -22,10 +22,10 @@
  * So a step costs 4·V bytes (`f32`) or 2·V + 16 bytes (`u16`): 16,384 or 8,208 for a 4,096-token vocabulary.
  */
 import { appendFileSync, closeSync, existsSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
+import type { CapturedRows, CaptureEncoding } from '../decode/capture.ts';
 import { hashFloat32 } from '../decode/logits.ts';
-import type { CaptureEncoding, CapturedRows } from '../decode/capture.ts';
 import { DetbenchError } from '../errors.ts';
-import { recordKey, type CompletedRecord } from './record.ts';
+import { type CompletedRecord, recordKey } from './record.ts';
 
 const MAGIC = Buffer.from('DBCAPT01', 'latin1');
 const HEADER = 24;
@@ -192,14 +192,16 @@ export class CaptureReader {
       const data = new Float32Array(bytes.buffer, 0, steps * vocab);
       for (let i = 0; i < steps; i++) {
         const h = hashFloat32(data.subarray(i * vocab, (i + 1) * vocab));
-        if (h !== hashes[i]) throw new DetbenchError('CAPTURE_MISMATCH', `${where}: step ${i}'s logits hash ${h}, but the record says ${hashes[i]}`, { file: this.file });
+        if (h !== hashes[i])
+          throw new DetbenchError('CAPTURE_MISMATCH', `${where}: step ${i}'s logits hash ${h}, but the record says ${hashes[i]}`, { file: this.file });
       }
       return { encoding: 'f32', vocab, steps, data };
     }
     const top = Array.from(new Float64Array(bytes.buffer, 0, steps));
     for (let i = 0; i < steps; i++) {
       const h = Buffer.from(bytes.buffer, 8 * steps + 8 * i, 8).toString('hex');
-      if (h !== hashes[i]!.padStart(16, '0')) throw new DetbenchError('CAPTURE_MISMATCH', `${where}: step ${i}'s logits hash ${h}, but the record says ${hashes[i]}`, { file: this.file });
+      if (h !== hashes[i]!.padStart(16, '0'))
+        throw new DetbenchError('CAPTURE_MISMATCH', `${where}: step ${i}'s logits hash ${h}, but the record says ${hashes[i]}`, { file: this.file });
     }
     const data = new Uint16Array(bytes.buffer, 16 * steps, steps * vocab);
     return { encoding: 'u16', vocab, steps, top, data };

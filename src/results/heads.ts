@@ -6,7 +6,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { parseBytes, type RecordLocation } from './lean.ts';
-import { scanLines, type ReadOptions, type TailState } from './read.ts';
+import { type ReadOptions, scanLines, type TailState } from './read.ts';
 import type { CompletedRecord, ErroredRecord, ResultRecord, SkippedRecord } from './record.ts';
 import { checkRecord } from './validate.ts';
 

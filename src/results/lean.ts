@@ -2,8 +2,9 @@
  * Parsing a results line fast, and the lean read that skips per-step arrays only a display of single
  * steps needs. Used by the one reader, `read.ts`.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+
 import { isAscii } from 'node:buffer';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { DetbenchError } from '../errors.ts';
 
 /** Where a record's line lies in its file, to read it again in full (see `readRecordAt`). */
@@ -167,4 +168,3 @@ export function readBytes(where: RecordLocation): Buffer {
     closeSync(fd);
   }
 }
-

@@ -9,8 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DetbenchError, errorMessage } from '../errors.ts';
 import { makeDirs } from '../fs-dirs.ts';
 import { captureFileFor } from './capture.ts';
-import { ShardCheck, type LineAt } from './shards.ts';
 import { streamResults } from './read.ts';
+import { type LineAt, ShardCheck } from './shards.ts';
 
 /** What {@link mergeShards} wrote. */
 export interface MergeSummary {
@@ -62,7 +62,8 @@ export async function mergeShards(files: string[], out: string, log: (m: string)
       { lean: true, warn: log },
     );
   }
-  if (!check.isSharded) throw new DetbenchError('SHARDS_INVALID', `${files.join(', ')}: no record carries a shard: these are not results of detbench run --shard`);
+  if (!check.isSharded)
+    throw new DetbenchError('SHARDS_INVALID', `${files.join(', ')}: no record carries a shard: these are not results of detbench run --shard`);
   const ordered = check.verify();
 
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);

@@ -6,8 +6,8 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { DetbenchError } from '../errors.ts';
-import { leanRanges, parseBytes, readBytes, type LeanOptions, type RecordLocation } from './lean.ts';
-import { recordKey, type ResultRecord } from './record.ts';
+import { type LeanOptions, leanRanges, parseBytes, type RecordLocation, readBytes } from './lean.ts';
+import { type ResultRecord, recordKey } from './record.ts';
 import { checkRecord } from './validate.ts';
 
 export type { RecordLocation } from './lean.ts';

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { DetbenchError } from '../errors.ts';
 import type { RecordHead } from './heads.ts';
 import { parseBytes, type RecordLocation } from './lean.ts';
-import { recordKey, type CompletedRecord, type ResultRecord } from './record.ts';
+import { type CompletedRecord, type ResultRecord, recordKey } from './record.ts';
 import { checkRecord } from './validate.ts';
 
 /**

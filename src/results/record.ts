@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { recordSchemas, resultRecordSchema } from './schema.ts';
 
-export { SCHEMA_VERSION, READABLE_VERSIONS } from './schema.ts';
+export { READABLE_VERSIONS, SCHEMA_VERSION } from './schema.ts';
 
 /** One line of a results file, as `src/results/schema.ts` defines it. */
 export type ResultRecord = z.output<typeof resultRecordSchema>;

@@ -82,7 +82,10 @@ const fingerprint = z
 
 const common = {
   schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]).describe('record format version; this detbench writes 3'),
-  id: z.string().min(1).describe('suite/prompt/setting/runner/b<batch>/r<repetition>[/tf]: unique per cell; a later record of the same profile and id supersedes an earlier one'),
+  id: z
+    .string()
+    .min(1)
+    .describe('suite/prompt/setting/runner/b<batch>/r<repetition>[/tf]: unique per cell; a later record of the same profile and id supersedes an earlier one'),
   suite: z.strictObject({
     id: z.string().min(1),
     file: z.string().describe('the suite file, relative to the working folder of the run'),
@@ -147,7 +150,7 @@ const common = {
   shard: z
     .strictObject({ index: z.int().min(1), count: z.int().min(1), planned: count })
     .optional()
-    .describe('set by `detbench run --shard i/n`: this record\'s shard, and how many records that shard plans'),
+    .describe("set by `detbench run --shard i/n`: this record's shard, and how many records that shard plans"),
 };
 
 const steps = z

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DetbenchError } from '../errors.ts';
-import { recordKey, type ResultRecord } from './record.ts';
+import { type ResultRecord, recordKey } from './record.ts';
 
 /** Where a record's line lies (what the streaming reader reports). */
 export interface LineAt {
@@ -97,7 +97,9 @@ export class ShardCheck {
     const hash = suiteHashOf(r);
     if (!this.suite) this.suite = { hash, id: r.suite.id, file };
     else if (hash !== this.suite.hash || r.suite.id !== this.suite.id) {
-      this.fail(`${file}:${line}: suite ${r.suite.id} (hash ${hash ?? 'none'}) is not the suite of ${this.suite.file} (${this.suite.id}, hash ${this.suite.hash ?? 'none'})`);
+      this.fail(
+        `${file}:${line}: suite ${r.suite.id} (hash ${hash ?? 'none'}) is not the suite of ${this.suite.file} (${this.suite.id}, hash ${this.suite.hash ?? 'none'})`,
+      );
     }
     const first = this.seen.get(key);
     if (!first) this.seen.set(key, at);
@@ -141,7 +143,9 @@ export class ShardCheck {
       for (const s of shards.sort((a, b) => a.index - b.index)) {
         if (s.files.length > 1) problems.push(`shard ${s.index}/${s.count} given twice: ${s.files.join(', ')}`);
         else if (s.keys.size < s.planned) {
-          problems.push(`${s.files[0]}: shard ${s.index}/${s.count} has ${s.keys.size} of its ${s.planned} records (an unfinished run: finish it with --resume)`);
+          problems.push(
+            `${s.files[0]}: shard ${s.index}/${s.count} has ${s.keys.size} of its ${s.planned} records (an unfinished run: finish it with --resume)`,
+          );
         }
       }
     }

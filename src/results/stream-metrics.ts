@@ -6,13 +6,14 @@
  * holds the heads, one unit's records and the comparisons (which keep every teacher-forced step's
  * KL and Δp, for exact percentiles), never all records.
  */
+
+import { DetbenchError } from '../errors.ts';
 import { MetricsAccumulator } from '../metrics/accumulate.ts';
 import type { MetricsOptions } from '../metrics/compute.ts';
-import { planMetrics, type MetricsPlan } from '../metrics/plan.ts';
+import { type MetricsPlan, planMetrics } from '../metrics/plan.ts';
 import type { MetricsSummary } from '../metrics/types.ts';
 import { CaptureSet } from './capture.ts';
-import { DetbenchError } from '../errors.ts';
-import { missingFromHead, streamHeads, type RecordHead } from './heads.ts';
+import { missingFromHead, type RecordHead, streamHeads } from './heads.ts';
 import { restoreFrom } from './read.ts';
 import type { CompletedRecord, ResultRecord } from './record.ts';
 import { RecordStore } from './record-store.ts';
@@ -105,7 +106,11 @@ export function streamMetrics(files: readonly string[], opts: StreamMetricsOptio
         const late = missingFromHead(h, r);
         if (late) {
           const w = store.locate(h);
-          throw new DetbenchError('RESULTS_INVALID', `${w.file}:${w.line}: ${late}: written after the per-step data; a record's common fields come first (as detbench writes them), so that a large study can be read in two passes`, { file: w.file, line: w.line });
+          throw new DetbenchError(
+            'RESULTS_INVALID',
+            `${w.file}:${w.line}: ${late}: written after the per-step data; a record's common fields come first (as detbench writes them), so that a large study can be read in two passes`,
+            { file: w.file, line: w.line },
+          );
         }
         if (needsLine.has(i)) lines.set(r, line);
         return r;

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import type { CapturedRows, CaptureEncoding } from '../decode/capture.ts';
 import { detectFingerprint, type Fingerprint } from '../env/fingerprint.ts';
 import { recordProfile } from '../env/profile.ts';
+import type { HubProgress } from '../model/hub/fetch-watch.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
-import type { CaptureEncoding, CapturedRows } from '../decode/capture.ts';
 import { CaptureWriter, captureFileFor } from '../results/capture.ts';
 import { lockResults } from '../results/lock.ts';
 import type { CompletedRecord, ResultRecord } from '../results/record.ts';
@@ -14,16 +15,15 @@ import type { RunnerList } from '../runner-contract/manifest.ts';
 import { checkCellCount, countCells, DEFAULT_MAX_CELLS } from '../suite/count.ts';
 import { suiteHash } from '../suite/hash.ts';
 import { atSuiteLine, loadSuite, suiteError } from '../suite/load.ts';
-import type { HubProgress } from '../model/hub/fetch-watch.ts';
 import { autoJobs, runJobs } from './jobs.ts';
-import { loadRunnerModels } from './models.ts';
 import { fetchRunnerFiles, hubProvenance, openModelSource } from './model-source.ts';
+import { loadRunnerModels } from './models.ts';
 import { makeOutputDir, moveAside, refuseCaptureOverwrite, refuseOverwrite } from './output.ts';
 import { checkShardFits, planRun, selectRunners } from './plan.ts';
 import { preparePrompts } from './prompts.ts';
 import { readForResume } from './resume.ts';
 import { type RunContext, runRunner } from './run-runner.ts';
-import { unitsIn, type Shard } from './shard.ts';
+import { type Shard, unitsIn } from './shard.ts';
 
 export interface RunOptions {
   suiteFile: string;
@@ -92,7 +92,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   suite.runners.forEach((r, i) => {
     // A runner the record contract does not name could write records no reader accepts.
     if (!isRecordRunnerType(r.type)) {
-      throw suiteError('SUITE_INVALID', suite.at(['runners', i, 'type']), `runner type "${r.type}" is not one the record contract names (RECORD_RUNNER_TYPES in src/results/schema.ts), so its records could not be read back`);
+      throw suiteError(
+        'SUITE_INVALID',
+        suite.at(['runners', i, 'type']),
+        `runner type "${r.type}" is not one the record contract names (RECORD_RUNNER_TYPES in src/results/schema.ts), so its records could not be read back`,
+      );
     }
   });
   checkCellCount(suite, countCells(suite, opts.onlyRunners), opts.maxCells ?? DEFAULT_MAX_CELLS);
@@ -100,7 +104,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
 
   const local = selected.filter((r) => r.manifest.needsModel);
   if (local.length && !suite.model) {
-    throw suiteError('SUITE_INVALID', suite.at(['model']), `required by local runners (${local.map((r) => r.id).join(', ')}); expected a model folder (model: path) or remote-api runners only`);
+    throw suiteError(
+      'SUITE_INVALID',
+      suite.at(['model']),
+      `required by local runners (${local.map((r) => r.id).join(', ')}); expected a model folder (model: path) or remote-api runners only`,
+    );
   }
   const source = await openModelSource(suite, opts.onEvent && ((p) => opts.onEvent!({ kind: 'download', ...p })));
   const modelDir = source?.dir;
@@ -135,7 +143,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     const existing: ResultRecord[] = w ? w.references : opts.resume && existsSync(outFile) ? readForResume(outFile, suiteRef, warn) : [];
     const writer = w ? null : new ResultsWriter(outFile, warn);
     const finished = new Set(w ? w.finished : existing.filter((r) => r.status !== 'errored').map((r) => r.id));
-    const filters = { ...(opts.onlyRunners ? { onlyRunners: opts.onlyRunners } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(w ? { job: w.job } : {}) };
+    const filters = {
+      ...(opts.onlyRunners ? { onlyRunners: opts.onlyRunners } : {}),
+      ...(opts.shard ? { shard: opts.shard } : {}),
+      ...(w ? { job: w.job } : {}),
+    };
     const plan = planRun(suite, finished, filters);
     const asked = opts.jobs === 'auto' ? autoJobs(selected) : (opts.jobs ?? 1);
     const jobs = w ? 1 : Math.min(asked, unitsIn(opts.shard, units));
@@ -153,7 +165,11 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       baseFile,
       models,
       profile: opts.profile ?? recordProfile(detectFingerprint()),
-      capture: !opts.capture ? null : w ? { encoding: opts.capture, append: (id, hashes, rows) => w.capture(id, [...hashes], rows) } : new CaptureWriter(captureFileFor(outFile), opts.capture),
+      capture: !opts.capture
+        ? null
+        : w
+          ? { encoding: opts.capture, append: (id, hashes, rows) => w.capture(id, [...hashes], rows) }
+          : new CaptureWriter(captureFileFor(outFile), opts.capture),
       emit: (record) => {
         if (w) w.record(record);
         else writer!.append(record);

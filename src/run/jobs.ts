@@ -5,14 +5,14 @@
  * only compute: every record (and capture block) comes back to this process, which alone writes
  * the results file, so the file stays append-only and locked by one writer.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { JOB_CORES_ENV, jobCores } from '../runner-contract/cores.ts';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CapturedRows } from '../decode/capture.ts';
 import { DetbenchError } from '../errors.ts';
 import type { CompletedRecord, ResultRecord } from '../results/record.ts';
+import { JOB_CORES_ENV, jobCores } from '../runner-contract/cores.ts';
 import type { RunnerConfig } from '../suite/expand.ts';
 import type { Shard } from './shard.ts';
 
@@ -89,7 +89,12 @@ export async function runJobs(base: Omit<JobRequest, 'job'>, count: number, sink
     new Promise<void>((resolve) => {
       // Each worker counts only its share of the cores (see coresForThisProcess).
       const env = { ...process.env, [JOB_CORES_ENV]: String(jobCores(count)) };
-      const child: ChildProcess = fork(WORKER, [], { env, execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child: ChildProcess = fork(WORKER, [], {
+        env,
+        execArgv: ['--import', TSX],
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       if (child.pid !== undefined) sink.worker?.(index, child.pid);
       let done = false;
       let started = false;
@@ -98,7 +103,11 @@ export async function runJobs(base: Omit<JobRequest, 'job'>, count: number, sink
         if (m.kind === 'start') {
           started = true;
           starts.push(m);
-          if (starts.length === count) sink.start(starts.reduce((a, s) => a + s.total, 0), starts.reduce((a, s) => a + s.alreadyDone, 0));
+          if (starts.length === count)
+            sink.start(
+              starts.reduce((a, s) => a + s.total, 0),
+              starts.reduce((a, s) => a + s.alreadyDone, 0),
+            );
         } else if (m.kind === 'runner') sink.runner(m.runnerId, `job ${index}/${count}: ${m.message}`);
         else if (m.kind === 'capture') sink.capture(m.id, m.hashes, m.rows);
         else if (m.kind === 'record') {
@@ -108,16 +117,22 @@ export async function runJobs(base: Omit<JobRequest, 'job'>, count: number, sink
         else failures.push(`job ${index}/${count}: ${m.code}: ${m.message}`);
       });
       child.on('exit', (code, signal) => {
-        if (!done && !failures.some((f) => f.startsWith(`job ${index}/`))) failures.push(`job ${index}/${count} exited (${signal ?? `code ${code}`}) after ${records} record(s)`);
+        if (!done && !failures.some((f) => f.startsWith(`job ${index}/`)))
+          failures.push(`job ${index}/${count} exited (${signal ?? `code ${code}`}) after ${records} record(s)`);
         // A job with nothing to plan still counts towards the combined start.
         if (!started) {
           starts.push({ total: 0, alreadyDone: 0 });
-          if (starts.length === count) sink.start(starts.reduce((a, s) => a + s.total, 0), starts.reduce((a, s) => a + s.alreadyDone, 0));
+          if (starts.length === count)
+            sink.start(
+              starts.reduce((a, s) => a + s.total, 0),
+              starts.reduce((a, s) => a + s.alreadyDone, 0),
+            );
         }
         resolve();
       });
       child.send({ kind: 'run', request: { ...base, job: { index, count } } } satisfies ToJob);
     });
   await Promise.all(Array.from({ length: count }, (_, i) => one(i + 1)));
-  if (failures.length) throw new DetbenchError('JOB_FAILED', `${failures.join('; ')}: the records written so far are kept; run again with --resume for the rest`);
+  if (failures.length)
+    throw new DetbenchError('JOB_FAILED', `${failures.join('; ')}: the records written so far are kept; run again with --resume for the rest`);
 }

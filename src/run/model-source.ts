@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DetbenchError } from '../errors.ts';
 import { parseGenaiConfig } from '../model/genai-config.ts';
+import type { HubProgress } from '../model/hub/fetch-watch.ts';
+import { type HubProvenance, type HubSnapshot, openHubModel } from '../model/hub/snapshot.ts';
 import { defaultDtype, hfCandidates, isDtype } from '../model/load.ts';
 import { DTYPE_NAMES, type DtypeName } from '../model/precision.ts';
-import type { HubProgress } from '../model/hub/fetch-watch.ts';
-import { openHubModel, type HubProvenance, type HubSnapshot } from '../model/hub/snapshot.ts';
 import { atSuiteLine, type LoadedSuite } from '../suite/load.ts';
 import type { ModelChoice } from './models.ts';
 
@@ -24,14 +24,13 @@ export interface ModelSource {
  * Resolves the suite's `model` to a folder: a path relative to the suite, or a Hub repo fetched
  * into the shared cache (configuration and tokenizer now; ONNX files when `fetchFiles` asks).
  */
-export async function openModelSource(
-  suite: LoadedSuite,
-  onProgress?: (p: HubProgress & { repo: string }) => void,
-): Promise<ModelSource | undefined> {
+export async function openModelSource(suite: LoadedSuite, onProgress?: (p: HubProgress & { repo: string }) => void): Promise<ModelSource | undefined> {
   const model = suite.model;
   if (!model) return undefined;
   if ('path' in model) return { dir: resolve(suite.dir, model.path), baseFile: model.file };
-  const hub = await inSuite(suite, () => openHubModel(model.hub, model.revision, onProgress ? { onProgress: (p) => onProgress({ ...p, repo: model.hub }) } : {}));
+  const hub = await inSuite(suite, () =>
+    openHubModel(model.hub, model.revision, onProgress ? { onProgress: (p) => onProgress({ ...p, repo: model.hub }) } : {}),
+  );
   return { dir: hub.dir, baseFile: model.file ?? (model.dtype ? hubDtypeFile(hub, model.dtype) : undefined), hub, suite };
 }
 
@@ -49,7 +48,8 @@ function hubDtypeFile(hub: HubSnapshot, dtype: DtypeName): string {
 function hubDefaultFile(hub: HubSnapshot): string {
   const json = (f: string) => JSON.parse(readFileSync(join(hub.dir, f), 'utf8')) as Record<string, unknown>;
   const hasOnnxDir = ['fp32', ...DTYPE_NAMES].some((d) => hfCandidates(d as DtypeName).some((f) => hub.has(f)));
-  if (hub.has('genai_config.json') && (!hub.has('config.json') || !hasOnnxDir)) return parseGenaiConfig(json('genai_config.json'), join(hub.dir, 'genai_config.json')).file;
+  if (hub.has('genai_config.json') && (!hub.has('config.json') || !hasOnnxDir))
+    return parseGenaiConfig(json('genai_config.json'), join(hub.dir, 'genai_config.json')).file;
   const dtype = hub.has('config.json') ? defaultDtype(json('config.json')) : undefined;
   // An unknown dtype name is loadModel's to refuse, with its own message: fetch the fp32 file meanwhile.
   return hubDtypeFile(hub, dtype && isDtype(dtype) ? dtype : 'fp32');

@@ -1,4 +1,4 @@
-import { loadModel, type LoadModelOptions } from '../model/load.ts';
+import { type LoadModelOptions, loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
 import type { ModelChoice } from '../runner-contract/manifest.ts';
 
@@ -20,7 +20,12 @@ export function modelKey(options: ModelChoice, baseFile: string | undefined): st
  * Loads the model of every local runner before the run, keyed by {@link modelKey}: a missing
  * precision file or a graph detbench cannot feed throws here (DetbenchError), before any record.
  */
-export async function loadRunnerModels(dir: string, baseModel: LoadedModel, baseFile: string | undefined, choices: readonly ModelChoice[]): Promise<Map<string, LoadedModel>> {
+export async function loadRunnerModels(
+  dir: string,
+  baseModel: LoadedModel,
+  baseFile: string | undefined,
+  choices: readonly ModelChoice[],
+): Promise<Map<string, LoadedModel>> {
   const models = new Map<string, LoadedModel>([[modelKey({}, baseFile), baseModel]]);
   for (const choice of choices) {
     const key = modelKey(choice, baseFile);

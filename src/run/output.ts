@@ -9,7 +9,11 @@ import { captureFileFor } from '../results/capture.ts';
 /** Creates the output folder; refuses a folder where the results file goes. */
 export function makeOutputDir(outFile: string): void {
   if (existsSync(outFile) && !statSync(outFile).isFile()) {
-    throw new DetbenchError('OUTPUT_UNWRITABLE', `${outFile}: is a folder (or another non-file) where the results file goes; expected a file or nothing there, or another -o`, { file: outFile });
+    throw new DetbenchError(
+      'OUTPUT_UNWRITABLE',
+      `${outFile}: is a folder (or another non-file) where the results file goes; expected a file or nothing there, or another -o`,
+      { file: outFile },
+    );
   }
   try {
     makeDirs(dirname(outFile));
@@ -21,7 +25,9 @@ export function makeOutputDir(outFile: string): void {
 /** Refuses to overwrite an earlier run's results (they would be lost). */
 export function refuseOverwrite(outFile: string, resume: boolean): void {
   if (existsSync(outFile) && statSync(outFile).size > 0 && !resume) {
-    throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, --fresh to move it aside, or choose another -o`, { file: outFile });
+    throw new DetbenchError('OUTPUT_EXISTS', `${outFile}: results file exists; pass --resume to complete it, --fresh to move it aside, or choose another -o`, {
+      file: outFile,
+    });
   }
 }
 
@@ -40,6 +46,8 @@ export function moveAside(outFile: string): string | undefined {
 export function refuseCaptureOverwrite(outFile: string, resume: boolean): void {
   const side = captureFileFor(outFile);
   if (!resume && existsSync(side) && statSync(side).size > 0) {
-    throw new DetbenchError('OUTPUT_EXISTS', `${side}: a capture file of earlier results exists; pass --fresh to move it aside, or choose another -o`, { file: side });
+    throw new DetbenchError('OUTPUT_EXISTS', `${side}: a capture file of earlier results exists; pass --fresh to move it aside, or choose another -o`, {
+      file: side,
+    });
   }
 }

@@ -34,7 +34,10 @@ export function selectRunners(suite: LoadedSuite, onlyRunners?: readonly string[
   if (onlyRunners?.length) {
     const unknown = onlyRunners.filter((id) => !all.some((r) => namesRunner(id, r.id)));
     if (unknown.length) {
-      throw new DetbenchError('UNKNOWN_RUNNER', `--runner ${unknown.join(', ')}: no such runner in ${suite.at([]).file} (has ${all.map((r) => r.id).join(', ')})`);
+      throw new DetbenchError(
+        'UNKNOWN_RUNNER',
+        `--runner ${unknown.join(', ')}: no such runner in ${suite.at([]).file} (has ${all.map((r) => r.id).join(', ')})`,
+      );
     }
     selected = all.filter((r) => onlyRunners.some((id) => namesRunner(id, r.id)));
   }
@@ -80,7 +83,10 @@ export interface RunPlan extends RunnerSelection {
 export function checkShardFits(suite: LoadedSuite, shard: Shard | undefined): number {
   const units = suite.resolvedPrompts.length * expandSettings(suite).length;
   if (shard && shard.count > units) {
-    throw new DetbenchError('SHARD_INVALID', `--shard ${shard.index}/${shard.count}: ${suite.file} has ${units} prompt × setting unit(s), so at most ${units} shard(s)`);
+    throw new DetbenchError(
+      'SHARD_INVALID',
+      `--shard ${shard.index}/${shard.count}: ${suite.file} has ${units} prompt × setting unit(s), so at most ${units} shard(s)`,
+    );
   }
   return units;
 }

@@ -1,7 +1,7 @@
 import { Template } from '@huggingface/jinja';
 import { errorMessage } from '../errors.ts';
 import type { LoadedModel } from '../model/types.ts';
-import { suiteError, type LoadedSuite, type ResolvedPrompt } from '../suite/load.ts';
+import { type LoadedSuite, type ResolvedPrompt, suiteError } from '../suite/load.ts';
 
 /** A prompt as the model sees it: the text after templating, and its ids. */
 export interface PreparedPrompt extends ResolvedPrompt {
@@ -54,7 +54,8 @@ export function preparePrompts(suite: LoadedSuite, model: LoadedModel | undefine
         `prompt "${p.id}" is ${ids.length} tokens; with max_new_tokens ${suite.max_new_tokens} it exceeds the model's context of ${context}; expected at most ${context - suite.max_new_tokens} tokens`,
       );
     }
-    if (model && ids.length === 0) throw suiteError('SUITE_INVALID', p.source, `prompt "${p.id}" tokenizes to nothing; expected text that gives at least one token`);
+    if (model && ids.length === 0)
+      throw suiteError('SUITE_INVALID', p.source, `prompt "${p.id}" tokenizes to nothing; expected text that gives at least one token`);
     return { ...p, rendered, ids };
   });
 }
@@ -62,9 +63,18 @@ export function preparePrompts(suite: LoadedSuite, model: LoadedModel | undefine
 /** The model's chat template, parsed; a model without one, or with one jinja cannot parse, is refused at the suite's `chat_template` line. */
 function chatTemplate(suite: LoadedSuite, model: LoadedModel | undefined): Template {
   const at = suite.at(['chat_template']);
-  if (!model) throw suiteError('SUITE_INVALID', at, "true, but the suite has no model to take a chat template from (it comes from the model's tokenizer_config.json); expected false");
+  if (!model)
+    throw suiteError(
+      'SUITE_INVALID',
+      at,
+      "true, but the suite has no model to take a chat template from (it comes from the model's tokenizer_config.json); expected false",
+    );
   if (!model.chatTemplate) {
-    throw suiteError('SUITE_INVALID', at, `true, but the model ${model.dir} has no chat_template in tokenizer_config.json (nor a chat_template.jinja); expected false for this model`);
+    throw suiteError(
+      'SUITE_INVALID',
+      at,
+      `true, but the model ${model.dir} has no chat_template in tokenizer_config.json (nor a chat_template.jinja); expected false for this model`,
+    );
   }
   try {
     return new Template(model.chatTemplate);

@@ -25,17 +25,23 @@ export function readForResume(file: string, suite: SuiteRef, warn: (msg: string)
     (r, where) => {
       const at = `${file}:${where.line}`;
       const fail = (what: string): never => {
-        throw new DetbenchError('RESUME_MISMATCH', `${at}: ${what}; --resume only completes a file of the same suite (use --fresh to move it aside, or another -o)`, {
-          file,
-          line: where.line,
-          field: 'suite',
-        });
+        throw new DetbenchError(
+          'RESUME_MISMATCH',
+          `${at}: ${what}; --resume only completes a file of the same suite (use --fresh to move it aside, or another -o)`,
+          {
+            file,
+            line: where.line,
+            field: 'suite',
+          },
+        );
       };
       if (r.suite.id !== suite.id) fail(`record ${r.id} belongs to suite "${r.suite.id}", not "${suite.id}"`);
       if (r.suite.file !== suite.file) fail(`record ${r.id} was written by suite file ${r.suite.file}, not ${suite.file}`);
       if (r.suite.hash === undefined) fail(`record ${r.id} has no suite hash (schemaVersion ${r.schemaVersion}), so it cannot be checked against this suite`);
       if (r.suite.hash !== suite.hash) {
-        fail(`suite ${suite.id} changed since record ${r.id} was written (suite hash ${short(r.suite.hash)}, now ${short(suite.hash)}: prompts, decoding, runners or their options differ)`);
+        fail(
+          `suite ${suite.id} changed since record ${r.id} was written (suite hash ${short(r.suite.hash)}, now ${short(suite.hash)}: prompts, decoding, runners or their options differ)`,
+        );
       }
       all.push(r);
     },

@@ -1,18 +1,18 @@
-import { DETBENCH_VERSION } from '../version.ts';
-import type { CaptureWriter } from '../results/capture.ts';
 import type { Fingerprint } from '../env/fingerprint.ts';
+import { errorCode, errorMessage } from '../errors.ts';
 import type { HubProvenance } from '../model/hub/snapshot.ts';
 import type { LoadedModel } from '../model/types.ts';
 import { probeSession } from '../probe/probe.ts';
 import { probePrompts, probeTolerance } from '../probe/prompts.ts';
 import { completedRecord, erroredRecord, modelFacts, recordCommon, skippedRecord } from '../results/build.ts';
+import type { CaptureWriter } from '../results/capture.ts';
 import type { CompletedRecord, RecordCommon, ResultRecord } from '../results/record.ts';
 import { isRecordRunnerType, type RecordRunnerType } from '../results/schema.ts';
 import { generateBatch } from '../runner-contract/generate-batch.ts';
 import type { GenerationRequest, Runner, RunnerSession } from '../runner-contract/types.ts';
 import { type Cell, cellId, type RunnerConfig, type Setting } from '../suite/expand.ts';
 import type { LoadedSuite } from '../suite/load.ts';
-import { errorCode, errorMessage } from '../errors.ts';
+import { DETBENCH_VERSION } from '../version.ts';
 import { planBatches } from './batches.ts';
 import { modelKey } from './models.ts';
 import type { PreparedPrompt } from './prompts.ts';
@@ -89,10 +89,28 @@ export async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cel
     if (ctx.suite.probe && model) {
       // The harness checks itself on this runner before measuring anything with it.
       const report = await probeSession(session, { ...probePrompts(model), tolerance: probeTolerance(model) });
-      const facts = report.checks.map(({ id, pass, tokensEqual, steps, bitwiseSteps, maxRelDiff, tolerance }) => ({ id, pass, tokensEqual, steps, bitwiseSteps, maxRelDiff, tolerance }));
+      const facts = report.checks.map(({ id, pass, tokensEqual, steps, bitwiseSteps, maxRelDiff, tolerance }) => ({
+        id,
+        pass,
+        tokensEqual,
+        steps,
+        bitwiseSteps,
+        maxRelDiff,
+        tolerance,
+      }));
       if (!report.pass) {
-        const failedChecks = report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.error ?? (c.tokensEqual ? `relative |Δ logit| ${c.maxRelDiff.toExponential(2)} > ${c.tolerance}` : `tokens differ from step ${c.firstMismatch?.step}`)}`);
-        return failAll('errored', 'PROBE_FAILED', `the probe failed on ${config.id} (${failedChecks.join('; ')}): detbench does not measure a model it cannot show it feeds correctly`, model);
+        const failedChecks = report.checks
+          .filter((c) => !c.pass)
+          .map(
+            (c) =>
+              `${c.id}: ${c.error ?? (c.tokensEqual ? `relative |Δ logit| ${c.maxRelDiff.toExponential(2)} > ${c.tolerance}` : `tokens differ from step ${c.firstMismatch?.step}`)}`,
+          );
+        return failAll(
+          'errored',
+          'PROBE_FAILED',
+          `the probe failed on ${config.id} (${failedChecks.join('; ')}): detbench does not measure a model it cannot show it feeds correctly`,
+          model,
+        );
       }
       probed = { ...session, environment: { ...session.environment, probe: facts } };
     }
@@ -102,7 +120,6 @@ export async function runRunner(ctx: RunContext, config: RunnerConfig, free: Cel
     await session.close().catch(() => {});
   }
 }
-
 
 async function runBatches(
   ctx: RunContext,
@@ -135,9 +152,7 @@ async function runBatches(
       const prompt = ctx.prompts.get(promptId)!;
       const cell = batch.cells[row];
       const teacher =
-        mode === 'teacher-forced' && cell
-          ? ctx.referenceRecords.get(cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId }))!.tokens
-          : undefined;
+        mode === 'teacher-forced' && cell ? ctx.referenceRecords.get(cellId(ctx.suite.id, { ...cell, runnerId: ctx.referenceId }))!.tokens : undefined;
       return {
         promptIds: prompt.ids,
         promptText: prompt.rendered,
@@ -174,18 +189,18 @@ async function runBatches(
       const tok = model?.tokenizer ?? ctx.baseModel?.tokenizer;
       ctx.emit(
         completedRecord(common, {
-        provider: session.provider,
-        // Latency under parallel load is not latency alone: the report marks it.
-        environment: ctx.parallelJobs > 1 ? { ...session.environment, parallelJobs: ctx.parallelJobs } : session.environment,
-        promptTokens: prompt.ids,
-        tokens: g.tokens,
-        tokenTexts: g.tokenTexts ?? (tok ? g.tokens.map((id) => tok.tokenText(id)) : []),
-        text: g.text ?? (tok ? tok.decode(g.tokens) : ''),
-        steps: g.steps,
-        finishReason: g.finishReason,
-        timings: { ...g.timings, sessionMs: session.sessionMs },
-        batch: g.batch,
-        ...(g.extra ? { extra: g.extra } : {}),
+          provider: session.provider,
+          // Latency under parallel load is not latency alone: the report marks it.
+          environment: ctx.parallelJobs > 1 ? { ...session.environment, parallelJobs: ctx.parallelJobs } : session.environment,
+          promptTokens: prompt.ids,
+          tokens: g.tokens,
+          tokenTexts: g.tokenTexts ?? (tok ? g.tokens.map((id) => tok.tokenText(id)) : []),
+          text: g.text ?? (tok ? tok.decode(g.tokens) : ''),
+          steps: g.steps,
+          finishReason: g.finishReason,
+          timings: { ...g.timings, sessionMs: session.sessionMs },
+          batch: g.batch,
+          ...(g.extra ? { extra: g.extra } : {}),
         }),
       );
     });

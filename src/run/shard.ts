@@ -26,7 +26,8 @@ export function parseShard(text: string, source = '--shard'): Shard {
 
 /** Checks 1 ≤ index ≤ count. */
 export function checkShard(index: number, count: number, source: string): Shard {
-  if (!Number.isSafeInteger(count) || count < 1) throw new DetbenchError('SHARD_INVALID', `${source}: the shard count must be a whole number ≥ 1, got ${count}`);
+  if (!Number.isSafeInteger(count) || count < 1)
+    throw new DetbenchError('SHARD_INVALID', `${source}: the shard count must be a whole number ≥ 1, got ${count}`);
   if (!Number.isSafeInteger(index) || index < 1 || index > count) {
     throw new DetbenchError('SHARD_INVALID', `${source}: shard ${index} is outside 1..${count}`);
   }
@@ -57,14 +58,18 @@ export function resolveShard(o: { shard?: string; shardCount?: string }, env: No
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     if (o.shardCount === undefined) {
-      throw new DetbenchError('SHARD_INVALID', 'JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): pass --shard-count with the Job\'s completions');
+      throw new DetbenchError('SHARD_INVALID', "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): pass --shard-count with the Job's completions");
     }
     if (!/^\d+$/.test(o.shardCount)) throw new DetbenchError('SHARD_INVALID', `--shard-count: expected a whole number, got "${o.shardCount}"`);
-    return { shard: checkShard(intVar(env, 'JOB_COMPLETION_INDEX') + 1, Number(o.shardCount), 'JOB_COMPLETION_INDEX with --shard-count'), source: 'kubernetes' };
+    return {
+      shard: checkShard(intVar(env, 'JOB_COMPLETION_INDEX') + 1, Number(o.shardCount), 'JOB_COMPLETION_INDEX with --shard-count'),
+      source: 'kubernetes',
+    };
   }
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
     for (const name of ['SLURM_ARRAY_TASK_MIN', 'SLURM_ARRAY_TASK_COUNT']) {
-      if (env[name] === undefined) throw new DetbenchError('SHARD_INVALID', `SLURM_ARRAY_TASK_ID is set but ${name} is not: run inside a job array (sbatch --array)`);
+      if (env[name] === undefined)
+        throw new DetbenchError('SHARD_INVALID', `SLURM_ARRAY_TASK_ID is set but ${name} is not: run inside a job array (sbatch --array)`);
     }
     const id = intVar(env, 'SLURM_ARRAY_TASK_ID');
     const min = intVar(env, 'SLURM_ARRAY_TASK_MIN');
@@ -74,7 +79,8 @@ export function resolveShard(o: { shard?: string; shardCount?: string }, env: No
     }
     return { shard: checkShard(id - min + 1, count, 'SLURM_ARRAY_TASK_ID'), source: 'slurm' };
   }
-  if (o.shardCount !== undefined) throw new DetbenchError('SHARD_INVALID', '--shard-count needs a scheduler index (JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); use --shard i/n otherwise');
+  if (o.shardCount !== undefined)
+    throw new DetbenchError('SHARD_INVALID', '--shard-count needs a scheduler index (JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); use --shard i/n otherwise');
   return null;
 }
 

@@ -54,19 +54,20 @@ export interface RunnerList<M extends RunnerManifest = RunnerManifest> {
  * manifest's schema. Over a list of manifests this is a union discriminated by `type`, in which
  * `options` keeps its runner's type.
  */
-export type RunnerConfig<M extends RunnerManifest = RunnerManifest> = M extends RunnerManifest<infer T, infer S>
-  ? {
-      id: string;
-      type: T;
-      options: z.output<S>;
-      manifest: M;
-      repetitions: number;
-      /** Prompt ids this runner runs; undefined: all of them. */
-      prompts?: string[];
-      /** Batch sizes this runner runs; undefined: the suite's. */
-      batchSizes?: number[];
-    }
-  : never;
+export type RunnerConfig<M extends RunnerManifest = RunnerManifest> =
+  M extends RunnerManifest<infer T, infer S>
+    ? {
+        id: string;
+        type: T;
+        options: z.output<S>;
+        manifest: M;
+        repetitions: number;
+        /** Prompt ids this runner runs; undefined: all of them. */
+        prompts?: string[];
+        /** Batch sizes this runner runs; undefined: the suite's. */
+        batchSizes?: number[];
+      }
+    : never;
 
 /** Declares a runner; the identity, there so that `options` types the functions beside it. */
 export function defineRunner<T extends string, S extends RunnerOptionSchema>(manifest: RunnerManifest<T, S>): RunnerManifest<T, S> {

@@ -31,10 +31,7 @@ export const modelFile = z
   .optional()
   .describe('ONNX file inside the model folder, overriding precision');
 /** onnxruntime's graph optimization level, as every onnxruntime-based runner takes it. */
-export const graphOptimization = z
-  .enum(['disabled', 'basic', 'extended', 'all'])
-  .default('all')
-  .describe('onnxruntime graph optimization level');
+export const graphOptimization = z.enum(['disabled', 'basic', 'extended', 'all']).default('all').describe('onnxruntime graph optimization level');
 
 /** The model file a runner's `precision` and `model_file` options choose (the manifests' `modelChoice`). */
 export function modelChoiceOf(options: { precision?: ModelChoice['precision'] | undefined; model_file?: string | undefined }): ModelChoice {

@@ -20,9 +20,7 @@ export interface Generation extends DecodeResult {
   extra?: Record<string, unknown>;
 }
 
-export type GenerationOutcome =
-  | { status: 'completed'; generation: Generation }
-  | { status: 'errored'; error: { code: string; message: string } };
+export type GenerationOutcome = { status: 'completed'; generation: Generation } | { status: 'errored'; error: { code: string; message: string } };
 
 /** An opened runner: a loaded session ready to generate. */
 export interface RunnerSession {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Template } from '@huggingface/jinja';
 import { ContinuousBatch } from '../decode/continuous.ts';
-import { DetbenchError } from '../errors.ts';
 import { decode, type StepEvent } from '../decode/loop.ts';
 import type { DecodeRequest, DecodeResult } from '../decode/types.ts';
+import { DetbenchError } from '../errors.ts';
 import { loadModel } from '../model/load.ts';
 import type { LoadedModel } from '../model/types.ts';
 import { findRunner, type RunnerList } from '../runner-contract/manifest.ts';
@@ -60,8 +60,21 @@ export function describeBatching(b: BatchingOptions | null): string {
 }
 
 /** `fp_` and 12 hex digits of SHA-256 over what decides the numbers a response is computed with. */
-export function fingerprintOf(parts: { sha256: string; runner: string; runnerOptions: object; batching: BatchingOptions | null; runtime: string | null }): string {
-  const text = [parts.sha256, parts.runner, JSON.stringify(parts.runnerOptions), describeBatching(parts.batching), `detbench ${DETBENCH_VERSION}`, `ort ${parts.runtime ?? '?'}`].join('\n');
+export function fingerprintOf(parts: {
+  sha256: string;
+  runner: string;
+  runnerOptions: object;
+  batching: BatchingOptions | null;
+  runtime: string | null;
+}): string {
+  const text = [
+    parts.sha256,
+    parts.runner,
+    JSON.stringify(parts.runnerOptions),
+    describeBatching(parts.batching),
+    `detbench ${DETBENCH_VERSION}`,
+    `ort ${parts.runtime ?? '?'}`,
+  ].join('\n');
   return `fp_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
 }
 
@@ -115,7 +128,10 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
       return nonEmpty(tok.encode(text), 'prompt');
     },
     encodeChat(messages) {
-      bounded(messages.reduce((n, m) => n + Buffer.byteLength(m.content), 0), 'messages');
+      bounded(
+        messages.reduce((n, m) => n + Buffer.byteLength(m.content), 0),
+        'messages',
+      );
       if (!template) return nonEmpty(tok.encode(messages.map((m) => m.content).join('\n\n')), 'messages');
       // The tokenizer's special tokens (Llama's <s>), as transformers.js renders templates; not added again below.
       const rendered = template.render({ messages, add_generation_prompt: true, ...model.specialTokens });
@@ -125,7 +141,12 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     decodeBatch: (requests, onStep) => decode(dm, requests, { onStep }),
     openBatch: <T>() => {
       const why = ContinuousBatch.refusal(dm);
-      if (why) throw new DetbenchError('SERVE_UNSUPPORTED', `${model.onnxPath}: continuous batching cannot feed this graph: ${why}; serve it with --batching static or off`, { file: model.onnxPath });
+      if (why)
+        throw new DetbenchError(
+          'SERVE_UNSUPPORTED',
+          `${model.onnxPath}: continuous batching cannot feed this graph: ${why}; serve it with --batching static or off`,
+          { file: model.onnxPath },
+        );
       return new ContinuousBatch<T>(dm);
     },
     close: () => session.close(),

@@ -17,5 +17,6 @@ sink.port1.unref();
  */
 export function releaseBuffer(view: ArrayBufferView): void {
   const { buffer } = view;
-  if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && view.byteOffset === 0 && view.byteLength === buffer.byteLength) sink.port1.postMessage(null, [buffer]);
+  if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && view.byteOffset === 0 && view.byteLength === buffer.byteLength)
+    sink.port1.postMessage(null, [buffer]);
 }

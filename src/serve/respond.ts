@@ -29,7 +29,10 @@ export interface ChosenToken {
 export function batchHistogram(sizes: readonly number[]): string {
   const counts = new Map<number, number>();
   for (const s of sizes) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
+  return [...counts]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${s}:${n}`)
+    .join(' ');
 }
 
 /** One candidate as OpenAI's chat logprobs list it. */
@@ -164,7 +167,11 @@ export class Responder {
   finish(result: Pick<DecodeResult, 'finishReason'>): void {
     if (!this.open) return;
     const finish = result.finishReason === 'length' ? 'length' : 'stop';
-    const usage = { prompt_tokens: this.ctx.promptIds.length, completion_tokens: this.entries.length, total_tokens: this.ctx.promptIds.length + this.entries.length };
+    const usage = {
+      prompt_tokens: this.ctx.promptIds.length,
+      completion_tokens: this.entries.length,
+      total_tokens: this.ctx.promptIds.length + this.entries.length,
+    };
     if (this.ctx.req.stream) {
       const rest = this.textDelta(true);
       this.chunk(this.chat ? (rest ? { content: rest } : {}) : rest, null, finish, false);
@@ -196,7 +203,8 @@ export class Responder {
   fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    const api = err instanceof ApiError ? err : new ApiError(500, `The server failed to generate: ${err instanceof Error ? err.message : String(err)}`, 'server_error');
+    const api =
+      err instanceof ApiError ? err : new ApiError(500, `The server failed to generate: ${err instanceof Error ? err.message : String(err)}`, 'server_error');
     sendError(this.res, api);
   }
 

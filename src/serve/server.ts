@@ -2,9 +2,9 @@ import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DecodeRequest } from '../decode/types.ts';
-import { DynamicBatcher, type Batchable } from './batcher.ts';
-import { describeBatching, openEngine, type Engine, type EngineOptions } from './engine.ts';
-import { ApiError, parseRequest, samplingOf, type Endpoint, type ParsedRequest } from './protocol.ts';
+import { type Batchable, DynamicBatcher } from './batcher.ts';
+import { describeBatching, type Engine, type EngineOptions, openEngine } from './engine.ts';
+import { ApiError, type Endpoint, type ParsedRequest, parseRequest, samplingOf } from './protocol.ts';
 import { Responder, sendError } from './respond.ts';
 import { ContinuousScheduler } from './scheduler.ts';
 
@@ -161,7 +161,8 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     else {
       promptIds = p.input.promptIds;
       const bad = promptIds.find((id) => id >= config.vocabSize);
-      if (bad !== undefined) throw new ApiError(400, `Token id ${bad} is outside the vocabulary (${config.vocabSize}).`, 'invalid_request_error', 'prompt', 'invalid_value');
+      if (bad !== undefined)
+        throw new ApiError(400, `Token id ${bad} is outside the vocabulary (${config.vocabSize}).`, 'invalid_request_error', 'prompt', 'invalid_value');
     }
     const room = config.maxPositions - promptIds.length;
     const maxTokens = p.maxTokens ?? (p.endpoint === 'chat' ? room : Math.min(MAX_COMPLETIONS_DEFAULT, room));
@@ -225,7 +226,13 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       try {
         id = decodeURIComponent(raw);
       } catch {
-        throw new ApiError(404, `The model \`${raw}\` does not exist (its name is not valid percent-encoded UTF-8).`, 'invalid_request_error', 'model', 'model_not_found');
+        throw new ApiError(
+          404,
+          `The model \`${raw}\` does not exist (its name is not valid percent-encoded UTF-8).`,
+          'invalid_request_error',
+          'model',
+          'model_not_found',
+        );
       }
       if (id === modelName) return sendJson(res, 200, modelObject);
       throw new ApiError(404, `The model \`${id}\` does not exist.`, 'invalid_request_error', 'model', 'model_not_found');
@@ -252,7 +259,13 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     }
     const model = (body as { model?: unknown } | null)?.model;
     if (typeof model === 'string' && model !== '' && model !== modelName) {
-      throw new ApiError(404, `The model \`${model}\` does not exist. This server serves \`${modelName}\`.`, 'invalid_request_error', 'model', 'model_not_found');
+      throw new ApiError(
+        404,
+        `The model \`${model}\` does not exist. This server serves \`${modelName}\`.`,
+        'invalid_request_error',
+        'model',
+        'model_not_found',
+      );
     }
     await complete(parseRequest(body, endpoint), res);
   };

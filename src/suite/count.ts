@@ -40,7 +40,11 @@ export function countCells(suite: LoadedSuite, onlyRunners?: readonly string[]):
     const all = combos[i]!;
     const matrix = entry.matrix ?? {};
     // The reference is the entry's first combination, as the executor picks it.
-    const refId = Object.keys(matrix).length ? `${entry.id}[${Object.entries(matrix).map(([k, v]) => `${k}=${String(v[0])}`).join(',')}]` : entry.id;
+    const refId = Object.keys(matrix).length
+      ? `${entry.id}[${Object.entries(matrix)
+          .map(([k, v]) => `${k}=${String(v[0])}`)
+          .join(',')}]`
+      : entry.id;
     let selected = all;
     let referenceSelected = entry.id === referenceEntry;
     if (onlyRunners?.length && !onlyRunners.includes(entry.id)) {
@@ -76,7 +80,9 @@ export function checkCellCount(suite: LoadedSuite, count: CellCount, maxCells: n
     );
   }
   if (count.cells > maxCells) {
-    const passes = count.forcedPasses ? `(${n(count.freePasses)} free + ${n(count.forcedPasses)} teacher-forced runner repetitions)` : plural(count.freePasses, 'runner repetition');
+    const passes = count.forcedPasses
+      ? `(${n(count.freePasses)} free + ${n(count.forcedPasses)} teacher-forced runner repetitions)`
+      : plural(count.freePasses, 'runner repetition');
     throw new DetbenchError(
       'SUITE_TOO_LARGE',
       `${file}: the suite plans ${n(count.cells)} cells (${plural(count.prompts, 'prompt')} × ${plural(count.settings, 'setting')} × ${plural(count.batchSizes, 'batch size')} × ${passes}), more than the limit of ${n(maxCells)}${raise}`,

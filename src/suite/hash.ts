@@ -49,5 +49,7 @@ export function suiteHashInput(suite: LoadedSuite): Record<string, unknown> {
 
 /** sha256 (hex) of {@link suiteHashInput} as canonical JSON: recorded in every record as `suite.hash`. */
 export function suiteHash(suite: LoadedSuite): string {
-  return createHash('sha256').update(canonical(suiteHashInput(suite))).digest('hex');
+  return createHash('sha256')
+    .update(canonical(suiteHashInput(suite)))
+    .digest('hex');
 }

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DetbenchError } from '../errors.ts';
 import { isRepoId } from '../model/hub/repo-id.ts';
-import { fieldName, lineOf, readLocatedYaml, zodErrorAt, type LocatedYaml } from '../yaml.ts';
 import { findRunner, type RunnerList, type RunnerManifest } from '../runner-contract/manifest.ts';
-import { suiteSchemaFor, type SuiteFile } from './schema.ts';
+import { fieldName, type LocatedYaml, lineOf, readLocatedYaml, zodErrorAt } from '../yaml.ts';
+import { type SuiteFile, suiteSchemaFor } from './schema.ts';
 
 /** Where a value of the suite was written: a file (the suite or a prompts file), a line, a field. */
 export interface SourceAt {
@@ -70,11 +70,15 @@ export function loadSuite(file: string, runners: RunnerList): LoadedSuite {
     const unknown = (r.prompts ?? []).filter((p) => !known.has(p));
     if (unknown.length) {
       const line = lineOf(y, ['runners', i, 'prompts']);
-      throw new DetbenchError('SUITE_INVALID', `${file}:${line ?? '?'}: runners[${i}].prompts: no prompt with id ${unknown.map((u) => `"${u}"`).join(', ')} (has ${[...known].join(', ')})`, {
-        file,
-        ...(line !== undefined ? { line } : {}),
-        field: `runners[${i}].prompts`,
-      });
+      throw new DetbenchError(
+        'SUITE_INVALID',
+        `${file}:${line ?? '?'}: runners[${i}].prompts: no prompt with id ${unknown.map((u) => `"${u}"`).join(', ')} (has ${[...known].join(', ')})`,
+        {
+          file,
+          ...(line !== undefined ? { line } : {}),
+          field: `runners[${i}].prompts`,
+        },
+      );
     }
   });
   // The schema admitted only the list's types, so every entry finds its manifest.
@@ -123,7 +127,11 @@ function resolvePrompts(suite: SuiteFile, dir: string, file: string, y: LocatedY
   for (const p of out) {
     const first = seen.get(p.id);
     if (first) {
-      throw suiteError('SUITE_INVALID', p.source, `duplicate prompt id "${p.id}" (first at ${first.source.file}:${first.source.line ?? '?'}); expected unique ids`);
+      throw suiteError(
+        'SUITE_INVALID',
+        p.source,
+        `duplicate prompt id "${p.id}" (first at ${first.source.file}:${first.source.line ?? '?'}); expected unique ids`,
+      );
     }
     seen.set(p.id, p);
   }

@@ -16,7 +16,12 @@ export function unionError(expected: string): z.core.$ZodErrorMap {
   return (iss) => {
     if (iss.code !== 'invalid_union') return undefined;
     const deep = iss.errors.flat().find((e) => e.path.length > 0 && e.code !== 'unrecognized_keys');
-    const at = deep ? ` (${deep.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')}: ${deep.message})` : '';
+    const at = deep
+      ? ` (${deep.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '')}: ${deep.message})`
+      : '';
     return `expected ${expected}, got ${shown(iss.input)}${at}`;
   };
 }

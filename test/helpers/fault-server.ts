@@ -111,7 +111,8 @@ export async function startFaultServer(plan: (req: SeenRequest) => Fault): Promi
         return;
       case 'flood': {
         res.writeHead(200, { 'content-type': fault.as === 'json' ? 'application/json' : 'text/event-stream' });
-        const chunk = fault.as === 'many-events' ? `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x'.repeat(65_000) } }] })}\n\n` : 'x'.repeat(65_536);
+        const chunk =
+          fault.as === 'many-events' ? `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x'.repeat(65_000) } }] })}\n\n` : 'x'.repeat(65_536);
         res.write(fault.as === 'json' ? '{"choices": [{"index": 0, "message": {"content": "' : fault.as === 'one-event' ? 'data: ' : '');
         const more = () => {
           while (!res.destroyed) {

@@ -64,14 +64,15 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) {
       return json(res, 401, { error: 'Invalid credentials in Authorization header' }, 'RepoNotFound');
     }
-    const rev = decodeURIComponent((api?.[3] ?? file?.[2]) ?? '');
+    const rev = decodeURIComponent(api?.[3] ?? file?.[2] ?? '');
     if (rev !== repo.commit && rev !== (repo.branch ?? 'main')) return json(res, 404, { error: `Invalid rev id: ${rev}` }, 'RevisionNotFound');
     const files = listFiles(repo.dir);
     const info = (path: string) => {
       const bytes = readFileSync(join(repo.dir, path));
       return { type: 'file', path, size: bytes.length, oid: oid(bytes), lastCommit: { id: repo.commit, title: 'add', date: '2026-01-01T00:00:00.000Z' } };
     };
-    if (api?.[2] === 'revision') return json(res, 200, { _id: 'x', id: repoId, sha: repo.commit, private: Boolean(repo.token), siblings: files.map((rfilename) => ({ rfilename })) });
+    if (api?.[2] === 'revision')
+      return json(res, 200, { _id: 'x', id: repoId, sha: repo.commit, private: Boolean(repo.token), siblings: files.map((rfilename) => ({ rfilename })) });
     if (api?.[2] === 'tree') return json(res, 200, files.map(info));
     if (api?.[2] === 'paths-info') {
       let body = '';
@@ -88,7 +89,11 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       const start = range ? Number(range[1]) : 0;
       const end = range?.[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
       const body = bytes.subarray(start, end + 1);
-      res.writeHead(range ? 206 : 200, { ...headers, 'content-length': body.length, ...(range ? { 'content-range': `bytes ${start}-${end}/${bytes.length}` } : {}) });
+      res.writeHead(range ? 206 : 200, {
+        ...headers,
+        'content-length': body.length,
+        ...(range ? { 'content-range': `bytes ${start}-${end}/${bytes.length}` } : {}),
+      });
       if (faults.cutFile?.path === path && body.length > faults.cutFile.afterBytes && !cut.has(path)) {
         cut.add(path);
         res.write(body.subarray(0, faults.cutFile.afterBytes));

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { runSuite } from '../../api/index.ts';
 import { readResults } from '../../src/results/read.ts';
 import type { CompletedRecord, ErroredRecord, ResultRecord } from '../../src/results/record.ts';
-import { runSuite } from '../../api/index.ts';
 import type { Fault, SeenRequest } from './fault-server.ts';
 
 /** The environment variable and the key the remote tests run with. */
@@ -18,7 +18,14 @@ export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
  * Writes a one-runner remote-api suite against `baseUrl` (fast retries by default; `options`
  * override them) and returns its path.
  */
-export function writeRemoteSuite(dir: string, baseUrl: string, name: string, prompts: string[], options: Record<string, unknown> = {}, extra: string[] = []): string {
+export function writeRemoteSuite(
+  dir: string,
+  baseUrl: string,
+  name: string,
+  prompts: string[],
+  options: Record<string, unknown> = {},
+  extra: string[] = [],
+): string {
   const file = join(dir, `${name}.yaml`);
   const opts = { base_url: baseUrl, model: 'fault-model', api_key_env: KEY_ENV, retry_base_ms: 1, retry_max_ms: 5, timeout_ms: 5000, ...options };
   writeFileSync(
@@ -56,4 +63,7 @@ export const errored = (r: ResultRecord | undefined) => {
   return r as ErroredRecord;
 };
 /** Fails the first `n` attempts of each prompt with `fault`, then answers. */
-export const failFirst = (n: number, fault: Fault) => (req: SeenRequest): Fault => (req.attempt <= n ? fault : { kind: 'ok' });
+export const failFirst =
+  (n: number, fault: Fault) =>
+  (req: SeenRequest): Fault =>
+    req.attempt <= n ? fault : { kind: 'ok' };

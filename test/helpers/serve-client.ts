@@ -2,7 +2,12 @@ import type { ServeHandle } from '../../src/serve/server.ts';
 
 /** POSTs JSON to a detbench serve endpoint (`/completions`, `/chat/completions`). */
 export const post = (h: ServeHandle, path: string, body: unknown, init: RequestInit = {}) =>
-  fetch(`${h.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), ...init });
+  fetch(`${h.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...init,
+  });
 
 /** What a completion answered, streamed or not. */
 export interface Answer {
@@ -25,7 +30,14 @@ export async function answer(res: Response, onChunk?: (i: number, chunk: any) =>
   const header = res.headers.get('x-detbench-batch-size');
   if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
     const body = (await res.json()) as any;
-    return { status: res.status, header, tokenIds: body.choices?.[0]?.token_ids ?? [], batchSizes: body.detbench?.batch_sizes ?? [], batchSize: body.detbench?.batch_size, doneAt: performance.now() };
+    return {
+      status: res.status,
+      header,
+      tokenIds: body.choices?.[0]?.token_ids ?? [],
+      batchSizes: body.detbench?.batch_sizes ?? [],
+      batchSize: body.detbench?.batch_size,
+      doneAt: performance.now(),
+    };
   }
   const out: Answer = { status: res.status, header, tokenIds: [], batchSizes: [], batchSize: 0, doneAt: 0 };
   const reader = res.body!.getReader();

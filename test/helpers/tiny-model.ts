@@ -29,7 +29,12 @@ async function cacheKey(opts: TinyModelOptions): Promise<string> {
   const dirs = ['scripts/tiny-model', 'src/model'];
   const files = ['scripts/make-tiny-model.ts', 'src/decode/mt19937.ts'];
   // Files only: a sub-folder (src/model/hub/) is not an input of the generator.
-  for (const d of dirs) for (const f of (await readdir(path.join(ROOT, d), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort()) files.push(`${d}/${f}`);
+  for (const d of dirs)
+    for (const f of (await readdir(path.join(ROOT, d), { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort())
+      files.push(`${d}/${f}`);
   for (const f of files) hash.update(f).update(await readFile(path.join(ROOT, f)));
   return hash.digest('hex');
 }

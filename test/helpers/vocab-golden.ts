@@ -10,4 +10,6 @@ export interface VocabGoldenRow {
 }
 
 /** Written by `python3 scripts/sampler_reference.py vocab`; checked in Node and in the browser page. */
-export const vocabGolden: { schemaVersion: number; rows: VocabGoldenRow[] } = JSON.parse(readFileSync(new URL('../fixtures/vocab-golden.json', import.meta.url), 'utf8'));
+export const vocabGolden: { schemaVersion: number; rows: VocabGoldenRow[] } = JSON.parse(
+  readFileSync(new URL('../fixtures/vocab-golden.json', import.meta.url), 'utf8'),
+);

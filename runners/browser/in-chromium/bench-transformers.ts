@@ -15,7 +15,13 @@ const api = {
    * page onnxruntime-web cannot read a file it was not handed: "Module.MountedFiles is not
    * available"), so they go in through the session options, which it fetches and mounts.
    */
-  async load(origin: string, modelsPath: string, name: string, numThreads: number, externalData: { path: string; file: string }[]): Promise<{ version: string }> {
+  async load(
+    origin: string,
+    modelsPath: string,
+    name: string,
+    numThreads: number,
+    externalData: { path: string; file: string }[],
+  ): Promise<{ version: string }> {
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = modelsPath;

@@ -1,10 +1,24 @@
 // The page side of the browser runners: onnxruntime-web + the very decode module Node uses.
 // Bundled by esbuild at runtime (runners/browser/harness.ts); loaded by the harness page.
 import type * as OrtWeb from 'onnxruntime-web';
-import { argmax, decode, decodeModelFor, Mt19937, sampleToken, sampleWithDraw, singleTokenFeeds, stepKernelKind, summarizeRow, type DecodeModel, type MakeTensor, type SessionLike, type TensorLike } from '../../../src/decode/index.ts';
 import type { CapturedRows } from '../../../src/decode/capture.ts';
+import {
+  argmax,
+  type DecodeModel,
+  decode,
+  decodeModelFor,
+  type MakeTensor,
+  Mt19937,
+  type SessionLike,
+  sampleToken,
+  sampleWithDraw,
+  singleTokenFeeds,
+  stepKernelKind,
+  summarizeRow,
+  type TensorLike,
+} from '../../../src/decode/index.ts';
+import type { AdapterFacts, GoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, VocabGoldenInput, WireCapture } from '../protocol.ts';
 import { PageRing } from './page-ring.ts';
-import type { AdapterFacts, GoldenInput, VocabGoldenInput, PageApi, PageFacts, PageInit, PageOpen, PageSession, WireCapture } from '../protocol.ts';
 
 type Ort = typeof OrtWeb;
 
@@ -57,7 +71,11 @@ function ortEnvFacts(o: Ort): Record<string, unknown> {
   const facts: Record<string, unknown> = { numThreads: w.numThreads ?? null, simd: w.simd ?? null, proxy: w.proxy ?? false, logLevel: o.env.logLevel ?? null };
   if (ep === 'webgpu') {
     const g = o.env.webgpu;
-    facts.webgpu = { powerPreference: g.powerPreference ?? null, forceFallbackAdapter: g.forceFallbackAdapter ?? null, validateInputContent: g.validateInputContent ?? null };
+    facts.webgpu = {
+      powerPreference: g.powerPreference ?? null,
+      forceFallbackAdapter: g.forceFallbackAdapter ?? null,
+      validateInputContent: g.validateInputContent ?? null,
+    };
   }
   return facts;
 }
@@ -82,7 +100,8 @@ const api: PageApi = {
       // Probe the way a page would have to: ask for an adapter; `'gpu' in navigator` proves nothing.
       const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
       const adapter = gpu ? await gpu.requestAdapter(init.powerPreference ? { powerPreference: init.powerPreference } : {}).catch(() => null) : null;
-      if (!adapter) facts.adapterError = gpu ? 'navigator.gpu.requestAdapter() returned no adapter' : 'navigator.gpu is undefined (WebGPU disabled in this browser)';
+      if (!adapter)
+        facts.adapterError = gpu ? 'navigator.gpu.requestAdapter() returned no adapter' : 'navigator.gpu is undefined (WebGPU disabled in this browser)';
       else facts.adapter = adapterFacts(adapter.info, adapter.isFallbackAdapter);
       if (init.powerPreference) ort.env.webgpu.powerPreference = init.powerPreference;
     }
@@ -110,7 +129,10 @@ const api: PageApi = {
     model = decodeModelFor(float16AsBits(session), open.spec, makeTensor);
     const recording = pageInit ? pagePlan(pageInit) : 'inline';
     ring?.close();
-    ring = recording === 'worker-thread+inline' && pageInit?.recorderUrl ? new PageRing(new Worker(pageInit.recorderUrl, { type: 'module' }), pageInit.recorderInlineBelow) : null;
+    ring =
+      recording === 'worker-thread+inline' && pageInit?.recorderUrl
+        ? new PageRing(new Worker(pageInit.recorderUrl, { type: 'module' }), pageInit.recorderInlineBelow)
+        : null;
     if (ring) model.recorder = ring;
 
     let effective: string = ep;
@@ -161,7 +183,9 @@ const api: PageApi = {
 
   vocabGolden(input: VocabGoldenInput) {
     const row = unpack(input.row);
-    const tokens = input.cases.map((c) => c.draws.map((u) => sampleWithDraw(row, { kind: 'sample', temperature: c.temperature, topK: c.topK, topP: c.topP, seed: 0 }, u)));
+    const tokens = input.cases.map((c) =>
+      c.draws.map((u) => sampleWithDraw(row, { kind: 'sample', temperature: c.temperature, topK: c.topK, topP: c.topP, seed: 0 }, u)),
+    );
     return { summary: summarizeRow(row, input.k), tokens, kernel: stepKernelKind() };
   },
 

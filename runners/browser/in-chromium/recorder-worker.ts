@@ -1,7 +1,8 @@
 // The page's recording worker (a classic Web Worker script, bundled and served by the harness as
 // /recorder.js): the shared loop of runners/recording/summary-serve.ts, its failures posted to the page.
-import { serve } from '../../recording/summary-serve.ts';
+
 import type { RingBuffers } from '../../recording/summary-ring-layout.ts';
+import { serve } from '../../recording/summary-serve.ts';
 
 const scope = globalThis as unknown as { onmessage: ((e: MessageEvent<RingBuffers>) => void) | null; postMessage(m: unknown): void };
 scope.onmessage = (e) => {

@@ -1,10 +1,10 @@
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { downloadFileToCacheDir, listFiles, modelInfo, HubApiError } from '@huggingface/hub';
+import { downloadFileToCacheDir, HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { DetbenchError, errorMessage } from '../../errors.ts';
 import { readOnnxIO } from '../onnx-io.ts';
 import { cachedCommit, hasCachedFile, hubCacheDir, repoCacheFolder, snapshotFolder } from './cache.ts';
-import { watchingFetch, type HubFailure, type HubProgress } from './fetch-watch.ts';
+import { type HubFailure, type HubProgress, watchingFetch } from './fetch-watch.ts';
 import { isCommitSha } from './repo-id.ts';
 
 /** Files besides the ONNX graph that a model folder may need: configuration and tokenizer. */
@@ -107,7 +107,9 @@ export async function openHubModel(repo: string, revision: string, options: Open
     if (got !== expected) {
       // Never leave a short file where the next run would take it for a whole one.
       rmSync(join(dir, file), { force: true });
-      throw new DetbenchError('HUB_DOWNLOAD_INCOMPLETE', `${repo}: ${file} arrived with ${got} of ${expected} bytes; run again to fetch it anew`, { field: 'model' });
+      throw new DetbenchError('HUB_DOWNLOAD_INCOMPLETE', `${repo}: ${file} arrived with ${got} of ${expected} bytes; run again to fetch it anew`, {
+        field: 'model',
+      });
     }
   };
 
@@ -127,12 +129,20 @@ export async function openHubModel(repo: string, revision: string, options: Open
 function openOffline(repo: string, revision: string, folder: string, cacheDir: string): HubSnapshot {
   const commit = cachedCommit(folder, revision);
   if (!commit) {
-    throw new DetbenchError('HUB_NOT_CACHED', `HF_HUB_OFFLINE=1: ${repo}@${revision} is not in the Hub cache ${cacheDir}; unset HF_HUB_OFFLINE to download it, or give a local folder`, { field: 'model' });
+    throw new DetbenchError(
+      'HUB_NOT_CACHED',
+      `HF_HUB_OFFLINE=1: ${repo}@${revision} is not in the Hub cache ${cacheDir}; unset HF_HUB_OFFLINE to download it, or give a local folder`,
+      { field: 'model' },
+    );
   }
   const dir = snapshotFolder(folder, commit);
   const need = (file: string) => {
     if (!hasCachedFile(dir, file)) {
-      throw new DetbenchError('HUB_NOT_CACHED', `HF_HUB_OFFLINE=1: ${repo}@${revision} (${commit}) has no ${file} in the Hub cache ${cacheDir}; unset HF_HUB_OFFLINE to download it`, { field: 'model' });
+      throw new DetbenchError(
+        'HUB_NOT_CACHED',
+        `HF_HUB_OFFLINE=1: ${repo}@${revision} (${commit}) has no ${file} in the Hub cache ${cacheDir}; unset HF_HUB_OFFLINE to download it`,
+        { field: 'model' },
+      );
     }
   };
   return {
@@ -202,9 +212,13 @@ function hubError(err: unknown, what: string, ctx: FailureContext): DetbenchErro
         : `${endpoint} refused access to ${repo} (${status}${code ? ` ${code}` : ''}): a private or gated repo needs a token in HF_TOKEN`;
       return new DetbenchError('HUB_AUTH', msg, { cause: err, field: 'model' });
     }
-    if (code === 'RevisionNotFound') return new DetbenchError('HUB_REVISION_NOT_FOUND', `${repo} has no revision ${revision} on ${endpoint}`, { cause: err, field: 'model' });
+    if (code === 'RevisionNotFound')
+      return new DetbenchError('HUB_REVISION_NOT_FOUND', `${repo} has no revision ${revision} on ${endpoint}`, { cause: err, field: 'model' });
     if (status === 404 && code !== 'EntryNotFound') {
-      return new DetbenchError('HUB_REPO_NOT_FOUND', `${endpoint} has no model repo ${repo}${ctx.token ? '' : ' (or it is private: set HF_TOKEN)'}`, { cause: err, field: 'model' });
+      return new DetbenchError('HUB_REPO_NOT_FOUND', `${endpoint} has no model repo ${repo}${ctx.token ? '' : ' (or it is private: set HF_TOKEN)'}`, {
+        cause: err,
+        field: 'model',
+      });
     }
     return new DetbenchError('HUB_ERROR', redact(`${repo}: cannot ${what}: ${err.message}`), { cause: err, field: 'model' });
   }
@@ -213,7 +227,9 @@ function hubError(err: unknown, what: string, ctx: FailureContext): DetbenchErro
     const hint = cached ? ` (the cache has ${repo}@${revision}: HF_HUB_OFFLINE=1 uses it)` : '';
     return new DetbenchError(
       'HUB_UNREACHABLE',
-      redact(`cannot reach ${endpoint} for ${repo} (${errorMessage((err as { cause?: unknown }).cause ?? err)}); set HF_HUB_OFFLINE=1 to use the cache, or give a local folder${hint}`),
+      redact(
+        `cannot reach ${endpoint} for ${repo} (${errorMessage((err as { cause?: unknown }).cause ?? err)}); set HF_HUB_OFFLINE=1 to use the cache, or give a local folder${hint}`,
+      ),
       { cause: err, field: 'model' },
     );
   }
