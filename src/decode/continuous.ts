@@ -1,40 +1,12 @@
+import { live, type OnToken } from './continuous-event.ts';
+import { continuousRefusal, emptyCache, type HalfScratch, logitsOf, passFeeds, presentOf } from './continuous-pass.ts';
 import { assembleRows, type KvData, type KvPart } from './kv.ts';
-import { halfToFloat32, hashFloat32, type RowSummary, summarizeRow } from './logits.ts';
+import { hashFloat32, type RowSummary, summarizeRow } from './logits.ts';
 import { Mt19937 } from './mt19937.ts';
 import { argmax, sampleToken } from './sampling.ts';
-import type { DecodeModel, DecodeRequest, TensorLike } from './types.ts';
+import type { DecodeModel, DecodeRequest } from './types.ts';
 
-/** One token chosen for one member, as {@link ContinuousBatch} reports it. */
-export interface TokenEvent<T> {
-  /** What the caller joined the request with. */
-  tag: T;
-  /** Step index within the request (0 = the token chosen after its prefill). */
-  step: number;
-  token: number;
-  /** The row's logits; a view valid only during the call. */
-  logits: Float32Array;
-  /**
-   * The row's top-k list, log-probabilities, margin and hash (`summarizeRow` with the request's
-   * `topK`). Computed on first read, during the call only: a consumer that sends no log-probabilities
-   * reads just `hash` and spares every row the log-sum-exp pass.
-   */
-  readonly summary: RowSummary;
-  /** The row's logits hash (`hashFloat32`, the same as `summary.hash`); computed on first read, during the call only. */
-  readonly hash: string;
-  /** Rows in the forward pass that computed this token (the prefill group at step 0, the batch after). */
-  batchSize: number;
-  /** Set on the member's last token: why it stopped. It has left the batch by the next step. */
-  finished: 'stop' | 'length' | null;
-}
-
-/** Receives every chosen token, synchronously, before the next forward pass. */
-export type OnToken<T> = (event: TokenEvent<T>) => void;
-
-/** A token event's row, refused once its buffer has been released (read after the onToken call). */
-function live(row: Float32Array): Float32Array {
-  if (row.length === 0) throw new Error("a TokenEvent's summary and hash can only be read during the onToken call");
-  return row;
-}
+export type { OnToken, TokenEvent } from './continuous-event.ts';
 
 /** A request decoding in the batch. */
 interface Member<T> {
@@ -73,7 +45,7 @@ export class ContinuousBatch<T> {
   private live: number[] | null = null;
   /** The longest member's cache: the positions every row is padded to in the next pass. */
   private length = 0;
-  private half: Float32Array | null = null;
+  private readonly scratch: HalfScratch = { half: null };
 
   private readonly release: (data: ArrayBufferView) => void;
 
@@ -96,19 +68,9 @@ export class ContinuousBatch<T> {
     this.release = release ?? (() => {});
   }
 
-  /**
-   * Why this batch cannot feed `model`, or null: it places caches right-aligned (left padding), in
-   * separate key/value tensors, with int64 ids and no extra inputs. A GroupQueryAttention graph
-   * needs right padding (each row packed at the front of its cache), so it is refused, not mis-fed.
-   */
+  /** Why this batch cannot feed `model`, or null (see {@link continuousRefusal}). */
   static refusal(model: DecodeModel): string | null {
-    if ((model.padding ?? 'left') !== 'left') return 'its attention (GroupQueryAttention) needs right-padded rows, and continuous batching left-pads';
-    if ((model.cacheLayout ?? 'separate') !== 'separate') return 'its KV cache is one combined tensor per layer (past_N)';
-    const types = model.inputTypes ?? {};
-    const int32 = Object.entries(types).filter(([, t]) => t !== 'int64');
-    if (int32.length) return `it declares ${int32.map(([n, t]) => `${n} as ${t}`).join(', ')}; continuous batching feeds int64`;
-    if (model.extraInputs?.length) return `it has inputs ${model.extraInputs.map((e) => e.name).join(', ')} that continuous batching does not feed`;
-    return null;
+    return continuousRefusal(model);
   }
 
   /** Requests decoding now. */
@@ -152,9 +114,9 @@ export class ContinuousBatch<T> {
         mask[b * width + pad + t] = 1n;
       });
     });
-    const feeds = this.feeds(ids, pos, mask, n, width, this.emptyCache(n));
+    const feeds = passFeeds(model, ids, pos, mask, n, width, emptyCache(model, n));
     const out = await model.session.run(feeds);
-    const logits = this.logitsOf(out, n);
+    const logits = logitsOf(out, n, this.scratch, this.release);
     const fresh: Member<T>[] = joiners.map(({ tag, req }) => ({
       tag,
       req,
@@ -163,7 +125,7 @@ export class ContinuousBatch<T> {
       next: model.padTokenId,
       chosen: 0,
     }));
-    const present = this.presentOf(out);
+    const present = presentOf(model, out);
     const keep = fresh.map((m, b) => this.choose(m, logits.row(b), n, onToken));
     logits.free();
     const rows = keep.flatMap((k, b) => (k ? [b] : []));
@@ -196,10 +158,10 @@ export class ContinuousBatch<T> {
       mask.fill(1n, b * width + width - (m.cached + 1), (b + 1) * width);
     });
     const past = this.kv.map((data) => model.makeTensor(model.kvType, data, [n, model.numKvHeads, this.length, model.headDim]));
-    const feeds = this.feeds(ids, pos, mask, n, 1, past, width);
+    const feeds = passFeeds(model, ids, pos, mask, n, 1, past, width);
     const out = await model.session.run(feeds);
-    const logits = this.logitsOf(out, n);
-    const present = this.presentOf(out);
+    const logits = logitsOf(out, n, this.scratch, this.release);
+    const present = presentOf(model, out);
     this.free(this.kv);
     this.kv = present;
     const keep: number[] = [];
@@ -291,75 +253,6 @@ export class ContinuousBatch<T> {
       finished,
     });
     return finished === null;
-  }
-
-  private feeds(
-    ids: BigInt64Array,
-    pos: BigInt64Array,
-    mask: BigInt64Array,
-    n: number,
-    width: number,
-    past: TensorLike[],
-    maskWidth = width,
-  ): Record<string, TensorLike> {
-    const { model } = this;
-    const feeds: Record<string, TensorLike> = {
-      input_ids: model.makeTensor('int64', ids, [n, width]),
-      attention_mask: model.makeTensor('int64', mask, [n, maskWidth]),
-    };
-    if (model.hasPositionIds) feeds.position_ids = model.makeTensor('int64', pos, [n, width]);
-    for (let i = 0; i < model.numLayers; i++) {
-      feeds[model.pastKey(i)] = past[2 * i]!;
-      feeds[model.pastValue(i)] = past[2 * i + 1]!;
-    }
-    return feeds;
-  }
-
-  private emptyCache(n: number): TensorLike[] {
-    const { model } = this;
-    const empty = model.makeTensor(model.kvType, model.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [
-      n,
-      model.numKvHeads,
-      0,
-      model.headDim,
-    ]);
-    return Array.from({ length: 2 * model.numLayers }, () => empty);
-  }
-
-  /** The last position's logits of each row, as float32; `free` once no row is read any more. */
-  private logitsOf(out: Record<string, TensorLike>, n: number): { row(b: number): Float32Array; free(): void } {
-    const logits = out.logits;
-    if (!logits) throw new Error('the model returned no "logits" output');
-    const [rows, seqLen, vocab] = logits.dims as [number, number, number];
-    if (rows !== n) throw new Error(`the model returned logits for ${rows} rows, not ${n}`);
-    const raw = this.cpuData(logits, 'logits') as Float32Array | Uint16Array;
-    let data: Float32Array;
-    if (raw instanceof Float32Array) data = raw;
-    else {
-      if (this.half?.length !== raw.length) this.half = new Float32Array(raw.length);
-      data = halfToFloat32(raw, this.half);
-    }
-    const all = data;
-    return { row: (b) => all.subarray((b * seqLen + seqLen - 1) * vocab, (b * seqLen + seqLen) * vocab), free: () => this.release(raw) };
-  }
-
-  private presentOf(out: Record<string, TensorLike>): KvData[] {
-    const { model } = this;
-    const present: KvData[] = [];
-    for (let i = 0; i < model.numLayers; i++) {
-      for (const name of [model.presentKey(i), model.presentValue(i)]) {
-        const t = out[name];
-        if (!t) throw new Error(`the model returned no "${name}" output`);
-        present.push(this.cpuData(t, name) as KvData);
-      }
-    }
-    return present;
-  }
-
-  /** Continuous batching moves cache rows on the host: a device-resident cache is refused, not copied. */
-  private cpuData(t: TensorLike, name: string): unknown {
-    if (t.location && t.location !== 'cpu') throw new Error(`continuous batching needs "${name}" on the CPU, but it is on ${t.location}`);
-    return t.data;
   }
 
   private part(data: KvData, batch: number, length: number, rows: readonly number[], used = length): KvPart {
