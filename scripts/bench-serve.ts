@@ -8,22 +8,21 @@
 // greedy streamed completions in a closed loop (each client sends its next request as soon as its
 // answer ends), with output lengths of 16 to 128 tokens, so requests arrive while others decode.
 // Cells alternate round by round (order rotated), and the ratios are taken within each round.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { resolve } from 'node:path';
 import { RUNNERS } from '../runners/index.ts';
 import { ortNodeVersion } from '../runners/ort-node/session.ts';
 import { openEngine } from '../src/serve/engine.ts';
-import { inProcessWorkload, maxTokensOf, ortAlone, type WorkloadCell } from './bench-serve-ceiling.ts';
+import { inProcessWorkload, ortAlone, type WorkloadCell } from './bench-serve-ceiling.ts';
+import { cell, cpuDelta, type Mode, startServer, threadCpu } from './bench-serve-http.ts';
 import { median, quartiles } from './bench-stats.ts';
 
 const modelDir = resolve(process.argv[2] ?? 'models/detbench-tiny');
 const seconds = Number(process.argv[3] ?? 4);
 const rounds = Number(process.argv[4] ?? 3);
-const MODES = ['continuous', 'static'] as const;
+const MODES: readonly Mode[] = ['continuous', 'static'];
 const LOADS = [1, 8] as const;
-type Mode = (typeof MODES)[number];
 
 const PROMPTS = [
   'The module provides functions for',
@@ -36,99 +35,11 @@ const PROMPTS = [
   'The following example shows',
 ];
 
-async function startServer(mode: Mode): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['bin/detbench.mjs', 'serve', '--model', modelDir, '--port', '0', '--batching', mode, '--max-batch', '8', '--batch-window-ms', '10', '--quiet'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let err = '';
-  const url = await new Promise<string>((ok, fail) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /on (http:\/\/\S+\/v1)/.exec(err);
-      if (m) ok(m[1]!);
-    });
-    child.on('exit', (code) => fail(new Error(`detbench serve (${mode}) exited with ${code}: ${err}`)));
-  });
-  return { url, child };
-}
-
-/** One streamed greedy completion: tokens received, and ms from sending to the first token. */
-async function stream(url: string, model: string, k: number): Promise<{ tokens: number; ttftMs: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, prompt: PROMPTS[k % PROMPTS.length], max_tokens: maxTokensOf(k), temperature: 0, stream: true, return_token_ids: true }),
-  });
-  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  let tokens = 0;
-  let ttftMs = -1;
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) break;
-    buf += dec.decode(r.value, { stream: true });
-    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-      const ev = buf.slice(0, cut);
-      buf = buf.slice(cut + 2);
-      if (!ev.startsWith('data: {')) continue;
-      const n = (JSON.parse(ev.slice(6)) as { choices: { token_ids?: number[] }[] }).choices[0]?.token_ids?.length ?? 0;
-      if (n > 0 && ttftMs < 0) ttftMs = performance.now() - t0;
-      tokens += n;
-    }
-  }
-  return { tokens, ttftMs };
-}
-
-/** `clients` closed-loop clients for `seconds`: aggregate tokens/s and every request's TTFT. */
-async function cell(url: string, model: string, clients: number, seed: number): Promise<{ tokensPerSecond: number; ttftMs: number[]; requests: number }> {
-  const end = performance.now() + seconds * 1000;
-  const ttftMs: number[] = [];
-  let tokens = 0;
-  let k = seed;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const r = await stream(url, model, k++);
-        tokens += r.tokens;
-        ttftMs.push(r.ttftMs);
-      }
-    }),
-  );
-  return { tokensPerSecond: (tokens * 1000) / (performance.now() - t0), ttftMs, requests: ttftMs.length };
-}
-
-/** CPU seconds a process's main thread and its other threads (V8's helpers, libuv, workers) have used (Linux /proc; empty elsewhere). */
-function threadCpu(pid: number): Record<string, number> {
-  const dir = `/proc/${pid}/task`;
-  const out: Record<string, number> = {};
-  if (!existsSync(dir)) return out;
-  for (const tid of readdirSync(dir)) {
-    try {
-      const name = tid === String(pid) ? 'main' : 'other';
-      const fields = readFileSync(`${dir}/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in 1/100 s
-    } catch {
-      // The thread ended between listing and reading.
-    }
-  }
-  return out;
-}
-const cpuDelta = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(b).flatMap(([k, v]) => (v > (a[k] ?? 0) ? [[k, Math.round((v - (a[k] ?? 0)) * 100) / 100]] : [])));
-
 const model = 'detbench-tiny';
 const loadBefore = loadavg();
-const servers = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startServer(m)] as const))) as Record<
+const servers = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startServer(modelDir, m)] as const))) as Record<
   Mode,
-  { url: string; child: ChildProcess }
+  Awaited<ReturnType<typeof startServer>>
 >;
 // A bench stopped by a signal takes its servers with it.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -147,13 +58,13 @@ const results: {
   tokensPerServerCpuSecond: number | null;
 }[] = [];
 try {
-  for (const mode of MODES) await cell(servers[mode].url, model, 8, 0); // warm-up, not counted
+  for (const mode of MODES) await cell(servers[mode].url, model, PROMPTS, 8, 0, seconds); // warm-up, not counted
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [...MODES].reverse() : [...MODES];
     for (const mode of order) {
       for (const clients of LOADS) {
         const cpu0 = threadCpu(servers[mode].child.pid!);
-        const c = await cell(servers[mode].url, model, clients, round * 1000);
+        const c = await cell(servers[mode].url, model, PROMPTS, clients, round * 1000, seconds);
         const serverThreadCpuSeconds = cpuDelta(cpu0, threadCpu(servers[mode].child.pid!));
         const serverCpu = Object.values(serverThreadCpuSeconds).reduce((a, b) => a + b, 0);
         results.push({
