@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { DecodeRequest } from '../decode/types.ts';
 import { type Batchable, DynamicBatcher } from './batcher.ts';
 import { describeBatching, type Engine, type EngineOptions, openEngine } from './engine.ts';
+import { ClientGone, readBody, sendJson } from './http-io.ts';
 import { ApiError, type Endpoint, type ParsedRequest, parseRequest, samplingOf } from './protocol.ts';
 import { Responder, sendError } from './respond.ts';
 import { ContinuousScheduler } from './scheduler.ts';
@@ -41,38 +42,7 @@ interface Job extends Batchable {
   done: () => void;
 }
 
-/** The request's client is gone (it aborted while sending its body): nothing to answer, nothing wrong. */
-class ClientGone extends Error {
-  constructor() {
-    super('the client went away');
-  }
-}
-
-const MAX_BODY = 4 << 20;
 const MAX_COMPLETIONS_DEFAULT = 16;
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY) throw new ApiError(413, `The request body exceeds ${MAX_BODY} bytes.`, 'invalid_request_error', null, 'request_too_large');
-      chunks.push(chunk);
-    }
-  } catch (err) {
-    // Node reports a client that hangs up mid-body as `Error: aborted` (ECONNRESET).
-    if (!(err instanceof ApiError) && (req.destroyed || !req.complete)) throw new ClientGone();
-    throw err;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
 
 /**
  * `detbench serve`: an OpenAI-compatible server for a local model (`/v1/chat/completions`,
