@@ -6,6 +6,7 @@ import { findChrome } from '../runners/browser/runner.ts';
 import type { DecodeResult } from '../src/decode/types.ts';
 import { loadModel } from '../src/model/load.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
+import { recordingRequests } from './helpers/recording-requests.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 const chrome = findChrome(undefined);
@@ -42,16 +43,7 @@ const steps = (rs: DecodeResult[]) => rs.map((r) => r.steps);
 
 beforeAll(async () => {
   const model = await loadModel(await tinyModelDir());
-  requests = [
-    { promptIds: model.tokenizer.encode('hello world'), maxNewTokens: 40, sampling: { kind: 'greedy' }, stopIds: [], topK: 5 },
-    {
-      promptIds: model.tokenizer.encode('x'),
-      maxNewTokens: 25,
-      sampling: { kind: 'sample', temperature: 0.9, topK: 0, topP: 0.9, seed: 4 },
-      stopIds: [],
-      topK: 3,
-    },
-  ];
+  requests = recordingRequests((t) => model.tokenizer.encode(t));
 });
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import { generateBatch } from '../src/runner-contract/generate-batch.ts';
 import { generateWithLoop } from '../src/runner-contract/generate-with-loop.ts';
 import { specOf } from '../src/runner-contract/spec.ts';
 import { releaseBuffer } from '../src/serve/release.ts';
+import { recordingRequests } from './helpers/recording-requests.ts';
 import { tinyModelDir } from './helpers/tiny-model.ts';
 
 let inline: DecodeModel;
@@ -34,16 +35,7 @@ beforeAll(async () => {
   // Rows of the tiny model cost the loop little: without inlineBelow 0 it would keep them all in line.
   ring = await SummaryRing.start({ inlineBelow: 0 });
   ringModel.recorder = ring;
-  requests = [
-    { promptIds: model.tokenizer.encode('hello world'), maxNewTokens: 40, sampling: { kind: 'greedy' }, stopIds: [], topK: 5 },
-    {
-      promptIds: model.tokenizer.encode('x'),
-      maxNewTokens: 25,
-      sampling: { kind: 'sample', temperature: 0.9, topK: 0, topP: 0.9, seed: 4 },
-      stopIds: [],
-      topK: 3,
-    },
-  ];
+  requests = recordingRequests((t) => model.tokenizer.encode(t));
 });
 
 afterAll(async () => {
